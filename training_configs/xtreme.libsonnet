@@ -109,7 +109,7 @@ local tasks = {
   // Adversarial training on the input word embeddings: the baseline plus the
   // `adversarial_training` trainer callback (allennlp_robust_xlt/training/callbacks/
   // adversarial_training.py, where the defaults and their sources are documented: PGD, L2 ball,
-  // epsilon 0.7, alpha 0.2, 3 steps, random start, adversarial loss only). Change the method or
+  // epsilon 0.7, alpha 0.2, 3 steps, random start, adversarial loss only, no clean warm-up). Change the method or
   // a setting with `-o '{"trainer.callbacks.0.method": "freelb", "trainer.callbacks.0.steps": 2}'`.
   adversarial(task, method='pgd'):: $.baseline(task) + {
     trainer+: { callbacks: [{ type: 'adversarial_training', method: method }] + super.callbacks },

@@ -49,10 +49,10 @@ class ParameterError(RobustXltError):
         return type(self), (self.component, self.parameter, self.problem)
 
 
-def check_positive_int(component: str, parameter: str, value: object) -> int:
-    """`value` if it is an integer of at least 1, else a `ParameterError` naming the parameter."""
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ParameterError(component, parameter, f"must be an integer of at least 1, got {value!r}")
+def check_int(component: str, parameter: str, value: object, minimum: int = 1) -> int:
+    """`value` if it is an integer of at least `minimum`, else a `ParameterError` naming the parameter."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise ParameterError(component, parameter, f"must be an integer of at least {minimum}, got {value!r}")
     return value
 
 

@@ -32,7 +32,7 @@ from allennlp.data.dataset_readers.dataset_reader import DatasetReader
 from allennlp.models import Model
 from allennlp.nn import util as nn_util
 
-from allennlp_robust_xlt.common.errors import ParameterError, check_positive_int
+from allennlp_robust_xlt.common.errors import ParameterError, check_int
 from allennlp_robust_xlt.data.dataset_readers.randomized_smoothing import RandomizedSmoothingReader
 from allennlp_robust_xlt.data.reader_calls import TextArguments, TextToInstanceCall, build_instance
 from allennlp_robust_xlt.data.synonyms import MATCH_MODES, NeighborTable, SynonymSubstitution, copy_random
@@ -80,7 +80,7 @@ class Vote:
 
 def check_vote_arguments(component: str, neighbors: Optional[str], copies: int, match: str, noise: Optional[VoteNoise]) -> None:
     """The checks of a vote's settings, shared by the voter and the components that build one later."""
-    check_positive_int(component, "copies", copies)
+    check_int(component, "copies", copies)
     if match not in MATCH_MODES:
         raise ParameterError(component, "match", f"must be one of {', '.join(map(repr, MATCH_MODES))}, got {match!r}")
     if neighbors is None and noise is None:
@@ -133,7 +133,7 @@ class SmoothedVoter:
         component: str = "smoothed voting",
     ) -> None:
         check_vote_arguments(component, neighbors, copies, match, noise)
-        check_positive_int(component, "batch_size", batch_size)
+        check_int(component, "batch_size", batch_size)
         while isinstance(reader, RandomizedSmoothingReader):
             reader = reader.base_reader
         self.model = model

@@ -68,9 +68,14 @@ class TestResume(AllenNlpTestCase):
 
         The weights and validation metrics match; the training loss and accuracy of the resumed
         epoch do not, because AllenNLP averages them over the batches trained after the resume.
+        With 6 steps per epoch and a warm-up of 7 clean steps, the adversarial objective starts
+        one step before the checkpoint (after 8 steps): the resumed run must continue counting
+        from the checkpoint, not start its warm-up again.
         """
         config = "xnli_adv"
         overrides = json.loads(small_overrides(config, extra_callbacks=["test_interrupt"]))
+        assert overrides["trainer.callbacks"][0]["type"] == "adversarial_training"
+        overrides["trainer.callbacks"][0]["warmup_steps"] = 7
         overrides["trainer.checkpointer"] = {"save_every_num_batches": 2, "keep_most_recent_by_count": 1}
         overrides = json.dumps(overrides)
         full, part = self.TEST_DIR / "full", self.TEST_DIR / "part"

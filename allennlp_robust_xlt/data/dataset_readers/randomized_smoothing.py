@@ -29,7 +29,7 @@ from allennlp.data.dataset_readers.dataset_reader import DatasetReader, Distribu
 from allennlp.data.fields import MetadataField
 from allennlp.data.instance import Instance
 
-from allennlp_robust_xlt.common.errors import ParameterError, check_positive_int
+from allennlp_robust_xlt.common.errors import ParameterError, check_int
 from allennlp_robust_xlt.data.reader_calls import TextArguments, TextToInstanceCall, build_instance, read_calls
 from allennlp_robust_xlt.data.synonyms import MATCH_MODES, NeighborTable, SynonymSubstitution, copy_random
 
@@ -95,7 +95,7 @@ class RandomizedSmoothingReader(DatasetReader):
         **kwargs: Any,
     ) -> None:
         super().__init__(manual_distributed_sharding=True, manual_multiprocess_sharding=True, **kwargs)
-        check_positive_int(NAME, "copies", copies)
+        check_int(NAME, "copies", copies)
         if match not in MATCH_MODES:
             raise ParameterError(NAME, "match", f"must be one of {', '.join(map(repr, MATCH_MODES))}, got {match!r}")
         self.base_reader = base_reader

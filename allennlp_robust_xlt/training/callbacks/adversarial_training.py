@@ -75,7 +75,7 @@ from allennlp.training.callbacks.backward import OnBackwardException
 from allennlp.training.callbacks.callback import TrainerCallback
 from torch.cuda import amp
 
-from allennlp_robust_xlt.common.errors import ParameterError, RobustXltError
+from allennlp_robust_xlt.common.errors import ParameterError, RobustXltError, check_int
 from allennlp_robust_xlt.training.callbacks.embedding_perturbation import (
     NORMS,
     TrainingBatchRecorder,
@@ -142,6 +142,14 @@ class AdversarialTrainingCallback(TrainerCallback):
         `w` in `(1 - w) * clean loss + w * adversarial loss`, in `[0, 1]`. Madry et al. train on
         the adversarial loss only, FreeLB on the average over its steps; Miyato et al. add the
         clean and the adversarial loss (here halved). `0` turns the callback off.
+    warmup_steps : `int`, optional (default = `0`)
+        Number of optimizer steps trained on the clean loss alone (exactly the baseline's steps,
+        at the baseline's cost) before the adversarial objective starts. An adversary is
+        strongest against a model that has not learnt anything yet: fine-tuning a pretrained
+        encoder does not need a warm-up, but an encoder trained from scratch (such as the demo's
+        synthetic one) can stay at chance when the worst-case perturbation cancels its weak
+        early signal. The count of steps taken is saved in AllenNLP's checkpoints, so a run
+        resumed with `--recover` switches at the same step as an uninterrupted one.
     """
 
     def __init__(
@@ -154,6 +162,7 @@ class AdversarialTrainingCallback(TrainerCallback):
         steps: Optional[int] = None,
         random_init: Optional[bool] = None,
         adversarial_weight: Optional[float] = None,
+        warmup_steps: int = 0,
     ) -> None:
         super().__init__(serialization_dir)
         if method not in METHODS:
@@ -203,6 +212,8 @@ class AdversarialTrainingCallback(TrainerCallback):
         if not _is_number(adversarial_weight) or not 0.0 <= adversarial_weight <= 1.0:
             raise ParameterError(NAME, "adversarial_weight", f"must be in [0, 1], got {adversarial_weight!r}")
         self.adversarial_weight = float(adversarial_weight)
+        self.warmup_steps = check_int(NAME, "warmup_steps", warmup_steps, minimum=0)
+        self._optimizer_steps = 0  # optimizer steps completed, for the warm-up
 
         self._perturbation: Optional[WordEmbeddingPerturbation] = None
         self._recorder = TrainingBatchRecorder()
@@ -222,9 +233,14 @@ class AdversarialTrainingCallback(TrainerCallback):
         """
         return self.active and self.random_init and self.adversarial_weight == 1.0
 
+    @property
+    def warming_up(self) -> bool:
+        """Whether the current optimizer step is one of the clean warm-up steps."""
+        return self._optimizer_steps < self.warmup_steps
+
     def _random_start(self, call: WordEmbeddingCall) -> Optional[torch.Tensor]:
-        if not (call.training and torch.is_grad_enabled()):
-            return None  # validation, prediction
+        if not (call.training and torch.is_grad_enabled()) or self.warming_up:
+            return None  # validation, prediction, warm-up
         start = uniform_start(call.embeddings, call.mask, self.norm, self.epsilon).requires_grad_()
         self._start = (call.embeddings, start)
         return start
@@ -234,6 +250,8 @@ class AdversarialTrainingCallback(TrainerCallback):
         if self.alpha is not None:
             settings += f", alpha={self.alpha}"
         settings += f", steps={self.steps}, random_init={self.random_init}, adversarial_weight={self.adversarial_weight}"
+        if self.warmup_steps:
+            settings += f", warmup_steps={self.warmup_steps}"
         return f"{type(self).__name__}({settings})"
 
     # -- trainer events ----------------------------------------------------------------------
@@ -270,8 +288,11 @@ class AdversarialTrainingCallback(TrainerCallback):
             raise RuntimeError(f"{NAME}: on_backward before on_start")
         batch, group_size = self._recorder.next_batch()
         calls = self._perturbation.take_calls()
-        if not self.active:
-            return False
+        warming_up = self.warming_up
+        if self._recorder.group_complete:
+            self._optimizer_steps += 1
+        if not self.active or warming_up:
+            return False  # the trainer's own backward of the clean loss
         if len(calls) != 1:
             raise RobustXltError(
                 f"{NAME}: the model called its word-embedding layer {len(calls)} times in one forward pass; "
@@ -290,6 +311,12 @@ class AdversarialTrainingCallback(TrainerCallback):
             else:
                 step.pgd()
         return True
+
+    def state_dict(self) -> Dict[str, Any]:
+        return {"optimizer_steps": self._optimizer_steps}
+
+    def load_state_dict(self, state_dict: Dict[str, Any]) -> None:
+        self._optimizer_steps = int(state_dict.get("optimizer_steps", 0))
 
 
 class _AdversarialStep:

@@ -412,6 +412,11 @@ class TrainingBatchRecorder:
         self._group_remaining -= 1
         return self._pending.popleft(), self._group_size
 
+    @property
+    def group_complete(self) -> bool:
+        """After `next_batch()`: whether that batch is the last of its group (an optimizer step follows)."""
+        return self._group_remaining == 0
+
 
 # -- metrics -----------------------------------------------------------------------------------
 

@@ -162,6 +162,8 @@ class TestParameters:
             ({"method": "fgm", "alpha": 0.1}, "alpha"),
             ({"method": "fgm", "steps": 3}, "steps"),
             ({"method": "fgm", "random_init": True}, "random_init"),
+            ({"warmup_steps": -1}, "warmup_steps"),
+            ({"warmup_steps": 2.5}, "warmup_steps"),
         ],
     )
     def test_invalid_parameters_name_the_parameter(self, tmp_path: Path, settings: Dict[str, Any], parameter: str):
@@ -385,6 +387,56 @@ class TestAdversarialTraining(AllenNlpTestCase):
         last_batch = list(iter(make_trainer(reference, instances, vocab, [], batch_size=8).data_loader))[-1]
         expected = reference_pgd(reference, last_batch, 0.7, 0.2, 1, "l2", 0.5)
         assert_same_gradients(recorder.gradients[1], expected)
+
+    @pytest.mark.parametrize(
+        "settings",
+        [
+            {"method": "pgd", "steps": 2, "random_init": False, "adversarial_weight": 0.5},
+            {"method": "pgd", "steps": 1, "random_init": True},  # the random start is in the trainer's pass
+            {"method": "freelb", "steps": 2},
+        ],
+    )
+    def test_warmup_steps_are_the_baselines_steps(self, tiny_xlmr: Path, settings: Dict[str, Any]):
+        """4 batches, accumulation 2, 2 epochs: 4 optimizer steps, the first 3 of them clean."""
+        instances = xnli_instances(tiny_xlmr, 32)
+        vocab = vocabulary(instances)
+        model = build_model(tiny_xlmr, vocab)
+        reference = copy.deepcopy(model)
+        recorder = GradientRecorder(str(self.TEST_DIR))
+        callback = AdversarialTrainingCallback(str(self.TEST_DIR), warmup_steps=3, **settings)
+        make_trainer(model, instances, vocab, [callback, recorder], batch_size=8, accumulation=2, num_epochs=2, lr=0.0).train()
+        assert len(recorder.gradients) == 4 and callback.state_dict() == {"optimizer_steps": 4}
+
+        batches = list(iter(make_trainer(reference, instances, vocab, [], batch_size=8).data_loader))
+        groups = [batches[:2], batches[2:]] * 2
+
+        def averaged(gradients_of_batch) -> Dict[str, torch.Tensor]:
+            per_batch = [gradients_of_batch(batch) for batch in groups[3]]
+            return {name: (per_batch[0][name] + per_batch[1][name]) / 2 for name in per_batch[0]}
+
+        def clean_gradients(batch) -> Dict[str, torch.Tensor]:
+            reference.zero_grad()
+            loss_at(reference, batch).backward()
+            return gradients(reference)
+
+        for step in range(3):
+            per_batch = [clean_gradients(batch) for batch in groups[step]]
+            expected = {name: (per_batch[0][name] + per_batch[1][name]) / 2 for name in per_batch[0]}
+            assert_same_gradients(recorder.gradients[step], expected)
+        last_clean = averaged(clean_gradients)
+        assert any((recorder.gradients[3][name] - last_clean[name]).abs().max() > 1e-4 for name in last_clean)
+        if not callback.random_init:
+            expected = averaged(
+                lambda batch: reference_pgd(reference, batch, callback.epsilon, callback.alpha, callback.steps, callback.norm, callback.adversarial_weight)
+            )
+            assert_same_gradients(recorder.gradients[3], expected)
+
+    def test_warmup_counter_round_trips(self, tmp_path: Path):
+        callback = AdversarialTrainingCallback(str(tmp_path), warmup_steps=5)
+        callback.load_state_dict({"optimizer_steps": 5})
+        assert not callback.warming_up and callback.state_dict() == {"optimizer_steps": 5}
+        callback.load_state_dict({})  # a checkpoint written before warm-up existed
+        assert callback.warming_up
 
     def test_every_backward_goes_through_the_grad_scaler(self, tiny_transformer: Path):
         instances = xnli_instances(tiny_transformer, 16)
