@@ -7,7 +7,7 @@ a paraphrase task in PAWS-X's format whose target languages sit at a known, grow
 misalignment from English in the embedding space of a tiny local encoder. It
 
 1. writes the benchmark (data in XTREME's layout, neighbour table, encoder) if it is absent;
-2. trains the baseline, adversarial training (FGM), RS-RP and RS-DA with the project's own
+2. trains the baseline, adversarial training (PGD), RS-RP and RS-DA with the project's own
    `training_configs/pawsx_*.jsonnet` through `allennlp train`, overriding only the model
    (the synthetic encoder, with its word-embedding table frozen so that the misalignment stays
    what the benchmark set), the data and the size (epochs, batch size, learning rate), plus the
@@ -16,10 +16,14 @@ misalignment from English in the embedding space of a tiny local encoder. It
 4. prints accuracy per language and method, writes it to `results.md`, and plots accuracy
    against misalignment, one line per method (`accuracy_vs_misalignment.png`).
 
-Perturbation sizes are set from the one noise scale observable in the source language, the
-distance between synonyms (`synonym_distance`, 0.5 per word), not from target-language results.
+Perturbation sizes never come from target-language results. PGD's epsilon is the best of a
+grid by English dev accuracy, as the paper's protocol selects settings; `--tune` reproduces that
+selection, training one method with each size and reporting English dev accuracy only. RS-RP's
+noise is set from the one noise scale observable in the source language, the distance between
+synonyms (`synonym_distance`, 0.5 per word).
 
     python -m allennlp_robust_xlt.demo [--output-dir demo_output] [--seeds 0 1 2] [--methods ...]
+    python -m allennlp_robust_xlt.demo --tune adversarial --sizes 0.05 0.1 0.2 [--seeds ...]
 
 This is a simulation of the mechanism, not a reproduction of the paper's XNLI/PAWS-X numbers.
 """
@@ -32,7 +36,8 @@ import os
 import statistics
 import time
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Sequence, Tuple
+from dataclasses import dataclass, field
+from typing import Any, Callable, Dict, List, Optional, Sequence
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 CONFIGS = PROJECT_ROOT / "training_configs"
@@ -48,23 +53,52 @@ SIZE = {
 SYNONYM_DISTANCE = 0.5
 EMBEDDING_DIM = 64  # hidden size of the synthetic encoder
 
-# method -> (config, overrides beyond SIZE)
-METHODS: Dict[str, Tuple[str, Dict[str, Any]]] = {
-    "baseline": ("pawsx_baseline.jsonnet", {}),
-    "adversarial (FGM)": (
+# Clean optimizer steps before adversarial training starts: 5 of the 20 epochs (4000 training
+# pairs in batches of 32). The synthetic encoder starts from random weights, and an adversary
+# keeps a model that has learnt nothing yet at chance (see the README); pretrained encoders, as
+# in the paper, need no warm-up.
+WARMUP_STEPS = 625
+
+
+@dataclass(frozen=True)
+class Method:
+    """
+    How the demo trains one method: the project's config, its fixed overrides, and the
+    method's perturbation size (`size`, tuned on English dev with `--tune`) as config overrides.
+    """
+
+    config: str
+    fixed: Dict[str, Any] = field(default_factory=dict)
+    size: Optional[float] = None
+    size_name: str = ""
+    size_overrides: Optional[Callable[[float], Dict[str, Any]]] = None
+
+    def overrides(self, size: Optional[float] = None) -> Dict[str, Any]:
+        result = dict(self.fixed)
+        size = self.size if size is None else size
+        if self.size_overrides is not None and size is not None:
+            result.update(self.size_overrides(size))
+        return result
+
+
+METHODS: Dict[str, Method] = {
+    "baseline": Method("pawsx_baseline.jsonnet"),
+    "adversarial (PGD)": Method(
         "pawsx_adv.jsonnet",
-        # FGM (half clean, half adversarial loss). The L2 ball of an example: the adversary may
-        # move the pair's embeddings by as much as one word moves to a synonym (a larger ball lets
-        # it turn one word into another). PGD with the adversarial loss alone did not learn on
-        # this benchmark's randomly initialised encoder (see the README), so the demo uses FGM.
-        {"trainer.callbacks.0.method": "fgm", "trainer.callbacks.0.epsilon": SYNONYM_DISTANCE},
+        # Madry et al.'s PGD (3 steps, random start, adversarial loss only), after a clean warm-up.
+        {"trainer.callbacks.0.method": "pgd", "trainer.callbacks.0.warmup_steps": WARMUP_STEPS},
+        size=0.05,
+        size_name="epsilon (L2 radius per example; step alpha = epsilon / 2)",
+        size_overrides=lambda size: {"trainer.callbacks.0.epsilon": size, "trainer.callbacks.0.alpha": size / 2},
     ),
-    "RS-RP": (
+    "RS-RP": Method(
         "pawsx_rs_rp.jsonnet",
-        # Gaussian noise whose norm per word (scale * sqrt(dim)) is the synonym distance.
-        {"trainer.callbacks.0.scale": SYNONYM_DISTANCE / math.sqrt(EMBEDDING_DIM)},
+        # Gaussian noise whose norm per word is `size` (scale * sqrt(dim)); synonyms are 0.5 apart.
+        size=SYNONYM_DISTANCE,
+        size_name="norm of the noise per word (scale * sqrt(hidden size))",
+        size_overrides=lambda size: {"trainer.callbacks.0.scale": size / math.sqrt(EMBEDDING_DIM)},
     ),
-    "RS-DA": (
+    "RS-DA": Method(
         "pawsx_rs_da.jsonnet",
         # The reference's PAWS-X recipe uses 10 copies for 3 epochs; here 4 copies for a quarter
         # of the baseline's epochs, so that every method takes the same number of optimizer steps.
@@ -73,20 +107,28 @@ METHODS: Dict[str, Tuple[str, Dict[str, Any]]] = {
 }
 
 
-def _overrides(method: str, seed: int) -> Dict[str, Any]:
+def _overrides(method: str, seed: int, size: Optional[float] = None) -> Dict[str, Any]:
     config_overrides = dict(SIZE)
-    config_overrides.update(METHODS[method][1])
+    config_overrides.update(METHODS[method].overrides(size))
     config_overrides.update({"random_seed": seed, "numpy_seed": seed, "pytorch_seed": seed})
     return config_overrides
+
+
+def train_method(method: str, seed: int, run_dir: Path, size: Optional[float] = None) -> Dict[str, Any]:
+    """Trains one method with `allennlp train`; returns its `metrics.json` (validation: English dev)."""
+    from allennlp_robust_xlt.testing.cli import run_allennlp
+
+    config = CONFIGS / METHODS[method].config
+    # The run directory belongs to the demo: it is rewritten on each run (--force).
+    run_allennlp("train", str(config), "-s", str(run_dir), "--force", "-o", json.dumps(_overrides(method, seed, size)))
+    return json.loads((run_dir / "metrics.json").read_text())
 
 
 def run_method(method: str, seed: int, benchmark: Path, run_dir: Path) -> Dict[str, Any]:
     """Trains one method with `allennlp train` and evaluates it with `xtreme-report`."""
     from allennlp_robust_xlt.testing.cli import run_allennlp
 
-    config = CONFIGS / METHODS[method][0]
-    # The run directory belongs to the demo: it is rewritten on each run (--force).
-    run_allennlp("train", str(config), "-s", str(run_dir), "--force", "-o", json.dumps(_overrides(method, seed)))
+    train_method(method, seed, run_dir)
     report_dir = run_dir / "report"
     run_allennlp(
         "xtreme-report", str(run_dir / "model.tar.gz"), str(benchmark / "pawsx"),
@@ -95,14 +137,22 @@ def run_method(method: str, seed: int, benchmark: Path, run_dir: Path) -> Dict[s
     return json.loads((report_dir / "metrics.json").read_text())
 
 
-def main(argv: Optional[Sequence[str]] = None) -> Dict[str, Dict[str, List[float]]]:
+def main(argv: Optional[Sequence[str]] = None) -> Dict[str, Any]:
+    slugs = {_slug(method): method for method in METHODS}
     parser = argparse.ArgumentParser(description="Train and compare the robust methods on the synthetic benchmark.")
     parser.add_argument("--output-dir", type=Path, default=Path("demo_output"))
     parser.add_argument("--seeds", type=int, nargs="+", default=[0], help="training seeds (e.g. 0 1 2 for mean and std)")
     parser.add_argument("--methods", nargs="+", choices=list(METHODS), default=list(METHODS))
+    parser.add_argument(
+        "--tune", choices=[slug for slug, method in slugs.items() if METHODS[method].size_overrides is not None],
+        help="instead of the comparison: train this method with each of --sizes and report English dev accuracy only",
+    )
+    parser.add_argument("--sizes", type=float, nargs="+", help="perturbation sizes to try with --tune")
     parser.add_argument("--benchmark-seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=1, help="torch threads (the tiny model gains nothing from more)")
     args = parser.parse_args(argv)
+    if args.tune and not args.sizes:
+        parser.error("--tune needs --sizes")
 
     for name in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "HF_DATASETS_OFFLINE"):
         os.environ.setdefault(name, "1")
@@ -111,22 +161,25 @@ def main(argv: Optional[Sequence[str]] = None) -> Dict[str, Dict[str, List[float
 
     import torch
 
-    from allennlp_robust_xlt.data.synthetic_xlt import SyntheticXltConfig, write_benchmark
-
     torch.set_num_threads(args.threads)
-
     started = time.time()
     output_dir = args.output_dir.resolve()
     output_dir.mkdir(parents=True, exist_ok=True)
     benchmark = output_dir / f"benchmark-{args.benchmark_seed}"
+    misalignment = _prepare_benchmark(benchmark, args.benchmark_seed)
+    if args.tune:
+        return tune(slugs[args.tune], args.sizes, args.seeds, output_dir, started)
+    return compare(args.methods, args.seeds, benchmark, misalignment, output_dir, started)
+
+
+def _prepare_benchmark(benchmark: Path, seed: int) -> Dict[str, float]:
+    """Writes the benchmark if absent and points the configs at it; returns the misalignment per language."""
+    from allennlp_robust_xlt.data.synthetic_xlt import SyntheticXltConfig, write_benchmark
+
     if not (benchmark / "languages.json").exists():
         print(f"demo: writing the synthetic benchmark to {benchmark}")
-        write_benchmark(
-            benchmark,
-            SyntheticXltConfig(seed=args.benchmark_seed, synonym_distance=SYNONYM_DISTANCE, hidden_size=EMBEDDING_DIM),
-        )
+        write_benchmark(benchmark, SyntheticXltConfig(seed=seed, synonym_distance=SYNONYM_DISTANCE, hidden_size=EMBEDDING_DIM))
     description = json.loads((benchmark / "languages.json").read_text())
-    misalignment: Dict[str, float] = description["misalignment"]
     os.environ.update(
         {
             "XLT_TRANSFORMER": str(benchmark / "encoder"),
@@ -135,13 +188,19 @@ def main(argv: Optional[Sequence[str]] = None) -> Dict[str, Dict[str, List[float
             "XLT_NEIGHBORS": str(benchmark / "neighbors.json"),
         }
     )
+    return description["misalignment"]
 
-    scores: Dict[str, Dict[str, List[float]]] = {method: {} for method in args.methods}
-    pair_scores: Dict[str, Dict[str, List[float]]] = {method: {} for method in args.methods}
+
+def compare(
+    methods: List[str], seeds: List[int], benchmark: Path, misalignment: Dict[str, float], output_dir: Path, started: float
+) -> Dict[str, Any]:
+    """Trains and evaluates every method for every seed; writes the tables and the plot."""
+    scores: Dict[str, Dict[str, List[float]]] = {method: {} for method in methods}
+    pair_scores: Dict[str, Dict[str, List[float]]] = {method: {} for method in methods}
     log_path = output_dir / "demo.log"
     with open(log_path, "w", encoding="utf-8") as log:
-        for seed in args.seeds:
-            for method in args.methods:
+        for seed in seeds:
+            for method in methods:
                 method_started = time.time()
                 run_dir = output_dir / "runs" / f"{_slug(method)}-seed{seed}"
                 with contextlib.redirect_stderr(log), contextlib.redirect_stdout(log):
@@ -152,17 +211,55 @@ def main(argv: Optional[Sequence[str]] = None) -> Dict[str, Dict[str, List[float
                     pair_scores[method].setdefault(key, []).append(values["accuracy"])
                 print(f"demo: {method}, seed {seed}: {time.time() - method_started:.0f}s ({run_dir})")
 
-    table = results_table(scores, misalignment, len(args.seeds))
+    table = results_table(scores, misalignment, len(seeds))
     generalized = generalized_table(pair_scores, misalignment)
     (output_dir / "results.md").write_text(table + "\n\n" + generalized + "\n", encoding="utf-8")
-    (output_dir / "results.json").write_text(json.dumps({"languages": scores, "pairs": pair_scores, "misalignment": misalignment, "seeds": args.seeds}, indent=2))
+    (output_dir / "results.json").write_text(json.dumps({"languages": scores, "pairs": pair_scores, "misalignment": misalignment, "seeds": seeds}, indent=2))
     plot(scores, misalignment, output_dir / "accuracy_vs_misalignment.png")
     print("\n" + table + "\n\n" + generalized)
     print(
         f"\ndemo: done in {time.time() - started:.0f}s. Table: {output_dir / 'results.md'}; "
         f"plot: {output_dir / 'accuracy_vs_misalignment.png'}; per-run reports under {output_dir / 'runs'}; log: {log_path}"
     )
-    return scores
+    return {"languages": scores, "pairs": pair_scores}
+
+
+def tune(method: str, sizes: List[float], seeds: List[int], output_dir: Path, started: float) -> Dict[str, Any]:
+    """
+    Trains `method` with each perturbation size and reports its best English dev accuracy (the
+    configs' validation set), as the paper's protocol selects settings. No target language is
+    evaluated.
+    """
+    accuracies: Dict[float, List[float]] = {}
+    slug = _slug(method)
+    with open(output_dir / f"tuning-{slug}.log", "w", encoding="utf-8") as log:
+        for size in sizes:
+            for seed in seeds:
+                run_dir = output_dir / "tuning" / f"{slug}-size{size:g}-seed{seed}"
+                with contextlib.redirect_stderr(log), contextlib.redirect_stdout(log):
+                    metrics = train_method(method, seed, run_dir, size)
+                accuracies.setdefault(size, []).append(metrics["best_validation_accuracy"])
+                print(f"demo: {method}, {size:g}, seed {seed}: English dev {100 * accuracies[size][-1]:.1f}")
+    table = tuning_table(method, accuracies, len(seeds))
+    (output_dir / f"tuning-{slug}.md").write_text(table + "\n", encoding="utf-8")
+    print("\n" + table + f"\n\ndemo: done in {time.time() - started:.0f}s. Table: {output_dir / f'tuning-{slug}.md'}")
+    return {"english_dev": accuracies}
+
+
+def tuning_table(method: str, accuracies: Dict[float, List[float]], seeds: int) -> str:
+    """English dev accuracy (%) per perturbation size; the best one in bold."""
+    best = max(accuracies, key=lambda size: statistics.mean(accuracies[size]))
+    lines = [
+        f"English dev accuracy (%) of {method} by {METHODS[method].size_name}"
+        + (f"; mean ± std over {seeds} seeds." if seeds > 1 else " (one seed)."),
+        "",
+        "| size | English dev |",
+        "|---|---|",
+    ]
+    for size, values in accuracies.items():
+        cell = _cell(values)
+        lines.append(f"| {size:g} | " + (f"**{cell}**" if size == best else cell) + " |")
+    return "\n".join(lines)
 
 
 def _slug(method: str) -> str:
