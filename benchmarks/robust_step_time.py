@@ -34,7 +34,7 @@ if __package__ in (None, ""):  # run as a file: see benchmarks/common.py
         del sys.modules[_name]
 
 import statistics  # noqa: E402
-from typing import Any, Callable, Dict, List, Optional, Tuple  # noqa: E402
+from typing import Callable, Dict, List, Optional, Tuple  # noqa: E402
 
 import torch  # noqa: E402
 
@@ -48,7 +48,6 @@ from benchmarks.common import (  # noqa: E402
     figure_main,
     local_model,
     long_pairs_file,
-    now,
 )
 from benchmarks.trainer_clock import BatchClock  # noqa: E402
 

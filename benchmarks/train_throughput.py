@@ -44,7 +44,6 @@ from benchmarks.common import (  # noqa: E402
     figure_main,
     local_model,
     long_pairs_file,
-    now,
 )
 from benchmarks.trainer_clock import BatchClock  # noqa: E402
 

@@ -2,7 +2,6 @@
 import json
 from dataclasses import replace
 from collections import Counter
-from pathlib import Path
 
 import numpy as np
 import pytest

@@ -10,7 +10,7 @@ import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, List, Optional, Type
+from typing import Callable, List, Type
 
 import pytest
 from allennlp.common import cached_transformers

@@ -5,7 +5,7 @@ Distributed training on two CPU workers (gloo), as a user configures it: every t
 import json
 from collections import Counter
 from pathlib import Path
-from typing import Any, Dict, List, Tuple
+from typing import Any, Dict, List
 
 import pytest
 from allennlp.common.testing import AllenNlpTestCase
