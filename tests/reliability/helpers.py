@@ -5,7 +5,7 @@ from pathlib import Path
 from typing import Any, Dict, Iterable, List, Optional
 
 import torch
-from allennlp.common import Params, cached_transformers
+from allennlp.common import Params
 
 from allennlp_robust_xlt.testing.cli import run_allennlp
 from tests import CONFIGS_ROOT, FIXTURES_ROOT
@@ -40,12 +40,7 @@ def small_overrides(name: str, extra_callbacks: Iterable[str] = (), **more: Any)
 
 
 def train(name: str, serialization_dir: Path, overrides: str, *flags: str, interrupt_at_epoch: Optional[object] = None) -> None:
-    """
-    `allennlp train` in-process. AllenNLP's transformer cache is cleared first, as in a fresh
-    process: a cache hit skips the random init inside `from_pretrained`, which would shift the
-    seeded generators and make two runs in one process differ for that reason alone.
-    """
-    cached_transformers._clear_caches()
+    """`allennlp train` in-process, as in a fresh process (`run_allennlp` clears AllenNLP's transformer cache)."""
     previous = os.environ.pop(INTERRUPT_ENV, None)
     if interrupt_at_epoch is not None:
         os.environ[INTERRUPT_ENV] = str(interrupt_at_epoch)
