@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Callable, List, Type
 
 import pytest
-from allennlp.common import cached_transformers
 from allennlp.common.checks import ConfigurationError
 
 from allennlp_robust_xlt.common.errors import InputFileError, ParameterError
@@ -34,7 +33,6 @@ def archive(tmp_path_factory: pytest.TempPathFactory, tiny_xlmr: Path) -> Path:
     os.environ.update(env)
     try:
         directory = tmp_path_factory.mktemp("bad_input") / "run"
-        cached_transformers._clear_caches()
         run_allennlp("train", str(CONFIGS_ROOT / "xnli_baseline.jsonnet"), "-s", str(directory), "-o", json.dumps(SMALL))
         return directory / "model.tar.gz"
     finally:
@@ -153,7 +151,6 @@ CASES = [
 def test_bad_input(case: Case, archive: Path, tmp_path: Path):
     arguments = case.command(tmp_path, archive)
     before = sorted(str(path) for path in archive.parent.rglob("*"))
-    cached_transformers._clear_caches()
     with pytest.raises(case.error) as raised:
         run_allennlp(*arguments)
     message = str(raised.value).strip("'\"")

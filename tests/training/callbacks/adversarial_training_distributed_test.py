@@ -7,7 +7,6 @@ from typing import Dict
 
 import pytest
 import torch
-from allennlp.common import cached_transformers
 from allennlp.common.testing import AllenNlpTestCase
 from transformers import AutoModel
 
@@ -49,9 +48,8 @@ class TestDistributedAdversarialTraining(AllenNlpTestCase):
         single = {**common, "data_loader": {"batch_size": 8, "shuffle": False}}
         config = str(CONFIGS_ROOT / "xnli_adv.jsonnet")
         run_allennlp("train", config, "-s", str(self.TEST_DIR / "ddp"), "-o", json.dumps(distributed))
-        # Like the fresh worker processes, start without AllenNLP's cached transformer: a cache hit
-        # skips the random init inside `from_pretrained`, which shifts the seeded head init.
-        cached_transformers._clear_caches()
+        # Like the fresh worker processes, this run starts without AllenNLP's cached transformer
+        # (`run_allennlp` clears it): a cache hit would shift the seeded head init.
         run_allennlp("train", config, "-s", str(self.TEST_DIR / "single"), "-o", json.dumps(single))
         with_ddp = archived_weights(self.TEST_DIR / "ddp" / "model.tar.gz")
         alone = archived_weights(self.TEST_DIR / "single" / "model.tar.gz")
