@@ -410,8 +410,9 @@ class TestAdversarialTraining(AllenNlpTestCase):
         batches = list(iter(make_trainer(reference, instances, vocab, [], batch_size=8).data_loader))
         groups = [batches[:2], batches[2:]] * 2
 
-        def averaged(gradients_of_batch) -> Dict[str, torch.Tensor]:
-            per_batch = [gradients_of_batch(batch) for batch in groups[3]]
+        def averaged(group, gradients_of_batch) -> Dict[str, torch.Tensor]:
+            """The gradient of an accumulation group of 2: the mean of its batches' gradients."""
+            per_batch = [gradients_of_batch(batch) for batch in group]
             return {name: (per_batch[0][name] + per_batch[1][name]) / 2 for name in per_batch[0]}
 
         def clean_gradients(batch) -> Dict[str, torch.Tensor]:
@@ -420,14 +421,13 @@ class TestAdversarialTraining(AllenNlpTestCase):
             return gradients(reference)
 
         for step in range(3):
-            per_batch = [clean_gradients(batch) for batch in groups[step]]
-            expected = {name: (per_batch[0][name] + per_batch[1][name]) / 2 for name in per_batch[0]}
-            assert_same_gradients(recorder.gradients[step], expected)
-        last_clean = averaged(clean_gradients)
+            assert_same_gradients(recorder.gradients[step], averaged(groups[step], clean_gradients))
+        last_clean = averaged(groups[3], clean_gradients)
         assert any((recorder.gradients[3][name] - last_clean[name]).abs().max() > 1e-4 for name in last_clean)
         if not callback.random_init:
             expected = averaged(
-                lambda batch: reference_pgd(reference, batch, callback.epsilon, callback.alpha, callback.steps, callback.norm, callback.adversarial_weight)
+                groups[3],
+                lambda batch: reference_pgd(reference, batch, callback.epsilon, callback.alpha, callback.steps, callback.norm, callback.adversarial_weight),
             )
             assert_same_gradients(recorder.gradients[3], expected)
 
