@@ -12,7 +12,7 @@ export TRANSFORMERS_OFFLINE := 1
 export HF_DATASETS_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: install test test-slow test-all demo bench clean-venv
+.PHONY: install test test-slow test-all lint demo bench clean-venv
 
 install: $(STAMP)
 
@@ -31,6 +31,11 @@ test-slow: $(STAMP)
 
 test-all: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# Formatting and style, as AllenNLP's repositories: black (pyproject.toml) and flake8 (.flake8).
+lint: $(STAMP)
+	$(BIN)/black --check .
+	$(BIN)/flake8
 
 # DEMO_ARGS="--seeds 0 1 2" reports mean and standard deviation over three training seeds.
 demo: $(STAMP)

@@ -5,6 +5,7 @@ versions). ``install_requires`` carries the bounds a user needs when installing 
 alone: AllenNLP 2.10.1 is the last release and only works with torch<1.13, transformers<4.21,
 spacy<3.4, and numpy<2 (numpy 2 breaks torch 1.12 and spacy's thinc).
 """
+
 from setuptools import find_packages, setup
 
 VERSION = {}
@@ -14,8 +15,10 @@ with open("allennlp_robust_xlt/version.py") as version_file:
 setup(
     name="allennlp-robust-xlt",
     version=VERSION["VERSION"],
-    description="Robust zero-shot cross-lingual transfer (adversarial training, randomized "
-    "smoothing) as an AllenNLP plugin",
+    description=(
+        "Robust zero-shot cross-lingual transfer (adversarial training, randomized "
+        "smoothing) as an AllenNLP plugin"
+    ),
     long_description=open("README.md", encoding="utf-8").read(),
     long_description_content_type="text/markdown",
     license="Apache-2.0",
@@ -34,7 +37,9 @@ setup(
         "jsonnet>=0.10.0",
         "matplotlib>=3.3",
     ],
-    extras_require={"dev": ["pytest>=7,<9", "flaky>=3.7,<4"]},
+    extras_require={
+        "dev": ["pytest>=7,<9", "flaky>=3.7,<4", "black==24.10.0", "flake8==7.1.1"]
+    },
     classifiers=[
         "Programming Language :: Python :: 3.10",
         "Topic :: Scientific/Engineering :: Artificial Intelligence",

@@ -5,6 +5,7 @@ Importing the package registers every component (readers, model, predictor, trai
 subcommands), so both `--include-package allennlp_robust_xlt` and a `.allennlp_plugins` file
 that names `allennlp_robust_xlt` work.
 """
+
 from allennlp_robust_xlt.common.config_env import apply_config_env_defaults
 from allennlp_robust_xlt.common.errors import install_excepthook
 from allennlp_robust_xlt.common.run_cleanup import note_serialization_dir

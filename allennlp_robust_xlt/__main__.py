@@ -6,6 +6,7 @@ plugin's subcommands (`xtreme-report`, `download-xtreme`, `build-neighbors`, ...
 plain `allennlp` only where a `.allennlp_plugins` file (or `~/.allennlp/plugins`) names the
 plugin. This entry point works from any directory, for every command (`train`, `evaluate`, ...).
 """
+
 from allennlp.commands import main
 
 import allennlp_robust_xlt  # noqa: F401  (registers the plugin's components and subcommands)

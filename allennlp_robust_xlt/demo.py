@@ -27,6 +27,7 @@ synonyms (`synonym_distance`, 0.5 per word).
 
 This is a simulation of the mechanism, not a reproduction of the paper's XNLI/PAWS-X numbers.
 """
+
 import argparse
 import contextlib
 import json
@@ -89,7 +90,10 @@ METHODS: Dict[str, Method] = {
         {"trainer.callbacks.0.method": "pgd", "trainer.callbacks.0.warmup_steps": WARMUP_STEPS},
         size=0.05,
         size_name="epsilon (L2 radius per example; step alpha = epsilon / 2)",
-        size_overrides=lambda size: {"trainer.callbacks.0.epsilon": size, "trainer.callbacks.0.alpha": size / 2},
+        size_overrides=lambda size: {
+            "trainer.callbacks.0.epsilon": size,
+            "trainer.callbacks.0.alpha": size / 2,
+        },
     ),
     "RS-RP": Method(
         "pawsx_rs_rp.jsonnet",
@@ -114,13 +118,23 @@ def _overrides(method: str, seed: int, size: Optional[float] = None) -> Dict[str
     return config_overrides
 
 
-def train_method(method: str, seed: int, run_dir: Path, size: Optional[float] = None) -> Dict[str, Any]:
+def train_method(
+    method: str, seed: int, run_dir: Path, size: Optional[float] = None
+) -> Dict[str, Any]:
     """Trains one method with `allennlp train`; returns its `metrics.json` (validation: English dev)."""
     from allennlp_robust_xlt.testing.cli import run_allennlp
 
     config = CONFIGS / METHODS[method].config
     # The run directory belongs to the demo: it is rewritten on each run (--force).
-    run_allennlp("train", str(config), "-s", str(run_dir), "--force", "-o", json.dumps(_overrides(method, seed, size)))
+    run_allennlp(
+        "train",
+        str(config),
+        "-s",
+        str(run_dir),
+        "--force",
+        "-o",
+        json.dumps(_overrides(method, seed, size)),
+    )
     return json.loads((run_dir / "metrics.json").read_text())
 
 
@@ -131,25 +145,53 @@ def run_method(method: str, seed: int, benchmark: Path, run_dir: Path) -> Dict[s
     train_method(method, seed, run_dir)
     report_dir = run_dir / "report"
     run_allennlp(
-        "xtreme-report", str(run_dir / "model.tar.gz"), str(benchmark / "pawsx"),
-        "--task", "synthetic", "--generalized", "--output-dir", str(report_dir), "--force",
+        "xtreme-report",
+        str(run_dir / "model.tar.gz"),
+        str(benchmark / "pawsx"),
+        "--task",
+        "synthetic",
+        "--generalized",
+        "--output-dir",
+        str(report_dir),
+        "--force",
     )
     return json.loads((report_dir / "metrics.json").read_text())
 
 
 def main(argv: Optional[Sequence[str]] = None) -> Dict[str, Any]:
     slugs = {_slug(method): method for method in METHODS}
-    parser = argparse.ArgumentParser(description="Train and compare the robust methods on the synthetic benchmark.")
+    parser = argparse.ArgumentParser(
+        description="Train and compare the robust methods on the synthetic benchmark."
+    )
     parser.add_argument("--output-dir", type=Path, default=Path("demo_output"))
-    parser.add_argument("--seeds", type=int, nargs="+", default=[0], help="training seeds (e.g. 0 1 2 for mean and std)")
+    parser.add_argument(
+        "--seeds",
+        type=int,
+        nargs="+",
+        default=[0],
+        help="training seeds (e.g. 0 1 2 for mean and std)",
+    )
     parser.add_argument("--methods", nargs="+", choices=list(METHODS), default=list(METHODS))
     parser.add_argument(
-        "--tune", choices=[slug for slug, method in slugs.items() if METHODS[method].size_overrides is not None],
-        help="instead of the comparison: train this method with each of --sizes and report English dev accuracy only",
+        "--tune",
+        choices=[
+            slug for slug, method in slugs.items() if METHODS[method].size_overrides is not None
+        ],
+        help=(
+            "instead of the comparison: train this method with each of --sizes and report English"
+            " dev accuracy only"
+        ),
     )
-    parser.add_argument("--sizes", type=float, nargs="+", help="perturbation sizes to try with --tune")
+    parser.add_argument(
+        "--sizes", type=float, nargs="+", help="perturbation sizes to try with --tune"
+    )
     parser.add_argument("--benchmark-seed", type=int, default=0)
-    parser.add_argument("--threads", type=int, default=1, help="torch threads (the tiny model gains nothing from more)")
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=1,
+        help="torch threads (the tiny model gains nothing from more)",
+    )
     args = parser.parse_args(argv)
     if args.tune and not args.sizes:
         parser.error("--tune needs --sizes")
@@ -178,7 +220,12 @@ def _prepare_benchmark(benchmark: Path, seed: int) -> Dict[str, float]:
 
     if not (benchmark / "languages.json").exists():
         print(f"demo: writing the synthetic benchmark to {benchmark}")
-        write_benchmark(benchmark, SyntheticXltConfig(seed=seed, synonym_distance=SYNONYM_DISTANCE, hidden_size=EMBEDDING_DIM))
+        write_benchmark(
+            benchmark,
+            SyntheticXltConfig(
+                seed=seed, synonym_distance=SYNONYM_DISTANCE, hidden_size=EMBEDDING_DIM
+            ),
+        )
     description = json.loads((benchmark / "languages.json").read_text())
     os.environ.update(
         {
@@ -192,7 +239,12 @@ def _prepare_benchmark(benchmark: Path, seed: int) -> Dict[str, float]:
 
 
 def compare(
-    methods: List[str], seeds: List[int], benchmark: Path, misalignment: Dict[str, float], output_dir: Path, started: float
+    methods: List[str],
+    seeds: List[int],
+    benchmark: Path,
+    misalignment: Dict[str, float],
+    output_dir: Path,
+    started: float,
 ) -> Dict[str, Any]:
     """Trains and evaluates every method for every seed; writes the tables and the plot."""
     scores: Dict[str, Dict[str, List[float]]] = {method: {} for method in methods}
@@ -209,22 +261,37 @@ def compare(
                     scores[method].setdefault(code, []).append(values["accuracy"])
                 for key, values in metrics.get("pairs", {}).items():
                     pair_scores[method].setdefault(key, []).append(values["accuracy"])
-                print(f"demo: {method}, seed {seed}: {time.time() - method_started:.0f}s ({run_dir})")
+                print(
+                    f"demo: {method}, seed {seed}: {time.time() - method_started:.0f}s ({run_dir})"
+                )
 
     table = results_table(scores, misalignment, len(seeds))
     generalized = generalized_table(pair_scores, misalignment)
     (output_dir / "results.md").write_text(table + "\n\n" + generalized + "\n", encoding="utf-8")
-    (output_dir / "results.json").write_text(json.dumps({"languages": scores, "pairs": pair_scores, "misalignment": misalignment, "seeds": seeds}, indent=2))
+    (output_dir / "results.json").write_text(
+        json.dumps(
+            {
+                "languages": scores,
+                "pairs": pair_scores,
+                "misalignment": misalignment,
+                "seeds": seeds,
+            },
+            indent=2,
+        )
+    )
     plot(scores, misalignment, output_dir / "accuracy_vs_misalignment.png")
     print("\n" + table + "\n\n" + generalized)
     print(
-        f"\ndemo: done in {time.time() - started:.0f}s. Table: {output_dir / 'results.md'}; "
-        f"plot: {output_dir / 'accuracy_vs_misalignment.png'}; per-run reports under {output_dir / 'runs'}; log: {log_path}"
+        f"\ndemo: done in {time.time() - started:.0f}s. Table: {output_dir / 'results.md'}; plot:"
+        f" {output_dir / 'accuracy_vs_misalignment.png'}; per-run reports under"
+        f" {output_dir / 'runs'}; log: {log_path}"
     )
     return {"languages": scores, "pairs": pair_scores}
 
 
-def tune(method: str, sizes: List[float], seeds: List[int], output_dir: Path, started: float) -> Dict[str, Any]:
+def tune(
+    method: str, sizes: List[float], seeds: List[int], output_dir: Path, started: float
+) -> Dict[str, Any]:
     """
     Trains `method` with each perturbation size and reports its best English dev accuracy (the
     configs' validation set), as the paper's protocol selects settings. No target language is
@@ -239,10 +306,16 @@ def tune(method: str, sizes: List[float], seeds: List[int], output_dir: Path, st
                 with contextlib.redirect_stderr(log), contextlib.redirect_stdout(log):
                     metrics = train_method(method, seed, run_dir, size)
                 accuracies.setdefault(size, []).append(metrics["best_validation_accuracy"])
-                print(f"demo: {method}, {size:g}, seed {seed}: English dev {100 * accuracies[size][-1]:.1f}")
+                print(
+                    f"demo: {method}, {size:g}, seed {seed}: English dev"
+                    f" {100 * accuracies[size][-1]:.1f}"
+                )
     table = tuning_table(method, accuracies, len(seeds))
     (output_dir / f"tuning-{slug}.md").write_text(table + "\n", encoding="utf-8")
-    print("\n" + table + f"\n\ndemo: done in {time.time() - started:.0f}s. Table: {output_dir / f'tuning-{slug}.md'}")
+    print(
+        "\n" + table + f"\n\ndemo: done in {time.time() - started:.0f}s. Table:"
+        f" {output_dir / f'tuning-{slug}.md'}"
+    )
     return {"english_dev": accuracies}
 
 
@@ -276,7 +349,9 @@ def _targets(misalignment: Dict[str, float]) -> List[str]:
     return [code for code in misalignment if code != "en"]
 
 
-def results_table(scores: Dict[str, Dict[str, List[float]]], misalignment: Dict[str, float], seeds: int) -> str:
+def results_table(
+    scores: Dict[str, Dict[str, List[float]]], misalignment: Dict[str, float], seeds: int
+) -> str:
     """Accuracy (%) per language (rows, by misalignment) and method (columns)."""
     methods = list(scores)
     header = "| language | misalignment | " + " | ".join(methods) + " |"
@@ -285,29 +360,45 @@ def results_table(scores: Dict[str, Dict[str, List[float]]], misalignment: Dict[
         cells = [_cell(scores[method][code]) for method in methods]
         lines.append(f"| {code} | {misalignment[code]:.1f} | " + " | ".join(cells) + " |")
     averages = {m: _seed_averages(scores[m], _targets(misalignment)) for m in methods}
-    lines.append("| **target average** | | " + " | ".join(f"**{_cell(averages[m])}**" for m in methods) + " |")
+    lines.append(
+        "| **target average** | | "
+        + " | ".join(f"**{_cell(averages[m])}**" for m in methods)
+        + " |"
+    )
     base = averages[methods[0]]
     lines.append(
         f"| difference from {methods[0]} | | "
         + " | ".join(_cell([a - b for a, b in zip(averages[m], base)]) for m in methods)
         + " |"
     )
-    note = f"Accuracy (%) on the synthetic benchmark's test sets; mean ± std over {seeds} seeds." if seeds > 1 else "Accuracy (%) on the synthetic benchmark's test sets (one seed)."
+    note = (
+        f"Accuracy (%) on the synthetic benchmark's test sets; mean ± std over {seeds} seeds."
+        if seeds > 1
+        else "Accuracy (%) on the synthetic benchmark's test sets (one seed)."
+    )
     return note + "\n\n" + "\n".join(lines)
 
 
 def _seed_averages(per_language: Dict[str, List[float]], codes: List[str]) -> List[float]:
     """The average over `codes`, once per seed."""
-    return [statistics.mean(per_language[code][i] for code in codes) for i in range(len(per_language[codes[0]]))]
+    return [
+        statistics.mean(per_language[code][i] for code in codes)
+        for i in range(len(per_language[codes[0]]))
+    ]
 
 
-def generalized_table(pair_scores: Dict[str, Dict[str, List[float]]], misalignment: Dict[str, float]) -> str:
+def generalized_table(
+    pair_scores: Dict[str, Dict[str, List[float]]], misalignment: Dict[str, float]
+) -> str:
     """The generalized setting: average accuracy over language pairs, by the pair's larger misalignment."""
     levels = sorted(set(misalignment.values()))
     methods = list(pair_scores)
     lines = [
-        "Generalized setting (sentence 1 and sentence 2 in different languages): accuracy (%) averaged over the "
-        "ordered pairs whose more misaligned language has the given misalignment.",
+        (
+            "Generalized setting (sentence 1 and sentence 2 in different languages): accuracy (%)"
+            " averaged over the ordered pairs whose more misaligned language has the given"
+            " misalignment."
+        ),
         "",
         "| max misalignment of the pair | " + " | ".join(methods) + " |",
         "|---|" + "---|" * len(methods),
@@ -318,7 +409,8 @@ def generalized_table(pair_scores: Dict[str, Dict[str, List[float]]], misalignme
             values = [
                 statistics.mean(accuracies)
                 for key, accuracies in pair_scores[method].items()
-                if _pair_level(key, misalignment) == level and key.split("-")[0] != key.split("-")[1]
+                if _pair_level(key, misalignment) == level
+                and key.split("-")[0] != key.split("-")[1]
             ]
             cells.append(f"{100 * statistics.mean(values):.1f}" if values else "")
         lines.append(f"| {level:.1f} | " + " | ".join(cells) + " |")
@@ -330,7 +422,9 @@ def _pair_level(key: str, misalignment: Dict[str, float]) -> float:
     return max(misalignment[first], misalignment[second])
 
 
-def plot(scores: Dict[str, Dict[str, List[float]]], misalignment: Dict[str, float], path: Path) -> None:
+def plot(
+    scores: Dict[str, Dict[str, List[float]]], misalignment: Dict[str, float], path: Path
+) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -341,7 +435,10 @@ def plot(scores: Dict[str, Dict[str, List[float]]], misalignment: Dict[str, floa
     figure, axes = plt.subplots(figsize=(6, 4))
     for method, per_language in scores.items():
         means = [100 * statistics.mean(per_language[code]) for code in codes]
-        errors = [100 * statistics.stdev(per_language[code]) if len(per_language[code]) > 1 else 0.0 for code in codes]
+        errors = [
+            100 * statistics.stdev(per_language[code]) if len(per_language[code]) > 1 else 0.0
+            for code in codes
+        ]
         axes.errorbar(xs, means, yerr=errors, marker="o", capsize=3, label=method)
     axes.set_xlabel("misalignment of the target language (embedding distance; synonyms: 0.5)")
     axes.set_ylabel("accuracy (%)")

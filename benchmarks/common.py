@@ -19,6 +19,7 @@ site-packages; each script therefore starts with the bootstrap
 
 before it imports `benchmarks.common`.
 """
+
 import json
 import os
 import resource
@@ -44,7 +45,9 @@ CACHE = PROJECT_ROOT / ".cache" / "benchmarks"
 SEQUENCE_LENGTH = 128
 THREADS = int(os.environ.get("BENCH_THREADS", "1"))
 
-COMPUTE_BOUND = dict(hidden_size=256, num_hidden_layers=4, num_attention_heads=4, intermediate_size=1024)
+COMPUTE_BOUND = dict(
+    hidden_size=256, num_hidden_layers=4, num_attention_heads=4, intermediate_size=1024
+)
 TINY = dict(hidden_size=32, num_hidden_layers=2, num_attention_heads=2, intermediate_size=64)
 XNLI_LABELS = ("entailment", "neutral", "contradiction")
 
@@ -166,13 +169,30 @@ class FigureResult:
     notes: List[str] = field(default_factory=list)
     seconds: float = 0.0
 
-    def add(self, measure: str, value: str, anchor: str, ratio: Optional[float], goal: str, met: Optional[bool], timing: str) -> None:
+    def add(
+        self,
+        measure: str,
+        value: str,
+        anchor: str,
+        ratio: Optional[float],
+        goal: str,
+        met: Optional[bool],
+        timing: str,
+    ) -> None:
         self.rows.append(Row(measure, value, anchor, ratio, goal, met, timing))
 
     def markdown(self) -> str:
         header = ["measure", "value", "anchor", "ratio", "goal", "met", "timing"]
         rows = [
-            [row.measure, row.value, row.anchor, "-" if row.ratio is None else f"{row.ratio:.2f}", row.goal, verdict(row.met), row.timing]
+            [
+                row.measure,
+                row.value,
+                row.anchor,
+                "-" if row.ratio is None else f"{row.ratio:.2f}",
+                row.goal,
+                verdict(row.met),
+                row.timing,
+            ]
             for row in self.rows
         ]
         text = f"### {self.figure}\n\n{markdown_table(header, rows)}\n"
@@ -193,7 +213,11 @@ def verdict(met: Optional[bool]) -> str:
     return "-" if met is None else ("yes" if met else "**no**")
 
 
-def figure_main(run: Callable[..., FigureResult], description: str, arguments: Sequence[Tuple[str, Dict[str, Any]]] = ()) -> None:
+def figure_main(
+    run: Callable[..., FigureResult],
+    description: str,
+    arguments: Sequence[Tuple[str, Dict[str, Any]]] = (),
+) -> None:
     """
     The command line of a figure script: its own `arguments` (`(flag, argparse keywords)`) plus
     `--json FILE` (where `run_all.py` collects the result); prints the figure's table.

@@ -18,6 +18,7 @@ Tokenizers: the tiny XLM-R-style sentencepiece model of the tests (built here, o
 whitespace tokenizer, for which tokenization is nearly free so the ratio shows the cost of the
 substitution itself.
 """
+
 import argparse
 import os
 import sys
@@ -39,9 +40,15 @@ from allennlp.data import DatasetReader  # noqa: E402
 from allennlp.data.token_indexers import PretrainedTransformerIndexer  # noqa: E402
 from allennlp.data.tokenizers import PretrainedTransformerTokenizer  # noqa: E402
 
-from allennlp_robust_xlt.data.dataset_readers import RandomizedSmoothingReader, XtremeXnliReader  # noqa: E402
+from allennlp_robust_xlt.data.dataset_readers import (  # noqa: E402
+    RandomizedSmoothingReader,
+    XtremeXnliReader,
+)
 from allennlp_robust_xlt.data.synonyms import NeighborTable  # noqa: E402
-from allennlp_robust_xlt.testing.tiny_transformers import build_tiny_transformer, read_corpus  # noqa: E402
+from allennlp_robust_xlt.testing.tiny_transformers import (  # noqa: E402
+    build_tiny_transformer,
+    read_corpus,
+)
 
 FIXTURE_TABLE = PROJECT_ROOT / "tests" / "fixtures" / "neighbors" / "english_neighbors.json"
 SHARED_TABLE = PROJECT_ROOT.parent / "shared" / "data" / "counterfitted_neighbors.json"
@@ -77,15 +84,21 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--pairs", type=int, default=800)
     parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--neighbors", type=Path, default=SHARED_TABLE if SHARED_TABLE.exists() else FIXTURE_TABLE)
+    parser.add_argument(
+        "--neighbors", type=Path, default=SHARED_TABLE if SHARED_TABLE.exists() else FIXTURE_TABLE
+    )
     args = parser.parse_args()
     torch.set_num_threads(1)
 
     with tempfile.TemporaryDirectory() as temporary:
         root = Path(temporary)
-        model = build_tiny_transformer(root / "xlmr", "xlmr", read_corpus(sorted(XTREME_DATA.glob("*/*.tsv"))))
+        model = build_tiny_transformer(
+            root / "xlmr", "xlmr", read_corpus(sorted(XTREME_DATA.glob("*/*.tsv")))
+        )
         data = root / "train-en.tsv"
-        data.write_text("".join("\t".join(pair) + "\n" for pair in english_pairs(args.pairs)), encoding="utf-8")
+        data.write_text(
+            "".join("\t".join(pair) + "\n" for pair in english_pairs(args.pairs)), encoding="utf-8"
+        )
 
         started = time.perf_counter()
         table = NeighborTable.from_file(args.neighbors)
@@ -103,18 +116,32 @@ def main() -> None:
         augmented: Dict[Tuple[int, str], Path] = {}
         for copies, match in settings:
             augmented[(copies, match)] = root / f"augmented-{copies}-{match}-en.tsv"
-            wrapper = RandomizedSmoothingReader(XtremeXnliReader(), neighbors=str(args.neighbors), copies=copies, match=match)
+            wrapper = RandomizedSmoothingReader(
+                XtremeXnliReader(), neighbors=str(args.neighbors), copies=copies, match=match
+            )
             with open(augmented[(copies, match)], "w", encoding="utf-8") as augmented_file:
                 for instance in wrapper.read(data):
                     metadata = instance["metadata"].metadata
-                    augmented_file.write(f"{metadata['premise']}\t{metadata['hypothesis']}\t{instance['label'].label}\n")
-        print(f"neighbour table: {args.neighbors} ({table.num_words} words, "
-              f"{table.num_words_with_neighbors} with neighbours; loaded in {load_seconds:.2f}s)")
-        print(f"data: {args.pairs} English pairs; {args.repeats} rounds, each timing every reader once; "
-              "medians over the rounds; torch threads 1")
-        print("ratio to plain: per instance, against the plain reader on the clean file; ratio to file: against "
-              "the plain reader on a file holding the same copies (the reference's pre-written augmented file)\n")
-        print("| tokenizer | reader | copies | match | instances | instances/s | ratio to plain | ratio to file |")
+                    augmented_file.write(
+                        f"{metadata['premise']}\t{metadata['hypothesis']}\t{instance['label'].label}\n"
+                    )
+        print(
+            f"neighbour table: {args.neighbors} ({table.num_words} words, "
+            f"{table.num_words_with_neighbors} with neighbours; loaded in {load_seconds:.2f}s)"
+        )
+        print(
+            f"data: {args.pairs} English pairs; {args.repeats} rounds, each timing every reader"
+            " once; medians over the rounds; torch threads 1"
+        )
+        print(
+            "ratio to plain: per instance, against the plain reader on the clean file; ratio to"
+            " file: against the plain reader on a file holding the same copies (the reference's"
+            " pre-written augmented file)\n"
+        )
+        print(
+            "| tokenizer | reader | copies | match | instances | instances/s | ratio to plain |"
+            " ratio to file |"
+        )
         print("|---|---|---:|---|---:|---:|---:|---:|")
         for name, base in tokenizers.items():
             rate(base(), data)  # warm-up (tokenizer caches, file cache)
@@ -127,17 +154,26 @@ def main() -> None:
                 plain_rate, plain_count = rate(base(), data)
                 plain_rates.append(plain_rate)
                 for copies, match in settings:
-                    wrapper = RandomizedSmoothingReader(base(), neighbors=str(args.neighbors), copies=copies, match=match)
+                    wrapper = RandomizedSmoothingReader(
+                        base(), neighbors=str(args.neighbors), copies=copies, match=match
+                    )
                     wrapper_rate, counts[(copies, match)] = rate(wrapper, data)
                     file_rate, _ = rate(base(), augmented[(copies, match)])
                     rates[(copies, match)].append(wrapper_rate)
                     ratios[(copies, match)].append(wrapper_rate / plain_rate)
                     file_ratios[(copies, match)].append(wrapper_rate / file_rate)
-            print(f"| {name} | plain | - | - | {plain_count} | {median(plain_rates):,.0f} | 1.00 | - |")
+            print(
+                f"| {name} | plain | - | - | {plain_count} | {median(plain_rates):,.0f} | 1.00"
+                " | - |"
+            )
             for setting in settings:
                 copies, match = setting
-                print(f"| {name} | randomized_smoothing | {copies} | {match} | {counts[setting]} | "
-                      f"{median(rates[setting]):,.0f} | {median(ratios[setting]):.2f} | {median(file_ratios[setting]):.2f} |")
+                print(
+                    f"| {name} | randomized_smoothing | {copies} | {match} | {counts[setting]} |"
+                    f" {median(rates[setting]):,.0f} | {median(ratios[setting]):.2f} |"
+                    f" {median(file_ratios[setting]):.2f} |"
+                )
+
 
 if __name__ == "__main__":
     main()

@@ -21,12 +21,15 @@ Goal: peak(400k) / peak(40k) < 1.2.
 
     python -m benchmarks.reader_throughput [--pairs 4000] [--rounds 3] [--memory-lines 40000]
 """
+
 import sys
 from pathlib import Path
 
 if __package__ in (None, ""):  # run as a file: see benchmarks/common.py
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-    for _name in [name for name in sys.modules if name == "benchmarks" or name.startswith("benchmarks.")]:
+    for _name in [
+        name for name in sys.modules if name == "benchmarks" or name.startswith("benchmarks.")
+    ]:
         del sys.modules[_name]
 
 import json  # noqa: E402
@@ -92,7 +95,12 @@ def throughput(model: str, data: Path, rounds: int) -> Dict[str, float]:
     def batched() -> int:
         for start in range(0, len(rows), 1000):
             batch = rows[start : start + 1000]
-            tokenizer([row[0] for row in batch], [row[1] for row in batch], truncation="longest_first", max_length=SEQUENCE_LENGTH)
+            tokenizer(
+                [row[0] for row in batch],
+                [row[1] for row in batch],
+                truncation="longest_first",
+                max_length=SEQUENCE_LENGTH,
+            )
         return len(rows)
 
     contenders = {"reader": lambda: read(False), "before": lambda: read(True), "batched": batched}
@@ -129,7 +137,10 @@ def current_rss_mb() -> float:
 def memory(model: str, path: Path) -> Dict[str, float]:
     output = subprocess.run(
         [sys.executable, "-m", "benchmarks.reader_throughput", "--memory-child", model, str(path)],
-        cwd=PROJECT_ROOT, check=True, capture_output=True, text=True,
+        cwd=PROJECT_ROOT,
+        check=True,
+        capture_output=True,
+        text=True,
     ).stdout
     return json.loads(output.strip().splitlines()[-1])
 
@@ -137,7 +148,10 @@ def memory(model: str, path: Path) -> Dict[str, float]:
 def run(pairs: int = 4000, rounds: int = 3, memory_lines: int = 40_000) -> FigureResult:
     model = str(local_model("tiny-xlmr", **TINY))
     data = long_pairs_file(CACHE / "reading" / f"pairs-{pairs}.tsv", pairs, sentences_per_side=1)
-    result = FigureResult("3. Reading: the XNLI reader vs batched fast tokenization; lazy reading's memory", "benchmarks/reader_throughput.py")
+    result = FigureResult(
+        "3. Reading: the XNLI reader vs batched fast tokenization; lazy reading's memory",
+        "benchmarks/reader_throughput.py",
+    )
     rates = throughput(model, data, rounds)
     result.add(
         "reader + indexing, instances/s",
@@ -158,8 +172,14 @@ def run(pairs: int = 4000, rounds: int = 3, memory_lines: int = 40_000) -> Figur
         speedup >= SPEEDUP_GOAL,
         "process CPU, interleaved",
     )
-    small = long_pairs_file(CACHE / "reading" / f"lines-{memory_lines}.tsv", memory_lines, sentences_per_side=1)
-    large = long_pairs_file(CACHE / "reading" / f"lines-{10 * memory_lines}.tsv", 10 * memory_lines, sentences_per_side=1)
+    small = long_pairs_file(
+        CACHE / "reading" / f"lines-{memory_lines}.tsv", memory_lines, sentences_per_side=1
+    )
+    large = long_pairs_file(
+        CACHE / "reading" / f"lines-{10 * memory_lines}.tsv",
+        10 * memory_lines,
+        sentences_per_side=1,
+    )
     small_memory, large_memory = memory(model, small), memory(model, large)
     ratio = large_memory["peak_mb"] / small_memory["peak_mb"]
     result.add(
@@ -172,10 +192,12 @@ def run(pairs: int = 4000, rounds: int = 3, memory_lines: int = 40_000) -> Figur
         "peak RSS, subprocess",
     )
     result.notes.append(
-        f"Tiny XLM-R-style model's fast tokenizer, {pairs} pairs of ordinary XNLI length, max length {SEQUENCE_LENGTH}, "
-        f"medians of {rounds} rounds after a warm-up round. Memory growth while reading (peak minus the size after the "
-        f"first instance): {small_memory['peak_mb'] - small_memory['start_mb']:.1f} MiB for {memory_lines // 1000}k lines, "
-        f"{large_memory['peak_mb'] - large_memory['start_mb']:.1f} MiB for {10 * memory_lines // 1000}k."
+        f"Tiny XLM-R-style model's fast tokenizer, {pairs} pairs of ordinary XNLI length, max"
+        f" length {SEQUENCE_LENGTH}, medians of {rounds} rounds after a warm-up round. Memory"
+        " growth while reading (peak minus the size after the first instance):"
+        f" {small_memory['peak_mb'] - small_memory['start_mb']:.1f} MiB for {memory_lines // 1000}k"
+        f" lines, {large_memory['peak_mb'] - large_memory['start_mb']:.1f} MiB for"
+        f" {10 * memory_lines // 1000}k."
     )
     return result
 
@@ -188,8 +210,21 @@ if __name__ == "__main__":
             run,
             (__doc__ or "").strip().split("\n\n")[0],
             [
-                ("--pairs", dict(type=int, default=4000, help="pairs for the throughput measurement")),
-                ("--rounds", dict(type=int, default=3, help="measured rounds, after a warm-up round")),
-                ("--memory-lines", dict(type=int, default=40_000, help="the smaller file of the memory figure (the larger: 10x)")),
+                (
+                    "--pairs",
+                    dict(type=int, default=4000, help="pairs for the throughput measurement"),
+                ),
+                (
+                    "--rounds",
+                    dict(type=int, default=3, help="measured rounds, after a warm-up round"),
+                ),
+                (
+                    "--memory-lines",
+                    dict(
+                        type=int,
+                        default=40_000,
+                        help="the smaller file of the memory figure (the larger: 10x)",
+                    ),
+                ),
             ],
         )

@@ -10,10 +10,10 @@ counter-fitted neighbour table when `../shared/data/counterfitted_neighbors.json
 
 Floors: FGM needs two forward/backward passes (clean, adversarial): 2x the baseline step.
 PGD-K and FreeLB-K need K+1: the trainer's own pass is the attack's first pass, then K more
-passes for PGD, K-1 for FreeLB (see `adversarial_training.py`). PGD's ascent-only passes run with the weights frozen (no
-weight-gradient work), so PGD can go below its floor. RS-RP and RS-DA: 1x (RS-DA's step is a
-baseline step on perturbed text). Goal: at most 10% above the floor. Per-instance epoch cost
-of RS-DA and RS-RP: under 5% above the baseline's.
+passes for PGD, K-1 for FreeLB (see `adversarial_training.py`). PGD's ascent-only passes run
+with the weights frozen (no weight-gradient work), so PGD can go below its floor. RS-RP and
+RS-DA: 1x (RS-DA's step is a baseline step on perturbed text). Goal: at most 10% above the
+floor. Per-instance epoch cost of RS-DA and RS-RP: under 5% above the baseline's.
 
 Setup: the compute-bound local model of `benchmarks/common.py` (4 layers, hidden 256), batches
 of 16 XNLI pairs that all fill 128 wordpieces, AdamW, AllenNLP's `GradientDescentTrainer` with
@@ -25,12 +25,15 @@ method's median step (or CPU seconds per instance) over the baseline's in the sa
 
     python -m benchmarks.robust_step_time [--rounds 5] [--batches 1] [--threads 1]
 """
+
 import sys
 from pathlib import Path
 
 if __package__ in (None, ""):  # run as a file: see benchmarks/common.py
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-    for _name in [name for name in sys.modules if name == "benchmarks" or name.startswith("benchmarks.")]:
+    for _name in [
+        name for name in sys.modules if name == "benchmarks" or name.startswith("benchmarks.")
+    ]:
         del sys.modules[_name]
 
 import statistics  # noqa: E402
@@ -61,9 +64,16 @@ from allennlp.training import GradientDescentTrainer  # noqa: E402
 from allennlp.training.callbacks.callback import TrainerCallback  # noqa: E402
 
 import allennlp_robust_xlt  # noqa: E402,F401
-from allennlp_robust_xlt.data.dataset_readers import RandomizedSmoothingReader, XtremeXnliReader  # noqa: E402
-from allennlp_robust_xlt.training.callbacks.adversarial_training import AdversarialTrainingCallback  # noqa: E402
-from allennlp_robust_xlt.training.callbacks.random_perturbation import RandomPerturbationCallback  # noqa: E402
+from allennlp_robust_xlt.data.dataset_readers import (
+    RandomizedSmoothingReader,
+    XtremeXnliReader,
+)  # noqa: E402
+from allennlp_robust_xlt.training.callbacks.adversarial_training import (
+    AdversarialTrainingCallback,
+)  # noqa: E402
+from allennlp_robust_xlt.training.callbacks.random_perturbation import (
+    RandomPerturbationCallback,
+)  # noqa: E402
 
 BATCH_SIZE = 16
 RS_DA_COPIES = 3
@@ -100,9 +110,13 @@ METHODS: List[Method] = [
 ]
 
 
-def epoch(model: Model, reader: DatasetReader, data: Path, vocab: Vocabulary, method: Method) -> Tuple[List[float], float, int]:
+def epoch(
+    model: Model, reader: DatasetReader, data: Path, vocab: Vocabulary, method: Method
+) -> Tuple[List[float], float, int]:
     """One training epoch: (CPU seconds of each step, CPU seconds of the epoch, instances)."""
-    loader = MultiProcessDataLoader(reader, str(data), batch_size=BATCH_SIZE, max_instances_in_memory=BATCH_SIZE)
+    loader = MultiProcessDataLoader(
+        reader, str(data), batch_size=BATCH_SIZE, max_instances_in_memory=BATCH_SIZE
+    )
     loader.index_with(vocab)
     callbacks: List[TrainerCallback] = [BatchClock("")]
     if method.callback is not None:
@@ -136,7 +150,9 @@ def run(rounds: int = 5, batches: int = 1) -> FigureResult:
         )
 
     plain = base_reader()
-    rs_da = RandomizedSmoothingReader(base_reader(), neighbors=str(neighbors), copies=RS_DA_COPIES, seed=7)
+    rs_da = RandomizedSmoothingReader(
+        base_reader(), neighbors=str(neighbors), copies=RS_DA_COPIES, seed=7
+    )
     instances = list(plain.read(data))
     assert {len(instance["tokens"]) for instance in instances} == {SEQUENCE_LENGTH}
     assert {len(instance["tokens"]) for instance in rs_da.read(data)} == {SEQUENCE_LENGTH}
@@ -149,9 +165,18 @@ def run(rounds: int = 5, batches: int = 1) -> FigureResult:
             {
                 "type": "xtreme_pair_classifier",
                 "namespace": "tags",
-                "text_field_embedder": {"token_embedders": {"tokens": {"type": "pretrained_transformer", "model_name": model_dir}}},
+                "text_field_embedder": {
+                    "token_embedders": {
+                        "tokens": {"type": "pretrained_transformer", "model_name": model_dir}
+                    }
+                },
                 "seq2vec_encoder": {"type": "cls_pooler", "embedding_dim": hidden},
-                "feedforward": {"input_dim": hidden, "num_layers": 1, "hidden_dims": hidden, "activations": "tanh"},
+                "feedforward": {
+                    "input_dim": hidden,
+                    "num_layers": 1,
+                    "hidden_dims": hidden,
+                    "activations": "tanh",
+                },
                 "dropout": 0.1,
             }
         ),
@@ -161,15 +186,21 @@ def run(rounds: int = 5, batches: int = 1) -> FigureResult:
     per_instance: Dict[str, List[float]] = {method.label: [] for method in METHODS}
     for round_ in range(rounds + 1):
         for method in METHODS:
-            steps, seconds, instances_read = epoch(model, rs_da if method.rs_da else plain, data, vocab, method)
+            steps, seconds, instances_read = epoch(
+                model, rs_da if method.rs_da else plain, data, vocab, method
+            )
             if round_ > 0:
                 step_medians[method.label].append(statistics.median(steps))
                 per_instance[method.label].append(seconds / instances_read)
 
     def ratio(values: Dict[str, List[float]], label: str) -> float:
-        return statistics.median(mine / base for mine, base in zip(values[label], values["baseline"]))
+        return statistics.median(
+            mine / base for mine, base in zip(values[label], values["baseline"])
+        )
 
-    result = FigureResult("2. Step time of each robust method vs the baseline step", "benchmarks/robust_step_time.py")
+    result = FigureResult(
+        "2. Step time of each robust method vs the baseline step", "benchmarks/robust_step_time.py"
+    )
     base_step = statistics.median(step_medians["baseline"])
     for method in METHODS[1:]:
         value = ratio(step_medians, method.label)
@@ -196,11 +227,12 @@ def run(rounds: int = 5, batches: int = 1) -> FigureResult:
             "process CPU, rounds",
         )
     result.notes.append(
-        f"Compute-bound model ({COMPUTE_BOUND['num_hidden_layers']} layers, hidden {COMPUTE_BOUND['hidden_size']}), "
-        f"batch {BATCH_SIZE} x {SEQUENCE_LENGTH} wordpieces, {THREADS} torch thread(s), lazy reading inside the steps; "
-        f"{rounds} rounds of one {batches}-batch epoch per method (RS-DA: {RS_DA_COPIES * batches} batches) after a "
-        f"warm-up round; neighbour table {neighbors.name}. PGD's ascent passes do no weight-gradient work, hence "
-        "PGD K=3 below its floor."
+        f"Compute-bound model ({COMPUTE_BOUND['num_hidden_layers']} layers, hidden"
+        f" {COMPUTE_BOUND['hidden_size']}), batch {BATCH_SIZE} x {SEQUENCE_LENGTH} wordpieces,"
+        f" {THREADS} torch thread(s), lazy reading inside the steps; {rounds} rounds of one"
+        f" {batches}-batch epoch per method (RS-DA: {RS_DA_COPIES * batches} batches) after a"
+        f" warm-up round; neighbour table {neighbors.name}. PGD's ascent passes do no"
+        " weight-gradient work, hence PGD K=3 below its floor."
     )
     return result
 
@@ -210,7 +242,13 @@ if __name__ == "__main__":
         run,
         (__doc__ or "").strip().split("\n\n")[0],
         [
-            ("--rounds", dict(type=int, default=5, help="measured rounds, after one warm-up round")),
-            ("--batches", dict(type=int, default=1, help="batches per epoch (RS-DA: times its copies)")),
+            (
+                "--rounds",
+                dict(type=int, default=5, help="measured rounds, after one warm-up round"),
+            ),
+            (
+                "--batches",
+                dict(type=int, default=1, help="batches per epoch (RS-DA: times its copies)"),
+            ),
         ],
     )

@@ -5,12 +5,15 @@ also writes `benchmarks/results.json`. `make bench` runs this.
 
     python benchmarks/run_all.py [--only train_throughput ...] [--no-write]
 """
+
 import sys
 from pathlib import Path
 
 if __package__ in (None, ""):  # run as a file: see benchmarks/common.py
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-    for _name in [name for name in sys.modules if name == "benchmarks" or name.startswith("benchmarks.")]:
+    for _name in [
+        name for name in sys.modules if name == "benchmarks" or name.startswith("benchmarks.")
+    ]:
         del sys.modules[_name]
 
 import argparse  # noqa: E402
@@ -21,7 +24,13 @@ import tempfile  # noqa: E402
 import time  # noqa: E402
 from typing import List  # noqa: E402
 
-from benchmarks.common import PROJECT_ROOT, FigureResult, machine, markdown_table, verdict  # noqa: E402
+from benchmarks.common import (
+    PROJECT_ROOT,
+    FigureResult,
+    machine,
+    markdown_table,
+    verdict,
+)  # noqa: E402
 
 FIGURES = ("train_throughput", "robust_step_time", "reader_throughput", "evaluate_languages")
 README = PROJECT_ROOT / "benchmarks" / "README.md"
@@ -35,7 +44,9 @@ def run_figure(name: str) -> FigureResult:
         started = time.perf_counter()
         completed = subprocess.run(
             [sys.executable, "-m", f"benchmarks.{name}", "--json", str(output)],
-            cwd=PROJECT_ROOT, capture_output=True, text=True,
+            cwd=PROJECT_ROOT,
+            capture_output=True,
+            text=True,
         )
         if completed.returncode != 0 or not output.exists():
             sys.stderr.write(completed.stderr[-4000:])
@@ -53,24 +64,43 @@ def results_markdown(results: List[FigureResult], seconds: float) -> str:
     for result in results:
         for row in result.rows:
             ratio = "-" if row.ratio is None else f"{row.ratio:.2f}"
-            rows.append([result.figure.split(":")[0], row.measure, row.value, row.anchor, ratio, row.goal, verdict(row.met), row.timing])
+            rows.append(
+                [
+                    result.figure.split(":")[0],
+                    row.measure,
+                    row.value,
+                    row.anchor,
+                    ratio,
+                    row.goal,
+                    verdict(row.met),
+                    row.timing,
+                ]
+            )
     lines = [
-        f"Measured on {details['date']}: {details['cpu']}, {details['cores']} cores (shared with other jobs), "
-        f"{details['torch threads']} torch thread(s), Python {details['python']}, torch {details['torch']}; "
-        f"`make bench` took {seconds / 60:.1f} min.",
+        (
+            f"Measured on {details['date']}: {details['cpu']}, {details['cores']} cores (shared"
+            f" with other jobs), {details['torch threads']} torch thread(s), Python"
+            f" {details['python']}, torch {details['torch']}; `make bench` took"
+            f" {seconds / 60:.1f} min."
+        ),
         "",
         markdown_table(header, rows),
         "",
     ]
     for result in results:
-        lines += [f"- {result.figure.split(':')[0]} (`{result.script}`, {result.seconds:.0f} s): " + " ".join(result.notes)]
+        lines += [
+            f"- {result.figure.split(':')[0]} (`{result.script}`, {result.seconds:.0f} s): "
+            + " ".join(result.notes)
+        ]
     return "\n".join(lines) + "\n"
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").strip().split("\n\n")[0])
     parser.add_argument("--only", nargs="+", choices=FIGURES, help="run only these figures")
-    parser.add_argument("--no-write", action="store_true", help="do not rewrite README.md / results.json")
+    parser.add_argument(
+        "--no-write", action="store_true", help="do not rewrite README.md / results.json"
+    )
     args = parser.parse_args()
     started = time.perf_counter()
     results = [run_figure(name) for name in (args.only or FIGURES)]
@@ -79,11 +109,18 @@ def main() -> None:
     print(table)
     if args.no_write:
         return
-    RESULTS.write_text(json.dumps([result.to_json() for result in results], indent=2) + "\n", encoding="utf-8")
+    RESULTS.write_text(
+        json.dumps([result.to_json() for result in results], indent=2) + "\n", encoding="utf-8"
+    )
     readme = README.read_text(encoding="utf-8")
     if not MARKERS.search(readme):
-        raise SystemExit(f"{README}: no <!-- results --> ... <!-- /results --> markers to write the table between")
-    README.write_text(MARKERS.sub(lambda match: match.group(1) + table + match.group(2), readme), encoding="utf-8")
+        raise SystemExit(
+            f"{README}: no <!-- results --> ... <!-- /results --> markers to write the table"
+            " between"
+        )
+    README.write_text(
+        MARKERS.sub(lambda match: match.group(1) + table + match.group(2), readme), encoding="utf-8"
+    )
     print(f"wrote the table to {README} and {RESULTS} ({seconds / 60:.1f} min)")
 
 

@@ -18,12 +18,15 @@ median over the step pairs of plain step / AllenNLP step.
 
     python -m benchmarks.train_throughput [--steps 16] [--warmup 2] [--batch-size 16]
 """
+
 import sys
 from pathlib import Path
 
 if __package__ in (None, ""):  # run as a file: see benchmarks/common.py
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-    for _name in [name for name in sys.modules if name == "benchmarks" or name.startswith("benchmarks.")]:
+    for _name in [
+        name for name in sys.modules if name == "benchmarks" or name.startswith("benchmarks.")
+    ]:
         del sys.modules[_name]
 
 import json  # noqa: E402
@@ -59,7 +62,9 @@ def interleaved_steps(
     """
     from allennlp_robust_xlt.testing.cli import run_allennlp
 
-    os.environ.update(XLT_TRANSFORMER=str(model), XLT_TRANSFORMER_DIM=str(COMPUTE_BOUND["hidden_size"]))
+    os.environ.update(
+        XLT_TRANSFORMER=str(model), XLT_TRANSFORMER_DIM=str(COMPUTE_BOUND["hidden_size"])
+    )
     overrides = {
         "train_data_path": str(data),
         "validation_data_path": None,
@@ -72,7 +77,12 @@ def interleaved_steps(
     BatchClock.reset(between)
     try:
         run_allennlp(
-            "train", str(CONFIGS / "xnli_baseline.jsonnet"), "-s", str(serialization_dir), "-o", json.dumps(overrides)
+            "train",
+            str(CONFIGS / "xnli_baseline.jsonnet"),
+            "-s",
+            str(serialization_dir),
+            "-o",
+            json.dumps(overrides),
         )
     finally:
         steps, between_steps = BatchClock.steps, BatchClock.between_steps
@@ -89,17 +99,30 @@ def plain_loop(model_path: Path, data: Path, batch_size: int) -> Callable[[], No
     labels = {label: index for index, label in enumerate(XNLI_LABELS)}
     tokenizer = AutoTokenizer.from_pretrained(str(model_path))
     encoded = tokenizer(
-        [row[0] for row in rows], [row[1] for row in rows], truncation="longest_first",
-        max_length=SEQUENCE_LENGTH, padding="max_length", return_tensors="pt",
+        [row[0] for row in rows],
+        [row[1] for row in rows],
+        truncation="longest_first",
+        max_length=SEQUENCE_LENGTH,
+        padding="max_length",
+        return_tensors="pt",
     )
-    dataset = TensorDataset(encoded["input_ids"], encoded["attention_mask"], torch.tensor([labels[row[2]] for row in rows]))
-    loader = DataLoader(dataset, sampler=RandomSampler(dataset), batch_size=batch_size, drop_last=True)
+    dataset = TensorDataset(
+        encoded["input_ids"],
+        encoded["attention_mask"],
+        torch.tensor([labels[row[2]] for row in rows]),
+    )
+    loader = DataLoader(
+        dataset, sampler=RandomSampler(dataset), batch_size=batch_size, drop_last=True
+    )
     torch.manual_seed(7)
     encoder = AutoModel.from_pretrained(str(model_path))
     hidden = encoder.config.hidden_size
     # basic_classifier with cls_pooler, dropout 0.1, a tanh feed-forward layer and a linear layer
     head = torch.nn.Sequential(
-        torch.nn.Dropout(0.1), torch.nn.Linear(hidden, hidden), torch.nn.Tanh(), torch.nn.Linear(hidden, len(labels))
+        torch.nn.Dropout(0.1),
+        torch.nn.Linear(hidden, hidden),
+        torch.nn.Tanh(),
+        torch.nn.Linear(hidden, len(labels)),
     )
     parameters = list(encoder.parameters()) + list(head.parameters())
     optimizer = AdamW(parameters, lr=2e-5, eps=1e-8, weight_decay=0.0)
@@ -128,11 +151,16 @@ def plain_loop(model_path: Path, data: Path, batch_size: int) -> Callable[[], No
 
 def run(steps: int = 16, warmup: int = 2, batch_size: int = 16) -> FigureResult:
     model = local_model("compute-bound-xlmr", **COMPUTE_BOUND)
-    result = FigureResult("1. Training throughput: `allennlp train` vs a plain PyTorch loop", "benchmarks/train_throughput.py")
+    result = FigureResult(
+        "1. Training throughput: `allennlp train` vs a plain PyTorch loop",
+        "benchmarks/train_throughput.py",
+    )
     with tempfile.TemporaryDirectory() as scratch:
         data = long_pairs_file(Path(scratch) / "train-en.tsv", (steps + warmup) * batch_size)
         plain = plain_loop(model, data, batch_size)
-        allennlp, plain_steps = interleaved_steps(model, data, batch_size, Path(scratch) / "run", plain)
+        allennlp, plain_steps = interleaved_steps(
+            model, data, batch_size, Path(scratch) / "run", plain
+        )
     allennlp, plain_steps = allennlp[warmup:], plain_steps[warmup:]
     ratios = [mine[0] / theirs[0] for theirs, mine in zip(allennlp, plain_steps)]
     ratio = statistics.median(ratios)
@@ -147,11 +175,15 @@ def run(steps: int = 16, warmup: int = 2, batch_size: int = 16) -> FigureResult:
         ratio >= GOAL,
         "process CPU, step-interleaved",
     )
-    wall_ratio = statistics.median(mine[1] / theirs[1] for theirs, mine in zip(allennlp, plain_steps))
+    wall_ratio = statistics.median(
+        mine[1] / theirs[1] for theirs, mine in zip(allennlp, plain_steps)
+    )
     result.notes.append(
-        f"Compute-bound model ({COMPUTE_BOUND['num_hidden_layers']} layers, hidden {COMPUTE_BOUND['hidden_size']}), "
-        f"batch {batch_size} x {SEQUENCE_LENGTH} wordpieces, {THREADS} torch thread(s); median of {len(ratios)} step pairs "
-        f"after {warmup} warm-up steps (per-pair ratios {min(ratios):.2f}-{max(ratios):.2f}; wall-clock ratio {wall_ratio:.2f})."
+        f"Compute-bound model ({COMPUTE_BOUND['num_hidden_layers']} layers, hidden"
+        f" {COMPUTE_BOUND['hidden_size']}), batch {batch_size} x {SEQUENCE_LENGTH} wordpieces,"
+        f" {THREADS} torch thread(s); median of {len(ratios)} step pairs after {warmup} warm-up"
+        f" steps (per-pair ratios {min(ratios):.2f}-{max(ratios):.2f}; wall-clock ratio"
+        f" {wall_ratio:.2f})."
     )
     return result
 

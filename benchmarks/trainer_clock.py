@@ -3,6 +3,7 @@
 trainer and can run other work between two steps, timed apart, so that two things can be
 compared step by step under the same machine load (benchmarks only; registered on import).
 """
+
 from typing import Any, Callable, List, Optional, Tuple
 
 from allennlp.training.callbacks.callback import TrainerCallback
@@ -48,7 +49,17 @@ class BatchClock(TrainerCallback):
         super().on_start(trainer, is_primary=is_primary, **kwargs)
         self._started = now()
 
-    def on_batch(self, trainer: Any, batch_inputs: Any, batch_outputs: Any, batch_metrics: Any, epoch: int, batch_number: int, is_training: bool, **kwargs: Any) -> None:  # type: ignore[override]
+    def on_batch(
+        self,
+        trainer: Any,
+        batch_inputs: Any,
+        batch_outputs: Any,
+        batch_metrics: Any,
+        epoch: int,
+        batch_number: int,
+        is_training: bool,
+        **kwargs: Any,
+    ) -> None:
         if not is_training:
             return
         ended = now()

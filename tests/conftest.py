@@ -5,6 +5,7 @@ Shared test setup: offline mode, one thread per process, and the two tiny transf
 `XLT_TRANSFORMER` points at the tiny XLM-R model by default; tests that need the BERT-style
 model take the `tiny_bert` fixture (or parametrize over `tiny_transformer`).
 """
+
 import os
 
 os.environ["HF_HUB_OFFLINE"] = "1"
@@ -18,7 +19,10 @@ from typing import Dict  # noqa: E402
 import pytest  # noqa: E402
 import torch  # noqa: E402
 
-from allennlp_robust_xlt.testing.tiny_transformers import build_tiny_transformer, read_corpus  # noqa: E402
+from allennlp_robust_xlt.testing.tiny_transformers import (  # noqa: E402
+    build_tiny_transformer,
+    read_corpus,
+)
 from tests import XTREME_DATA  # noqa: E402
 
 torch.set_num_threads(1)
@@ -30,7 +34,9 @@ TINY_DIM = 32
 def tiny_models(tmp_path_factory: pytest.TempPathFactory) -> Dict[str, Path]:
     corpus = read_corpus(sorted(XTREME_DATA.glob("*/*.tsv")))
     root = tmp_path_factory.mktemp("tiny_transformers")
-    return {style: build_tiny_transformer(root / style, style, corpus) for style in ("xlmr", "bert")}
+    return {
+        style: build_tiny_transformer(root / style, style, corpus) for style in ("xlmr", "bert")
+    }
 
 
 @pytest.fixture(scope="session")

@@ -1,5 +1,6 @@
 """The demo's method table, tuning command and tables (the full demo is `make demo`; the
 benchmark's own test, which trains, is in tests/data/synthetic_xlt_test.py)."""
+
 import json
 import math
 
@@ -13,7 +14,10 @@ from allennlp_robust_xlt.training.callbacks.random_perturbation import RandomPer
 
 
 def config_with_overrides(method: str, size=None) -> Params:
-    return Params.from_file(str(demo.CONFIGS / demo.METHODS[method].config), json.dumps(demo._overrides(method, 3, size)))
+    return Params.from_file(
+        str(demo.CONFIGS / demo.METHODS[method].config),
+        json.dumps(demo._overrides(method, 3, size)),
+    )
 
 
 class TestMethods:
@@ -26,22 +30,33 @@ class TestMethods:
 
     def test_adversarial_size_is_epsilon_with_half_steps_after_a_warm_up(self, tmp_path):
         params = config_with_overrides("adversarial (PGD)", size=0.2)
-        callback = TrainerCallback.from_params(params["trainer"]["callbacks"][0], serialization_dir=str(tmp_path))
+        callback = TrainerCallback.from_params(
+            params["trainer"]["callbacks"][0], serialization_dir=str(tmp_path)
+        )
         assert isinstance(callback, AdversarialTrainingCallback)
-        assert (callback.method, callback.epsilon, callback.alpha, callback.warmup_steps) == ("pgd", 0.2, 0.1, demo.WARMUP_STEPS)
+        assert (callback.method, callback.epsilon, callback.alpha, callback.warmup_steps) == (
+            "pgd",
+            0.2,
+            0.1,
+            demo.WARMUP_STEPS,
+        )
         default = config_with_overrides("adversarial (PGD)")["trainer"]["callbacks"][0]
         assert default["epsilon"] == demo.METHODS["adversarial (PGD)"].size
 
     def test_rs_rp_size_is_the_noise_norm_per_word(self, tmp_path):
         params = config_with_overrides("RS-RP", size=1.0)
-        callback = TrainerCallback.from_params(params["trainer"]["callbacks"][0], serialization_dir=str(tmp_path))
+        callback = TrainerCallback.from_params(
+            params["trainer"]["callbacks"][0], serialization_dir=str(tmp_path)
+        )
         assert isinstance(callback, RandomPerturbationCallback)
         assert callback.scale * math.sqrt(demo.EMBEDDING_DIM) == pytest.approx(1.0)
 
 
 class TestTables:
     def test_tuning_table_marks_the_best_mean(self):
-        table = demo.tuning_table("adversarial (PGD)", {0.05: [0.80, 0.84], 0.1: [0.83, 0.83], 0.2: [0.70, 0.72]}, 2)
+        table = demo.tuning_table(
+            "adversarial (PGD)", {0.05: [0.80, 0.84], 0.1: [0.83, 0.83], 0.2: [0.70, 0.72]}, 2
+        )
         rows = table.splitlines()[-3:]
         assert rows == ["| 0.05 | 82.0 ± 2.8 |", "| 0.1 | **83.0 ± 0.0** |", "| 0.2 | 71.0 ± 1.4 |"]
         assert "over 2 seeds" in table
@@ -58,7 +73,14 @@ class TestTables:
 
 
 class TestArguments:
-    @pytest.mark.parametrize("argv", [["--tune", "baseline", "--sizes", "0.1"], ["--tune", "adversarial"], ["--tune", "rs-da", "--sizes", "1"]])
+    @pytest.mark.parametrize(
+        "argv",
+        [
+            ["--tune", "baseline", "--sizes", "0.1"],
+            ["--tune", "adversarial"],
+            ["--tune", "rs-da", "--sizes", "1"],
+        ],
+    )
     def test_tuning_needs_a_method_with_a_size_and_sizes(self, tmp_path, argv):
         with pytest.raises(SystemExit):
             demo.main(["--output-dir", str(tmp_path), *argv])

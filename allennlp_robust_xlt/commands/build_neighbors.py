@@ -27,6 +27,7 @@ about 100 s on two shared CPU cores, and the time falls with the number of cores
 product is multi-threaded). The output file is written
 atomically and an existing one is never replaced without `--force`.
 """
+
 import argparse
 import gzip
 import json
@@ -62,21 +63,38 @@ class BuildNeighbors(Subcommand):
     """
 
     def add_subparser(self, parser: argparse._SubParsersAction) -> argparse.ArgumentParser:
-        description = "Build an RS-DA synonym-neighbour table (JSON) from a word-vector text file (.vec)."
+        description = (
+            "Build an RS-DA synonym-neighbour table (JSON) from a word-vector text file (.vec)."
+        )
         subparser = parser.add_parser(self.name, description=description, help=description)
-        subparser.add_argument("vectors", type=str, help="word2vec/fastText text file (.vec or .vec.gz), path or URL")
+        subparser.add_argument(
+            "vectors", type=str, help="word2vec/fastText text file (.vec or .vec.gz), path or URL"
+        )
         subparser.add_argument("output", type=str, help="the JSON neighbour table to write")
-        subparser.add_argument("--k", type=int, default=DEFAULT_K, help="neighbours kept per word at most")
         subparser.add_argument(
-            "--threshold", type=float, default=DEFAULT_THRESHOLD, help="minimum cosine similarity of a neighbour"
+            "--k", type=int, default=DEFAULT_K, help="neighbours kept per word at most"
         )
         subparser.add_argument(
-            "--max-words", type=int, default=DEFAULT_MAX_WORDS, help="read only the first N words of the file"
+            "--threshold",
+            type=float,
+            default=DEFAULT_THRESHOLD,
+            help="minimum cosine similarity of a neighbour",
         )
         subparser.add_argument(
-            "--batch-size", type=int, default=DEFAULT_BATCH_SIZE, help="words whose similarities are computed at once"
+            "--max-words",
+            type=int,
+            default=DEFAULT_MAX_WORDS,
+            help="read only the first N words of the file",
         )
-        subparser.add_argument("--force", action="store_true", help="replace an existing output file")
+        subparser.add_argument(
+            "--batch-size",
+            type=int,
+            default=DEFAULT_BATCH_SIZE,
+            help="words whose similarities are computed at once",
+        )
+        subparser.add_argument(
+            "--force", action="store_true", help="replace an existing output file"
+        )
         subparser.set_defaults(func=build_neighbors_from_args)
         return subparser
 
@@ -104,7 +122,9 @@ def check_options(k: int, threshold: float, max_words: int, batch_size: int) -> 
     if k < 1:
         raise ParameterError(NAME, "--k", f"must be at least 1, got {k}")
     if not -1.0 <= threshold <= 1.0:
-        raise ParameterError(NAME, "--threshold", f"is a cosine similarity and must be in [-1, 1], got {threshold}")
+        raise ParameterError(
+            NAME, "--threshold", f"is a cosine similarity and must be in [-1, 1], got {threshold}"
+        )
     if max_words < 2:
         raise ParameterError(NAME, "--max-words", f"must be at least 2, got {max_words}")
     if batch_size < 1:
@@ -146,7 +166,9 @@ def _numbered_lines(path: str, stream: IO[bytes]) -> Iterator[Tuple[int, str]]:
             try:
                 line = raw.decode("utf-8")
             except UnicodeDecodeError as error:
-                raise InputFileError(path, number, f"invalid UTF-8 at byte {error.start} of the line") from None
+                raise InputFileError(
+                    path, number, f"invalid UTF-8 at byte {error.start} of the line"
+                ) from None
             if number == 1 and line.startswith("\ufeff"):
                 line = line[1:]
             line = line.rstrip("\r\n").rstrip(" ")
@@ -158,7 +180,9 @@ def _is_header(parts: List[str]) -> bool:
     return len(parts) == 2 and all(part.isdigit() for part in parts)
 
 
-def read_word_vectors(path: str, max_words: int = DEFAULT_MAX_WORDS) -> Tuple[List[str], numpy.ndarray]:
+def read_word_vectors(
+    path: str, max_words: int = DEFAULT_MAX_WORDS
+) -> Tuple[List[str], numpy.ndarray]:
     """The first `max_words` distinct words of a `.vec` file and their vectors (float32)."""
     _, stream = _open_text_lines(path)
     words: List[str] = []
@@ -178,23 +202,33 @@ def read_word_vectors(path: str, max_words: int = DEFAULT_MAX_WORDS) -> Tuple[Li
             continue
         word, values = parts[0], parts[1:]
         if not word:
-            raise InputFileError(path, number, "the line starts with a space: no word before the values")
+            raise InputFileError(
+                path, number, "the line starts with a space: no word before the values"
+            )
         if dimension is None:
             if not values:
                 raise InputFileError(path, number, f"no vector values after the word {word!r}")
             dimension = len(values)
         if len(values) != dimension:
             raise InputFileError(
-                path, number, f"expected {dimension} values after the word {word!r}, found {len(values)}"
+                path,
+                number,
+                f"expected {dimension} values after the word {word!r}, found {len(values)}",
             )
         try:
             vector = numpy.array(values, dtype=numpy.float32)
         except ValueError:
             position, value = next((i, v) for i, v in enumerate(values, 1) if not _is_number(v))
-            raise InputFileError(path, number, f"value {position} of {word!r} is not a number: {value!r}") from None
+            raise InputFileError(
+                path, number, f"value {position} of {word!r} is not a number: {value!r}"
+            ) from None
         if not numpy.isfinite(vector).all():
             position = int(numpy.argmin(numpy.isfinite(vector))) + 1
-            raise InputFileError(path, number, f"value {position} of {word!r} is not finite: {values[position - 1]!r}")
+            raise InputFileError(
+                path,
+                number,
+                f"value {position} of {word!r} is not finite: {values[position - 1]!r}",
+            )
         if word in seen:
             duplicates += 1
             first_duplicate = first_duplicate or (word, seen[word], number)
@@ -211,10 +245,16 @@ def read_word_vectors(path: str, max_words: int = DEFAULT_MAX_WORDS) -> Tuple[Li
         word, first, again = first_duplicate
         logger.warning(
             "%s: %d repeated word(s) kept their first vector (e.g. %r on lines %d and %d)",
-            path, duplicates, word, first, again,
+            path,
+            duplicates,
+            word,
+            first,
+            again,
         )
     if header_count is not None and len(words) < min(header_count, max_words) - duplicates:
-        logger.warning("%s: the header announces %d words, the file has %d", path, header_count, len(words))
+        logger.warning(
+            "%s: the header announces %d words, the file has %d", path, header_count, len(words)
+        )
     return words, numpy.stack(rows)
 
 
@@ -241,7 +281,9 @@ def nearest_neighbors(
     all_valid = bool(valid.all())
     if not all_valid:
         logger.warning("%d all-zero vector(s) get no neighbours", int((~valid).sum()))
-    unit = torch.where(valid.unsqueeze(1), vectors / norms.clamp_min(1e-12), torch.zeros_like(vectors))
+    unit = torch.where(
+        valid.unsqueeze(1), vectors / norms.clamp_min(1e-12), torch.zeros_like(vectors)
+    )
     count = len(words)
     keep = min(k, count - 1)
     table: Dict[str, List[str]] = {}
@@ -259,13 +301,19 @@ def nearest_neighbors(
                 if not bool(valid[start + row]):
                     table[word] = []
                     continue
-                table[word] = [words[index] for value, index in zip(row_values, row_indices) if value >= threshold]
+                table[word] = [
+                    words[index]
+                    for value, index in zip(row_values, row_indices)
+                    if value >= threshold
+                ]
     return table
 
 
 def write_json_atomically(path: Path, table: Dict[str, List[str]]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    descriptor, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=str(path.parent))
+    descriptor, temporary = tempfile.mkstemp(
+        prefix=f".{path.name}.", suffix=".tmp", dir=str(path.parent)
+    )
     try:
         with os.fdopen(descriptor, "w", encoding="utf-8") as output_file:
             json.dump(table, output_file, ensure_ascii=False)

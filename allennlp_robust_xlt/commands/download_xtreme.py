@@ -2,6 +2,7 @@
 `allennlp download-xtreme`: fetch XNLI and PAWS-X from their official release addresses and lay
 them out as XTREME's `scripts/download_data.sh` does.
 """
+
 import argparse
 import logging
 import os
@@ -56,7 +57,10 @@ class DownloadXtreme(Subcommand):
     requires_plugins = True
 
     def add_subparser(self, parser: argparse._SubParsersAction) -> argparse.ArgumentParser:
-        description = "Download XNLI and PAWS-X and write them in XTREME's layout ({task}/{split}-{lang}.tsv)."
+        description = (
+            "Download XNLI and PAWS-X and write them in XTREME's layout"
+            " ({task}/{split}-{lang}.tsv)."
+        )
         subparser = parser.add_parser(self.name, description=description, help=description)
         subparser.add_argument(
             "output_dir",
@@ -64,15 +68,25 @@ class DownloadXtreme(Subcommand):
             default=os.environ.get("XLT_DATA_DIR") or "data/xtreme",
             help="directory to write xnli/ and pawsx/ into (the default is $XLT_DATA_DIR when set)",
         )
-        subparser.add_argument("--tasks", nargs="+", choices=TASKS, default=list(TASKS), help="which data sets")
-        subparser.add_argument("--force", action="store_true", help="overwrite existing files")
-        subparser.add_argument("--cache-dir", default=None, help="download cache (default: AllenNLP's cache)")
-        subparser.add_argument("--xnli-url", default=XNLI_URL, help="XNLI-1.0.zip (address, path or file:// URL)")
         subparser.add_argument(
-            "--xnli-mt-url", default=XNLI_MT_URL, help="XNLI-MT-1.0.zip (address, path or file:// URL)"
+            "--tasks", nargs="+", choices=TASKS, default=list(TASKS), help="which data sets"
+        )
+        subparser.add_argument("--force", action="store_true", help="overwrite existing files")
+        subparser.add_argument(
+            "--cache-dir", default=None, help="download cache (default: AllenNLP's cache)"
         )
         subparser.add_argument(
-            "--pawsx-url", default=PAWSX_URL, help="PAWS-X x-final.tar.gz (address, path or file:// URL)"
+            "--xnli-url", default=XNLI_URL, help="XNLI-1.0.zip (address, path or file:// URL)"
+        )
+        subparser.add_argument(
+            "--xnli-mt-url",
+            default=XNLI_MT_URL,
+            help="XNLI-MT-1.0.zip (address, path or file:// URL)",
+        )
+        subparser.add_argument(
+            "--pawsx-url",
+            default=PAWSX_URL,
+            help="PAWS-X x-final.tar.gz (address, path or file:// URL)",
         )
         subparser.set_defaults(func=download_from_args)
         return subparser
@@ -105,11 +119,19 @@ def download_xtreme(
     """Downloads and writes the tasks' files; returns `{written path: number of pairs}`."""
     for task in tasks:
         if task not in TASKS:
-            raise ParameterError("download-xtreme", "--tasks", f"has the unknown task {task!r}; known: {' '.join(TASKS)}")
+            raise ParameterError(
+                "download-xtreme",
+                "--tasks",
+                f"has the unknown task {task!r}; known: {' '.join(TASKS)}",
+            )
     output = Path(output_dir)
     writer = _Writer(output, force)
     # Refuse before any download if a file we are going to write exists.
-    planned = [output / task / f"{split}-{lang}.tsv" for task in tasks for split, lang in _planned_files(task)]
+    planned = [
+        output / task / f"{split}-{lang}.tsv"
+        for task in tasks
+        for split, lang in _planned_files(task)
+    ]
     writer.check_free(planned)
     if "xnli" in tasks:
         _xnli(writer, xnli_url, xnli_mt_url, cache_dir)
@@ -119,7 +141,9 @@ def download_xtreme(
 
 
 def _planned_files(task: str) -> List[Tuple[str, str]]:
-    return [("train", "en")] + [(split, lang) for split in ("dev", "test") for lang in TASK_LANGUAGES[task]]
+    return [("train", "en")] + [
+        (split, lang) for split in ("dev", "test") for lang in TASK_LANGUAGES[task]
+    ]
 
 
 class _Writer:
@@ -133,7 +157,9 @@ class _Writer:
     def check_free(self, paths: Sequence[Path]) -> None:
         existing = [str(path) for path in paths if path.exists()]
         if existing and not self.force:
-            shown = ", ".join(existing[:5]) + (f" and {len(existing) - 5} more" if len(existing) > 5 else "")
+            shown = ", ".join(existing[:5]) + (
+                f" and {len(existing) - 5} more" if len(existing) > 5 else ""
+            )
             raise ParameterError(
                 "download-xtreme", "--force", f"is needed to overwrite the existing file(s) {shown}"
             )
@@ -160,7 +186,7 @@ class _Writer:
 def _local_archive(url: str, cache_dir: Optional[str]) -> str:
     """The local path of the archive at `url` (downloaded once into the cache)."""
     if url.startswith("file://"):
-        url = url[len("file://"):]
+        url = url[len("file://") :]
     return local_input(url, missing="archive not found", cache_dir=cache_dir)
 
 
@@ -180,7 +206,11 @@ class _Archive:
             names = [member.name for member in self._tar.getmembers() if member.isfile()]
         else:
             raise InputFileError(url, None, "is neither a zip nor a tar archive")
-        self.names = [name for name in names if "__MACOSX" not in name and not Path(name).name.startswith("._")]
+        self.names = [
+            name
+            for name in names
+            if "__MACOSX" not in name and not Path(name).name.startswith("._")
+        ]
 
     def has(self, suffix: str) -> bool:
         return any(name == suffix or name.endswith("/" + suffix) for name in self.names)
@@ -202,7 +232,9 @@ class _Archive:
         with member:
             yield member
 
-    def rows(self, name: str, check: Callable[[PairRow], Tuple[str, str, str]]) -> Iterator[Tuple[str, str, str]]:
+    def rows(
+        self, name: str, check: Callable[[PairRow], Tuple[str, str, str]]
+    ) -> Iterator[Tuple[str, str, str]]:
         """The checked `(first, second, label)` of each pair of the member (errors name `archive!member`)."""
         with self.open(name) as member:
             source = FileSource(f"{self.url}!{name}", lines=number_raw_lines(member))
@@ -216,12 +248,16 @@ class _Archive:
             self._tar.close()
 
 
-def _checker(labels: Sequence[str], aliases: Dict[str, str]) -> Callable[[PairRow], Tuple[str, str, str]]:
+def _checker(
+    labels: Sequence[str], aliases: Dict[str, str]
+) -> Callable[[PairRow], Tuple[str, str, str]]:
     def check(row: PairRow) -> Tuple[str, str, str]:
         label = (row.label or "").strip()
         label = aliases.get(label, label)
         if label not in labels:
-            raise InputFileError(row.path, row.line, f"unknown label {row.label!r}; expected one of {list(labels)}")
+            raise InputFileError(
+                row.path, row.line, f"unknown label {row.label!r}; expected one of {list(labels)}"
+            )
         return row.first.strip(), row.second.strip(), label
 
     return check
@@ -231,7 +267,12 @@ def _xnli(writer: _Writer, xnli_url: str, xnli_mt_url: str, cache_dir: Optional[
     check = _checker(XNLI_LABELS, XNLI_LABEL_ALIASES)
     archive = _Archive(xnli_mt_url, cache_dir)
     try:
-        writer.write("xnli", "train", "en", archive.rows(archive.find("multinli/multinli.train.en.tsv"), check))
+        writer.write(
+            "xnli",
+            "train",
+            "en",
+            archive.rows(archive.find("multinli/multinli.train.en.tsv"), check),
+        )
     finally:
         archive.close()
     archive = _Archive(xnli_url, cache_dir)
@@ -245,7 +286,9 @@ def _xnli(writer: _Writer, xnli_url: str, xnli_mt_url: str, cache_dir: Optional[
                     row = source.parse(unit)
                     language = (row.first_language or "").strip()
                     if not is_known_language(language):
-                        raise InputFileError(row.path, row.line, f"unknown language {row.first_language!r}")
+                        raise InputFileError(
+                            row.path, row.line, f"unknown language {row.first_language!r}"
+                        )
                     by_language.setdefault(language, []).append(check(row))
             missing = [lang for lang in TASK_LANGUAGES["xnli"] if lang not in by_language]
             if missing:
@@ -271,4 +314,3 @@ def _pawsx(writer: _Writer, pawsx_url: str, cache_dir: Optional[str]) -> None:
             logger.warning("%s has no %s", pawsx_url, " ".join(missing))
     finally:
         archive.close()
-

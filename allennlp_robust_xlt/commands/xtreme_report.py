@@ -2,6 +2,7 @@
 `allennlp xtreme-report`: a per-language (and, with `--generalized`, per language pair) report
 of a trained model on XNLI or PAWS-X, computed with AllenNLP's own evaluation machinery.
 """
+
 import argparse
 import csv
 import json
@@ -35,7 +36,14 @@ logger = logging.getLogger(__name__)
 
 COMMAND = "xtreme-report"
 READER_TASKS = {"xtreme_xnli": "xnli", "xtreme_pawsx": "pawsx"}
-REPORT_FILES = ("report.md", "report.csv", "metrics.json", "generalized.csv", "generalized.md", "generalized.png")
+REPORT_FILES = (
+    "report.md",
+    "report.csv",
+    "metrics.json",
+    "generalized.csv",
+    "generalized.md",
+    "generalized.png",
+)
 
 Pair = Tuple[str, str]
 
@@ -71,24 +79,44 @@ class XtremeReport(Subcommand):
     requires_plugins = True
 
     def add_subparser(self, parser: argparse._SubParsersAction) -> argparse.ArgumentParser:
-        description = "Per-language (and generalized language-pair) report of a model on XNLI or PAWS-X."
+        description = (
+            "Per-language (and generalized language-pair) report of a model on XNLI or PAWS-X."
+        )
         subparser = parser.add_parser(self.name, description=description, help=description)
         subparser.add_argument("archive_file", nargs="?", help="model archive (model.tar.gz)")
         subparser.add_argument(
-            "data_dir", nargs="?", help="directory with {split}-{lang}.tsv (or the XTREME root with xnli/, pawsx/)"
+            "data_dir",
+            nargs="?",
+            help="directory with {split}-{lang}.tsv (or the XTREME root with xnli/, pawsx/)",
         )
-        subparser.add_argument("--output-dir", required=True, help="directory to write the report to")
-        subparser.add_argument("--task", choices=sorted(TASK_LANGUAGES), help="default: from the archive's reader")
-        subparser.add_argument("--split", choices=["test", "dev"], default="test", help="which files to evaluate")
+        subparser.add_argument(
+            "--output-dir", required=True, help="directory to write the report to"
+        )
+        subparser.add_argument(
+            "--task", choices=sorted(TASK_LANGUAGES), help="default: from the archive's reader"
+        )
+        subparser.add_argument(
+            "--split", choices=["test", "dev"], default="test", help="which files to evaluate"
+        )
         subparser.add_argument("--languages", nargs="+", help="subset of the task's languages")
         subparser.add_argument(
-            "--generalized", action="store_true", help="also evaluate every ordered language pair (l1, l2)"
+            "--generalized",
+            action="store_true",
+            help="also evaluate every ordered language pair (l1, l2)",
         )
-        subparser.add_argument("--force", action="store_true", help="write into a non-empty output directory")
-        subparser.add_argument("--cuda-device", type=int, default=-1, help="id of GPU to use (if any)")
-        subparser.add_argument("--batch-size", type=int, help="evaluation batch size (default: the archive's)")
+        subparser.add_argument(
+            "--force", action="store_true", help="write into a non-empty output directory"
+        )
+        subparser.add_argument(
+            "--cuda-device", type=int, default=-1, help="id of GPU to use (if any)"
+        )
+        subparser.add_argument(
+            "--batch-size", type=int, help="evaluation batch size (default: the archive's)"
+        )
         subparser.add_argument("--metric", default="accuracy", help="the metric in the table")
-        subparser.add_argument("-o", "--overrides", default="", help="overrides of the archive's config")
+        subparser.add_argument(
+            "-o", "--overrides", default="", help="overrides of the archive's config"
+        )
         subparser.add_argument("--weights-file", help="weights to use instead of the archive's")
         subparser.add_argument(
             "--from-metrics",
@@ -157,7 +185,10 @@ class Report:
     def score(self, metrics: Dict[str, Any], where: str) -> float:
         if self.metric not in metrics:
             raise ParameterError(
-                COMMAND, "--metric", f"names {self.metric!r}, which {where} lacks (it has: {', '.join(sorted(metrics))})"
+                COMMAND,
+                "--metric",
+                f"names {self.metric!r}, which {where} lacks (it has:"
+                f" {', '.join(sorted(metrics))})",
             )
         return float(metrics[self.metric])
 
@@ -180,12 +211,27 @@ class Report:
         targets = [code for code in self.languages if code != SOURCE_LANGUAGE]
         if targets:
             rows.append(
-                ReportRow("average", f"avg_without_{SOURCE_LANGUAGE}", f"average without {SOURCE_LANGUAGE}", targets, mean(by_code[c] for c in targets))
+                ReportRow(
+                    "average",
+                    f"avg_without_{SOURCE_LANGUAGE}",
+                    f"average without {SOURCE_LANGUAGE}",
+                    targets,
+                    mean(by_code[c] for c in targets),
+                )
             )
-        rows.append(ReportRow("average", "avg", "average", list(self.languages), mean(by_code.values())))
+        rows.append(
+            ReportRow("average", "avg", "average", list(self.languages), mean(by_code.values()))
+        )
         for family, codes in family_groups(targets).items():
             rows.append(
-                ReportRow("family", f"family:{family}", f"{family} family", codes, mean(by_code[c] for c in codes), family=family)
+                ReportRow(
+                    "family",
+                    f"family:{family}",
+                    f"{family} family",
+                    codes,
+                    mean(by_code[c] for c in codes),
+                    family=family,
+                )
             )
         return rows
 
@@ -193,9 +239,11 @@ class Report:
         firsts, seconds = self.pair_languages
         values = [
             [
-                self.score(self.pairs[(first, second)], f"the metrics of {first}-{second}")
-                if (first, second) in self.pairs
-                else math.nan
+                (
+                    self.score(self.pairs[(first, second)], f"the metrics of {first}-{second}")
+                    if (first, second) in self.pairs
+                    else math.nan
+                )
                 for second in seconds
             ]
             for first in firsts
@@ -203,13 +251,27 @@ class Report:
         return firsts, seconds, values
 
     def markdown(self) -> str:
-        title = f"{TASK_NAMES.get(self.task, self.task)} {self.split}, {self.metric} (%) — {self.source}"
-        lines = [f"## {title}", "", f"| language | name | family | script | {self.metric} |", "|---|---|---|---|---:|"]
+        title = (
+            f"{TASK_NAMES.get(self.task, self.task)} {self.split}, {self.metric} (%) —"
+            f" {self.source}"
+        )
+        lines = [
+            f"## {title}",
+            "",
+            f"| language | name | family | script | {self.metric} |",
+            "|---|---|---|---|---:|",
+        ]
         for row in self.rows():
             if row.kind == "language":
-                lines.append(f"| {row.key} | {row.label} | {row.family} | {row.script} | {percent(row.value)} |")
+                lines.append(
+                    f"| {row.key} | {row.label} | {row.family} | {row.script} |"
+                    f" {percent(row.value)} |"
+                )
             else:
-                lines.append(f"| **{row.label}** | {' '.join(row.languages)} | | | **{percent(row.value)}** |")
+                lines.append(
+                    f"| **{row.label}** | {' '.join(row.languages)} | | |"
+                    f" **{percent(row.value)}** |"
+                )
         if self.pairs:
             lines += ["", self.matrix_markdown()]
         return "\n".join(lines)
@@ -217,7 +279,10 @@ class Report:
     def matrix_markdown(self) -> str:
         firsts, seconds, values = self.matrix()
         lines = [
-            f"### Generalized setting: first sentence in l1 (rows), second in l2 (columns), {self.metric} (%)",
+            (
+                "### Generalized setting: first sentence in l1 (rows), second in l2 (columns),"
+                f" {self.metric} (%)"
+            ),
             "",
             "| l1 \\ l2 | " + " | ".join(seconds) + " |",
             "|---|" + "---:|" * len(seconds),
@@ -234,7 +299,10 @@ class Report:
             "source": self.source,
             "languages": {code: self.per_language[code] for code in self.languages},
             "summary": {row.key: row.value for row in self.rows() if row.kind != "language"},
-            "pairs": {f"{first}-{second}": metrics for (first, second), metrics in sorted(self.pairs.items())},
+            "pairs": {
+                f"{first}-{second}": metrics
+                for (first, second), metrics in sorted(self.pairs.items())
+            },
         }
 
     def write(self, output_dir: Path) -> List[Path]:
@@ -245,8 +313,20 @@ class Report:
             writer = csv.writer(out)
             writer.writerow(["kind", "key", "name", "family", "script", "languages", self.metric])
             for row in self.rows():
-                writer.writerow([row.kind, row.key, row.label, row.family, row.script, " ".join(row.languages), repr(row.value)])
-        written[2].write_text(json.dumps(self.to_json(), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+                writer.writerow(
+                    [
+                        row.kind,
+                        row.key,
+                        row.label,
+                        row.family,
+                        row.script,
+                        " ".join(row.languages),
+                        repr(row.value),
+                    ]
+                )
+        written[2].write_text(
+            json.dumps(self.to_json(), indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+        )
         if self.pairs:
             firsts, seconds, values = self.matrix()
             matrix_csv = output_dir / "generalized.csv"
@@ -254,10 +334,20 @@ class Report:
                 writer = csv.writer(out)
                 writer.writerow(["l1\\l2", *seconds])
                 for first, row in zip(firsts, values):
-                    writer.writerow([first, *("" if math.isnan(value) else repr(value) for value in row)])
-            (output_dir / "generalized.md").write_text(self.matrix_markdown() + "\n", encoding="utf-8")
+                    writer.writerow(
+                        [first, *("" if math.isnan(value) else repr(value) for value in row)]
+                    )
+            (output_dir / "generalized.md").write_text(
+                self.matrix_markdown() + "\n", encoding="utf-8"
+            )
             heatmap = output_dir / "generalized.png"
-            write_heatmap(heatmap, firsts, seconds, values, f"{TASK_NAMES.get(self.task, self.task)} {self.split} {self.metric}")
+            write_heatmap(
+                heatmap,
+                firsts,
+                seconds,
+                values,
+                f"{TASK_NAMES.get(self.task, self.task)} {self.split} {self.metric}",
+            )
             written += [matrix_csv, output_dir / "generalized.md", heatmap]
         return written
 
@@ -277,7 +367,9 @@ def ordered_languages(task: str, codes: Any) -> List[str]:
     return sorted(codes, key=lambda code: (order.get(code, len(order)), code))
 
 
-def write_heatmap(path: Path, firsts: Sequence[str], seconds: Sequence[str], values: List[List[float]], title: str) -> None:
+def write_heatmap(
+    path: Path, firsts: Sequence[str], seconds: Sequence[str], values: List[List[float]], title: str
+) -> None:
     """The l1 x l2 matrix as an annotated heatmap (matplotlib's Agg canvas, no display needed)."""
     import numpy
     from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -303,7 +395,9 @@ def write_heatmap(path: Path, firsts: Sequence[str], seconds: Sequence[str], val
             for j in range(len(seconds)):
                 if numpy.isfinite(data[i, j]):
                     color = "black" if data[i, j] > middle else "white"
-                    axes.text(j, i, f"{data[i, j]:.1f}", ha="center", va="center", color=color, fontsize=7)
+                    axes.text(
+                        j, i, f"{data[i, j]:.1f}", ha="center", va="center", color=color, fontsize=7
+                    )
     figure.colorbar(image, ax=axes, label="%", fraction=0.046, pad=0.04)
     figure.tight_layout()
     figure.savefig(str(path), dpi=120)
@@ -332,21 +426,41 @@ def xtreme_report(
     output = Path(output_dir)
     if output.exists() and (not output.is_dir() or any(output.iterdir())) and not force:
         raise ParameterError(
-            COMMAND, "--output-dir", f"{output} exists and is not empty; pass --force to write into it"
+            COMMAND,
+            "--output-dir",
+            f"{output} exists and is not empty; pass --force to write into it",
         )
     if batch_size is not None and batch_size < 1:
         raise ParameterError(COMMAND, "--batch-size", f"must be positive, got {batch_size}")
     if from_metrics:
         if archive_file or data_dir:
-            raise ParameterError(COMMAND, "--from-metrics", "replaces ARCHIVE and DATA_DIR; give one or the other")
+            raise ParameterError(
+                COMMAND, "--from-metrics", "replaces ARCHIVE and DATA_DIR; give one or the other"
+            )
         if generalized:
-            raise ParameterError(COMMAND, "--generalized", "needs a model: with --from-metrics, pairs come from file names")
+            raise ParameterError(
+                COMMAND,
+                "--generalized",
+                "needs a model: with --from-metrics, pairs come from file names",
+            )
         report = report_from_metric_files(from_metrics, task, split, metric, languages)
     else:
         if not archive_file or not data_dir:
-            raise ParameterError(COMMAND, "ARCHIVE DATA_DIR", "are both required (or use --from-metrics FILE ...)")
+            raise ParameterError(
+                COMMAND, "ARCHIVE DATA_DIR", "are both required (or use --from-metrics FILE ...)"
+            )
         report = report_from_archive(
-            archive_file, data_dir, task, split, languages, generalized, cuda_device, batch_size, metric, overrides, weights_file
+            archive_file,
+            data_dir,
+            task,
+            split,
+            languages,
+            generalized,
+            cuda_device,
+            batch_size,
+            metric,
+            overrides,
+            weights_file,
         )
     report.rows()  # fails early (before writing) if the metric is missing
     report.write(output)
@@ -368,7 +482,9 @@ def report_from_archive(
 ) -> Report:
     if not Path(data_dir).is_dir():
         raise ParameterError(COMMAND, "DATA_DIR", f"{data_dir} is not a directory")
-    archive = load_archive(archive_file, cuda_device=cuda_device, overrides=overrides, weights_file=weights_file)
+    archive = load_archive(
+        archive_file, cuda_device=cuda_device, overrides=overrides, weights_file=weights_file
+    )
     task = task or task_of_archive(archive)
     directory = Path(data_dir)
     if (directory / task).is_dir():
@@ -377,7 +493,9 @@ def report_from_archive(
     paths: Dict[str, str] = {code: str(directory / f"{split}-{code}.tsv") for code in codes}
     pair_paths: Dict[Pair, str] = {}
     if generalized:
-        pair_paths = {(l1, l2): str(directory / f"{split}-{l1}-{l2}.tsv") for l1 in codes for l2 in codes}
+        pair_paths = {
+            (l1, l2): str(directory / f"{split}-{l1}-{l2}.tsv") for l1 in codes for l2 in codes
+        }
     evaluate = ArchiveEvaluator(archive, cuda_device, batch_size)
     per_language = {code: evaluate(path) for code, path in paths.items()}
     pairs = {pair: evaluate(path) for pair, path in pair_paths.items()}
@@ -389,29 +507,48 @@ def task_of_archive(archive: Archive) -> str:
     task = getattr(reader, "task", "")
     if task in TASK_LANGUAGES:
         return task
-    reader_type = archive.config.get("validation_dataset_reader", archive.config.get("dataset_reader", {})).get("type")
+    reader_type = archive.config.get(
+        "validation_dataset_reader", archive.config.get("dataset_reader", {})
+    ).get("type")
     if reader_type in READER_TASKS:
         return READER_TASKS[reader_type]
     raise ParameterError(
-        COMMAND, "--task", f"is needed: the archive's reader ({reader_type}) is not one of {', '.join(READER_TASKS)}"
+        COMMAND,
+        "--task",
+        f"is needed: the archive's reader ({reader_type}) is not one of {', '.join(READER_TASKS)}",
     )
 
 
-def choose_languages(task: str, directory: Path, split: str, languages: Optional[Sequence[str]]) -> List[str]:
+def choose_languages(
+    task: str, directory: Path, split: str, languages: Optional[Sequence[str]]
+) -> List[str]:
     known = TASK_LANGUAGES[task]
     if languages:
         codes = check_language_codes(list(dict.fromkeys(languages)), known, COMMAND, "--languages")
         for code in codes:
             path = directory / f"{split}-{code}.tsv"
             if not path.is_file():
-                raise InputFileError(path, None, f"file not found (needed for the language {code} of --languages)")
+                raise InputFileError(
+                    path, None, f"file not found (needed for the language {code} of --languages)"
+                )
         return codes
     codes = [code for code in known if (directory / f"{split}-{code}.tsv").is_file()]
     if not codes:
-        raise InputFileError(directory, None, f"has no {split}-{{lang}}.tsv file for any {TASK_NAMES[task]} language ({' '.join(known)})")
+        raise InputFileError(
+            directory,
+            None,
+            f"has no {split}-{{lang}}.tsv file for any {TASK_NAMES[task]} language"
+            f" ({' '.join(known)})",
+        )
     missing = [code for code in known if code not in codes]
     if missing:
-        logger.warning("%s: no %s file for %s; reporting %s", directory, split, " ".join(missing), " ".join(codes))
+        logger.warning(
+            "%s: no %s file for %s; reporting %s",
+            directory,
+            split,
+            " ".join(missing),
+            " ".join(codes),
+        )
     return codes
 
 
@@ -462,7 +599,11 @@ def languages_of_metric_file(name: str) -> Optional[Tuple[str, ...]]:
 
 
 def report_from_metric_files(
-    files: Sequence[str], task: Optional[str], split: str, metric: str, languages: Optional[Sequence[str]]
+    files: Sequence[str],
+    task: Optional[str],
+    split: str,
+    metric: str,
+    languages: Optional[Sequence[str]],
 ) -> Report:
     per_language: Dict[str, Dict[str, Any]] = {}
     pairs: Dict[Pair, Dict[str, Any]] = {}
@@ -473,7 +614,9 @@ def report_from_metric_files(
             assert codes is not None
             if len(codes) > 2 or not all(is_known_language(code) for code in codes):
                 raise ParameterError(
-                    COMMAND, "--from-metrics", f"{spec}: {given!r} is not a language code or an l1-l2 pair of codes"
+                    COMMAND,
+                    "--from-metrics",
+                    f"{spec}: {given!r} is not a language code or an l1-l2 pair of codes",
                 )
         else:
             path = spec
@@ -482,8 +625,8 @@ def report_from_metric_files(
                 raise ParameterError(
                     COMMAND,
                     "--from-metrics",
-                    f"{spec}: no language code at the end of the file name; name it like test-de.json "
-                    f"or test-de-fr.json, or write LANG=FILE",
+                    f"{spec}: no language code at the end of the file name; name it like"
+                    " test-de.json or test-de-fr.json, or write LANG=FILE",
                 )
         try:
             metrics = json.loads(Path(path).read_text(encoding="utf-8"))
@@ -492,18 +635,26 @@ def report_from_metric_files(
         except json.JSONDecodeError as error:
             raise InputFileError(path, error.lineno, f"invalid JSON ({error.msg})") from None
         if not isinstance(metrics, dict):
-            raise InputFileError(path, None, "expected the JSON object that `allennlp evaluate --output-file` writes")
+            raise InputFileError(
+                path, None, "expected the JSON object that `allennlp evaluate --output-file` writes"
+            )
         assert codes is not None
         target: Dict[Any, Dict[str, Any]] = per_language if len(codes) == 1 else pairs  # type: ignore[assignment]
         key: Any = codes[0] if len(codes) == 1 else (codes[0], codes[1])
         if key in target:
-            raise ParameterError(COMMAND, "--from-metrics", f"{spec}: a second file for {'-'.join(codes)}")
+            raise ParameterError(
+                COMMAND, "--from-metrics", f"{spec}: a second file for {'-'.join(codes)}"
+            )
         target[key] = metrics
     if not per_language:
-        raise ParameterError(COMMAND, "--from-metrics", "needs at least one single-language file (e.g. test-de.json)")
+        raise ParameterError(
+            COMMAND, "--from-metrics", "needs at least one single-language file (e.g. test-de.json)"
+        )
     task = task or guess_task(list(per_language) + [code for pair in pairs for code in pair])
     if languages:
-        keep = set(check_language_codes(list(languages), TASK_LANGUAGES[task], COMMAND, "--languages"))
+        keep = set(
+            check_language_codes(list(languages), TASK_LANGUAGES[task], COMMAND, "--languages")
+        )
         per_language = {code: value for code, value in per_language.items() if code in keep}
         pairs = {pair: value for pair, value in pairs.items() if set(pair) <= keep}
         if not per_language:
@@ -516,7 +667,8 @@ def guess_task(codes: Sequence[str]) -> str:
     if len(matching) != 1:
         fits = f"the languages of {' '.join(matching)}" if matching else "no task's languages"
         raise ParameterError(
-            COMMAND, "--task", f"is needed (xnli or pawsx): the languages {' '.join(sorted(set(codes)))} are {fits}"
+            COMMAND,
+            "--task",
+            f"is needed (xnli or pawsx): the languages {' '.join(sorted(set(codes)))} are {fits}",
         )
     return matching[0]
-

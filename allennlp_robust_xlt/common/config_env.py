@@ -13,6 +13,7 @@ allennlp_robust_xlt` and `.allennlp_plugins` both do before the config is read.
 | `XLT_DATA_DIR` | `data/xtreme` | directory in XTREME's layout (`xnli/`, `pawsx/`) |
 | `XLT_NEIGHBORS` | the reference repository's counter-fitted table | RS-DA neighbour table |
 """
+
 import os
 from typing import Dict
 

@@ -6,6 +6,7 @@ that names the file and line (or the parameter) and says what was wrong. `instal
 (run when the plugin is imported) makes them end an `allennlp` command as one line instead of a
 traceback; set `ROBUST_XLT_TRACEBACK=1` to see the traceback anyway.
 """
+
 import logging
 import os
 import sys
@@ -52,7 +53,9 @@ class ParameterError(RobustXltError):
 def check_int(component: str, parameter: str, value: object, minimum: int = 1) -> int:
     """`value` if it is an integer of at least `minimum`, else a `ParameterError` naming the parameter."""
     if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise ParameterError(component, parameter, f"must be an integer of at least {minimum}, got {value!r}")
+        raise ParameterError(
+            component, parameter, f"must be an integer of at least {minimum}, got {value!r}"
+        )
     return value
 
 
@@ -81,7 +84,9 @@ class _ShortUserErrorFilter(logging.Filter):
             if user_error is not None:
                 record.msg, record.args = "error: %s", (user_error,)
                 record.exc_info, record.exc_text = None, None
-                if record.levelno >= logging.CRITICAL:  # allennlp train's excepthook: the program ends
+                if (
+                    record.levelno >= logging.CRITICAL
+                ):  # allennlp train's excepthook: the program ends
                     remove_failed_serialization_dir()
         return True
 
@@ -95,7 +100,9 @@ def install_excepthook() -> None:
     if getattr(previous_hook, "_robust_xlt", False):
         return
 
-    def hook(exc_type: Type[BaseException], exc: BaseException, tb: Optional[TracebackType]) -> None:
+    def hook(
+        exc_type: Type[BaseException], exc: BaseException, tb: Optional[TracebackType]
+    ) -> None:
         user_error = _find_user_error(exc)
         if user_error is None or os.environ.get("ROBUST_XLT_TRACEBACK"):
             previous_hook(exc_type, exc, tb)

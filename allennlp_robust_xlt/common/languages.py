@@ -7,6 +7,7 @@ XTREME languages, the 10 that XTREME-R adds, and the synthetic benchmark's targe
 (`xnli`, `pawsx`, `synthetic`), English (the source language) first.
 `check_language_codes` turns an unknown code into an error that lists the known ones.
 """
+
 from dataclasses import dataclass
 from typing import Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 
@@ -28,7 +29,10 @@ class Language:
 
 
 def _table(rows: Iterable[Tuple[str, str, str, str, str]]) -> Dict[str, Language]:
-    return {code: Language(code, name, family, genus, script) for code, name, family, genus, script in rows}
+    return {
+        code: Language(code, name, family, genus, script)
+        for code, name, family, genus, script in rows
+    }
 
 
 # The 40 XTREME languages (Hu et al., 2020), then the 10 added by XTREME-R (Ruder et al., 2021).
@@ -100,11 +104,31 @@ SYNTHETIC_LANGUAGES: Dict[str, Language] = _table(
     for letter in "abcdefghijklmnopqrstuvwxyz"
 )
 
-LANGUAGES: Dict[str, Language] = {**XTREME_LANGUAGES, **XTREME_R_ADDED_LANGUAGES, **SYNTHETIC_LANGUAGES}
+LANGUAGES: Dict[str, Language] = {
+    **XTREME_LANGUAGES,
+    **XTREME_R_ADDED_LANGUAGES,
+    **SYNTHETIC_LANGUAGES,
+}
 """Every known language, by code."""
 
 TASK_LANGUAGES: Dict[str, Tuple[str, ...]] = {
-    "xnli": ("en", "ar", "bg", "de", "el", "es", "fr", "hi", "ru", "sw", "th", "tr", "ur", "vi", "zh"),
+    "xnli": (
+        "en",
+        "ar",
+        "bg",
+        "de",
+        "el",
+        "es",
+        "fr",
+        "hi",
+        "ru",
+        "sw",
+        "th",
+        "tr",
+        "ur",
+        "vi",
+        "zh",
+    ),
     "pawsx": ("en", "de", "es", "fr", "ja", "ko", "zh"),
     "synthetic": ("en", *SYNTHETIC_LANGUAGES),
 }
@@ -145,7 +169,9 @@ def check_language_codes(
     for code in codes:
         if code not in known:
             raise ParameterError(
-                component, parameter, f"has the unknown language code {code!r}; known codes: {' '.join(known)}"
+                component,
+                parameter,
+                f"has the unknown language code {code!r}; known codes: {' '.join(known)}",
             )
     return list(codes)
 

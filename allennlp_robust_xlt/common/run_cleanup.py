@@ -10,6 +10,7 @@ command existed; `remove_failed_serialization_dir` (run by the error hooks of
 invocation created it and it holds no checkpoint or model. Anything that existed before the
 command (a directory given to `--recover` or `--force`, or any other file) is never touched.
 """
+
 import os
 import shutil
 import sys
@@ -17,7 +18,13 @@ from pathlib import Path
 from typing import List, Optional, Sequence
 
 # Files whose presence means the run trained: never removed.
-TRAINED_PATTERNS = ("model_state_*", "training_state_*", "best*.th", "model.tar.gz", "metrics_epoch_*.json")
+TRAINED_PATTERNS = (
+    "model_state_*",
+    "training_state_*",
+    "best*.th",
+    "model.tar.gz",
+    "metrics_epoch_*.json",
+)
 
 _created_by_this_run: Optional[Path] = None
 

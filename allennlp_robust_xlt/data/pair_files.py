@@ -17,10 +17,10 @@ other `.tsv` has XTREME's header-less layout; `.jsonl`/`.json` files are JSON li
 | layout | file names | header | sentence 1, sentence 2, label | language |
 |---|---|---|---|---|
 | XTREME | `{split}-{lang}.tsv` | none | columns 1, 2, 3 | file name |
-| XNLI-1.0 | `xnli.{dev,test}.tsv` | `language gold_label ... sentence1 sentence2 ...` | `sentence1`, `sentence2`, `gold_label` | `language` column |
+| XNLI-1.0 | `xnli.{dev,test}.tsv` | `language gold_label ...` | `sentence1`, `sentence2`, `gold_label` | column |
 | XNLI-MT-1.0 | `multinli.train.{lang}.tsv` | `premise hypo label` | `premise`, `hypo`, `label` | file name |
-| PAWS-X | `x-final/{lang}/{train,dev_2k,test_2k}.tsv` | `id sentence1 sentence2 label` | `sentence1`, `sentence2`, `label` | directory name |
-| JSON lines | `*.jsonl`, `*.json` | none | `premise`/`hypothesis` or `sentence1`/`sentence2`, `label` or `gold_label` | `language` key or file name |
+| PAWS-X | `x-final/{lang}/{train,dev_2k,test_2k}.tsv` | `id sentence1 sentence2 label` | same names | directory |
+| JSON lines | `*.jsonl`, `*.json` | none | `premise`, `hypothesis` (or `sentence1/2`), `label` | key or name |
 
 The generalized cross-lingual setting: a path `{split}-{l1}-{l2}.{ext}` that is not a file,
 next to the parallel files `{split}-{l1}.{ext}` and `{split}-{l2}.{ext}`, reads the pairs whose
@@ -29,6 +29,7 @@ first sentence comes from the `l1` file and second sentence from the `l2` file
 
 Byte-order marks and CRLF line endings are accepted; invalid UTF-8 is an error on its line.
 """
+
 import copy
 import json
 import os
@@ -126,7 +127,10 @@ def decode_line(raw: bytes, path: str, line: int) -> str:
         return raw.decode("utf-8")
     except UnicodeDecodeError as error:
         raise InputFileError(
-            path, line, f"invalid UTF-8 at byte {error.start} of the line ({raw[error.start:error.start + 4]!r})"
+            path,
+            line,
+            f"invalid UTF-8 at byte {error.start} of the line"
+            f" ({raw[error.start:error.start + 4]!r})",
         ) from None
 
 
@@ -177,7 +181,9 @@ class TsvLayout(PairFileLayout):
     def check_header(self, raw: bytes) -> None:
         found = decode_line(raw, self.path, 1).split("\t")
         if self.header is not None and found != self.header:
-            raise InputFileError(self.path, 1, f"expected the {self.name} header {self.header}, found {found}")
+            raise InputFileError(
+                self.path, 1, f"expected the {self.name} header {self.header}, found {found}"
+            )
 
     def without_label(self) -> "TsvLayout":
         """The same layout for an unlabelled file, which leaves the last (label) column out."""
@@ -199,9 +205,12 @@ class TsvLayout(PairFileLayout):
             raise InputFileError(
                 self.path,
                 line,
-                f"expected {expected} tab-separated columns ({self.name} layout{why}), found {len(columns)}",
+                f"expected {expected} tab-separated columns ({self.name} layout{why}), found"
+                f" {len(columns)}",
             )
-        label = columns[self.label] if self.label is not None and self.label < len(columns) else None
+        label = (
+            columns[self.label] if self.label is not None and self.label < len(columns) else None
+        )
         if self.language_column is not None:
             first_language = second_language = columns[self.language_column]
         else:
@@ -223,7 +232,9 @@ class JsonLinesLayout(PairFileLayout):
     KEY_PAIRS = (("premise", "hypothesis"), ("sentence1", "sentence2"))
     LABEL_KEYS = ("label", "gold_label")
 
-    def __init__(self, path: str, language: Optional[str] = None, second_language: Optional[str] = None) -> None:
+    def __init__(
+        self, path: str, language: Optional[str] = None, second_language: Optional[str] = None
+    ) -> None:
         super().__init__("JSON lines", path)
         self.language = language
         self.second_language = second_language if second_language is not None else language
@@ -233,9 +244,13 @@ class JsonLinesLayout(PairFileLayout):
         try:
             record = json.loads(text)
         except json.JSONDecodeError as error:
-            raise InputFileError(self.path, line, f"invalid JSON: {error.msg} at column {error.colno}") from None
+            raise InputFileError(
+                self.path, line, f"invalid JSON: {error.msg} at column {error.colno}"
+            ) from None
         if not isinstance(record, dict):
-            raise InputFileError(self.path, line, f"expected a JSON object, found {type(record).__name__}")
+            raise InputFileError(
+                self.path, line, f"expected a JSON object, found {type(record).__name__}"
+            )
         return self.row_from_json(record, self.path, line, self.language, self.second_language)
 
     @classmethod
@@ -256,11 +271,15 @@ class JsonLinesLayout(PairFileLayout):
                 break
         else:
             raise InputFileError(
-                path, line, f"expected keys premise/hypothesis or sentence1/sentence2, found {sorted(record)}"
+                path,
+                line,
+                f"expected keys premise/hypothesis or sentence1/sentence2, found {sorted(record)}",
             )
         for key in (first_key, second_key):
             if not isinstance(record[key], str):
-                raise InputFileError(path, line, f"'{key}' must be a string, found {type(record[key]).__name__}")
+                raise InputFileError(
+                    path, line, f"'{key}' must be a string, found {type(record[key]).__name__}"
+                )
         label = next((record[key] for key in cls.LABEL_KEYS if record.get(key) is not None), None)
         if second_language is None:
             second_language = language
@@ -285,7 +304,9 @@ def _language_from_directory(path: str) -> Tuple[Optional[str], Optional[str]]:
     return (code, code) if is_known_language(code) else (None, None)
 
 
-def _language_from_pattern(pattern: Pattern) -> Callable[[str], Tuple[Optional[str], Optional[str]]]:
+def _language_from_pattern(
+    pattern: Pattern,
+) -> Callable[[str], Tuple[Optional[str], Optional[str]]]:
     def language(path: str) -> Tuple[Optional[str], Optional[str]]:
         match = pattern.match(Path(path).name)
         code = match.group("lang") if match else None
@@ -321,7 +342,11 @@ class TsvLayoutSpec:
         return tuple(dict.fromkeys(name for name in names if name is not None))
 
     def is_header(self, found: Optional[Tuple[str, ...]]) -> bool:
-        return self.has_header and found is not None and all(name in found for name in self.required_columns)
+        return (
+            self.has_header
+            and found is not None
+            and all(name in found for name in self.required_columns)
+        )
 
     def bind(self, path: str, header: Optional[Tuple[str, ...]] = None) -> TsvLayout:
         """This layout for the file `path`; `header` is the file's header line, if it has one."""
@@ -453,7 +478,9 @@ class FileSource(PairSource):
     `local_path` (default `path`), or taken from `lines` (e.g. of an archive member).
     """
 
-    def __init__(self, path: str, local_path: Optional[str] = None, lines: Optional[Iterator[RawLine]] = None) -> None:
+    def __init__(
+        self, path: str, local_path: Optional[str] = None, lines: Optional[Iterator[RawLine]] = None
+    ) -> None:
         self.path = path
         self.local_path = local_path or path
         self._lines = lines if lines is not None else numbered_lines(self.local_path, path)
@@ -461,7 +488,9 @@ class FileSource(PairSource):
         self.layout = detect_layout(path, first[1] if first is not None else None)
         if self.layout.has_header:
             if first is None:
-                raise InputFileError(path, None, f"file is empty (expected the {self.layout.name} header)")
+                raise InputFileError(
+                    path, None, f"file is empty (expected the {self.layout.name} header)"
+                )
             self.layout.check_header(first[1])
             self._first: Optional[RawLine] = None
         else:
@@ -492,7 +521,12 @@ class ParallelSource(PairSource):
     """
 
     def __init__(
-        self, path: str, first: FileSource, second: FileSource, first_language: str, second_language: str
+        self,
+        path: str,
+        first: FileSource,
+        second: FileSource,
+        first_language: str,
+        second_language: str,
     ) -> None:
         self.path = path
         self.first = first
@@ -510,13 +544,16 @@ class ParallelSource(PairSource):
                 return
             if first_unit is None or second_unit is None:
                 longer, shorter, unit = (
-                    (self.second, self.first, second_unit) if first_unit is None else (self.first, self.second, first_unit)
+                    (self.second, self.first, second_unit)
+                    if first_unit is None
+                    else (self.first, self.second, first_unit)
                 )
                 raise NotParallelError(
                     longer.path,
                     unit[0],  # type: ignore[index]
-                    f"not parallel to {shorter.path}, which ends after {count} pairs "
-                    f"(the generalized pair {self.first_language}-{self.second_language} needs files of the same length)",
+                    f"not parallel to {shorter.path}, which ends after {count} pairs (the"
+                    f" generalized pair {self.first_language}-{self.second_language} needs files of"
+                    " the same length)",
                 )
             count += 1
             yield first_unit, second_unit
@@ -525,15 +562,18 @@ class ParallelSource(PairSource):
         first_row = self.first.parse(unit[0])
         second_row = self.second.parse(unit[1])
         # Empty sentences are reported where they are (the reader would name the first file).
-        for row, text, name in ((first_row, first_row.first, "first"), (second_row, second_row.second, "second")):
+        for row, text, name in (
+            (first_row, first_row.first, "first"),
+            (second_row, second_row.second, "second"),
+        ):
             if not text.strip():
                 raise InputFileError(row.path, row.line, f"empty {name} sentence")
         if first_row.label != second_row.label:
             raise NotParallelError(
                 second_row.path,
                 second_row.line,
-                f"not parallel to {first_row.path}: label {second_row.label!r} here but {first_row.label!r} "
-                f"at its line {first_row.line}",
+                f"not parallel to {first_row.path}: label {second_row.label!r} here but"
+                f" {first_row.label!r} at its line {first_row.line}",
             )
         return PairRow(
             first=first_row.first,
@@ -575,8 +615,9 @@ def generalized_parts(path: str, task: Optional[str] = None) -> Optional[Tuple[s
             raise InputFileError(
                 path,
                 None,
-                f"file not found, and the generalized pair {match.group('first')}-{match.group('second')} "
-                f"cannot be built from parallel files: {part} does not exist",
+                "file not found, and the generalized pair"
+                f" {match.group('first')}-{match.group('second')} cannot be built from parallel"
+                f" files: {part} does not exist",
             )
         parts.append(str(part))
     return parts[0], parts[1], match.group("first"), match.group("second")
@@ -596,12 +637,21 @@ def open_source(path: str, task: Optional[str] = None) -> PairSource:
     parts = generalized_parts(path, task)
     if parts is not None:
         first_path, second_path, first_language, second_language = parts
-        return ParallelSource(path, FileSource(first_path), FileSource(second_path), first_language, second_language)
+        return ParallelSource(
+            path, FileSource(first_path), FileSource(second_path), first_language, second_language
+        )
     match = XTREME_FILE_NAME.match(Path(path).name)
-    unknown = [code for code in (match.group("lang").split("-") if match else []) if not is_known_language(code)]
+    unknown = [
+        code
+        for code in (match.group("lang").split("-") if match else [])
+        if not is_known_language(code)
+    ]
     if unknown:
         raise InputFileError(
-            path, None, f"file not found ({unknown[0]!r} is not a known language code; {describe_known_codes(task)})"
+            path,
+            None,
+            f"file not found ({unknown[0]!r} is not a known language code;"
+            f" {describe_known_codes(task)})",
         )
     return FileSource(path, local_path)  # raises "file not found"
 

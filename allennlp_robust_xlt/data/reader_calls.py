@@ -18,13 +18,26 @@ loaders hand the reader to their workers before reading, never during a recordin
 `TextArguments` knows which arguments of a reader's `text_to_instance` hold text, and rewrites
 them in a call.
 """
+
 import hashlib
 import inspect
 import itertools
 import json
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple, TypeVar, Union
+from typing import (
+    Any,
+    Callable,
+    Dict,
+    Iterable,
+    Iterator,
+    List,
+    Optional,
+    Sequence,
+    Tuple,
+    TypeVar,
+    Union,
+)
 from weakref import WeakKeyDictionary
 
 from allennlp.data.dataset_readers.dataset_reader import DatasetReader
@@ -35,7 +48,16 @@ from allennlp_robust_xlt.common.errors import ParameterError
 _T = TypeVar("_T")
 
 # Argument names that hold text in AllenNLP's and allennlp-models' readers and in ours.
-DEFAULT_TEXT_ARGUMENTS = ("premise", "hypothesis", "sentence1", "sentence2", "text", "sentence", "question", "passage")
+DEFAULT_TEXT_ARGUMENTS = (
+    "premise",
+    "hypothesis",
+    "sentence1",
+    "sentence2",
+    "text",
+    "sentence",
+    "question",
+    "passage",
+)
 
 
 @dataclass(frozen=True)
@@ -64,7 +86,9 @@ def recording_calls(reader: DatasetReader) -> Iterator[None]:
     if depth == 0:
         for name in ("text_to_instance", "shard_iterable"):
             if name in vars(reader):
-                raise RuntimeError(f"{type(reader).__name__} has an instance attribute {name!r}; cannot record it")
+                raise RuntimeError(
+                    f"{type(reader).__name__} has an instance attribute {name!r}; cannot record it"
+                )
         reader.text_to_instance = _record  # type: ignore[assignment]
         reader.shard_iterable = _no_sharding  # type: ignore[assignment]
     _ACTIVE[reader] = depth + 1
@@ -78,7 +102,9 @@ def recording_calls(reader: DatasetReader) -> Iterator[None]:
             del reader.shard_iterable
 
 
-def read_calls(reader: DatasetReader, file_path: Any, component: str = "randomized_smoothing") -> Iterator[TextToInstanceCall]:
+def read_calls(
+    reader: DatasetReader, file_path: Any, component: str = "randomized_smoothing"
+) -> Iterator[TextToInstanceCall]:
     """
     One `TextToInstanceCall` per example that `reader._read(file_path)` would build, unsharded,
     limited to the reader's `max_instances`.
@@ -94,9 +120,10 @@ def read_calls(reader: DatasetReader, file_path: Any, component: str = "randomiz
                 raise ParameterError(
                     component,
                     "base_reader",
-                    f"{type(reader).__name__} builds its instances without calling text_to_instance "
-                    f"(its _read yielded a {type(item).__name__}); randomized smoothing needs the raw "
-                    "text of each example, so it works with readers whose _read yields self.text_to_instance(...)",
+                    f"{type(reader).__name__} builds its instances without calling text_to_instance"
+                    f" (its _read yielded a {type(item).__name__}); randomized smoothing needs the"
+                    " raw text of each example, so it works with readers whose _read yields"
+                    " self.text_to_instance(...)",
                 )
             yield item
 
@@ -130,7 +157,9 @@ class TextArguments:
         The user's component, for error messages.
     """
 
-    def __init__(self, reader: DatasetReader, names: Optional[Sequence[str]], component: str) -> None:
+    def __init__(
+        self, reader: DatasetReader, names: Optional[Sequence[str]], component: str
+    ) -> None:
         self.reader_name = type(reader).__name__
         self.component = component
         method = type(reader).text_to_instance.__get__(reader, type(reader))
@@ -154,15 +183,22 @@ class TextArguments:
             unknown = [name for name in self.names if name not in parameters]
             if not self.names or unknown:
                 raise ParameterError(
-                    component, "text_arguments", f"must name parameters of {shown}, got {list(names)}"
+                    component,
+                    "text_arguments",
+                    f"must name parameters of {shown}, got {list(names)}",
                 )
 
         # Where each text argument sits in a call: its keyword, or else its position.
         self._positions: Dict[str, Optional[int]] = {}
         for name in self.names:
             kind = self.signature.parameters[name].kind
-            positional = kind in (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
-            self._positions[name] = list(self.signature.parameters).index(name) if positional else None
+            positional = kind in (
+                inspect.Parameter.POSITIONAL_ONLY,
+                inspect.Parameter.POSITIONAL_OR_KEYWORD,
+            )
+            self._positions[name] = (
+                list(self.signature.parameters).index(name) if positional else None
+            )
 
     def texts(self, call: TextToInstanceCall) -> Dict[str, Union[str, List[str], None]]:
         """The values of the text arguments in `call` (`None` when not given)."""
@@ -176,7 +212,9 @@ class TextArguments:
                 texts[name] = None
         return texts
 
-    def rewrite(self, call: TextToInstanceCall, perturb_words: Callable[[List[str]], List[str]]) -> TextToInstanceCall:
+    def rewrite(
+        self, call: TextToInstanceCall, perturb_words: Callable[[List[str]], List[str]]
+    ) -> TextToInstanceCall:
         """
         The call with each text argument rewritten: a string is split on single spaces, its
         words passed to `perturb_words` and joined again; a list of words is passed as is.
@@ -190,7 +228,9 @@ class TextArguments:
                 args[position] = self._rewritten(name, args[position], perturb_words)
         return TextToInstanceCall(tuple(args), kwargs)
 
-    def _rewritten(self, name: str, value: Any, perturb_words: Callable[[List[str]], List[str]]) -> Any:
+    def _rewritten(
+        self, name: str, value: Any, perturb_words: Callable[[List[str]], List[str]]
+    ) -> Any:
         if value is None:
             return None
         if isinstance(value, str):
@@ -200,8 +240,8 @@ class TextArguments:
         raise ParameterError(
             self.component,
             "text_arguments",
-            f"argument {name!r} of {self.reader_name}.text_to_instance must be a string or a list of "
-            f"strings to be perturbed, got {type(value).__name__}",
+            f"argument {name!r} of {self.reader_name}.text_to_instance must be a string or a list"
+            f" of strings to be perturbed, got {type(value).__name__}",
         )
 
     def content_key(self, call: TextToInstanceCall) -> str:

@@ -23,6 +23,7 @@ Random draws come from a `random.Random` that the caller passes in; `copy_random
 from `(seed, example key, copy index)`, so the copies of an example do not depend on the order
 in which examples are read, on the worker that reads them, or on the other examples.
 """
+
 import json
 import logging
 import os
@@ -40,7 +41,14 @@ logger = logging.getLogger(__name__)
 MATCH_MODES = ("exact", "normalized")
 _MEMO_SIZE = 1 << 18
 
-_JSON_TYPE_NAMES = {dict: "an object", list: "an array", str: "a string", int: "a number", float: "a number", bool: "a boolean"}
+_JSON_TYPE_NAMES = {
+    dict: "an object",
+    list: "an array",
+    str: "a string",
+    int: "a number",
+    float: "a number",
+    bool: "a boolean",
+}
 
 
 def _json_type(value: object) -> str:
@@ -57,7 +65,9 @@ class NeighborTable:
         self.source = source
         self.num_words = len(neighbors)
         self._choices: Dict[str, Tuple[str, ...]] = {
-            word: (word, *word_neighbors) for word, word_neighbors in neighbors.items() if word_neighbors
+            word: (word, *word_neighbors)
+            for word, word_neighbors in neighbors.items()
+            if word_neighbors
         }
 
     def __len__(self) -> int:
@@ -82,7 +92,9 @@ class NeighborTable:
         the predictor and the evaluator share one copy.
         """
         shown = str(path)
-        local = local_input(shown, missing="neighbour table not found", expected="a JSON neighbour table")
+        local = local_input(
+            shown, missing="neighbour table not found", expected="a JSON neighbour table"
+        )
         stat = os.stat(local)
         return _load_table(shown, os.path.realpath(local), stat.st_size, stat.st_mtime_ns)
 
@@ -99,7 +111,9 @@ def _load_table(shown: str, local: str, size: int, mtime_ns: int) -> NeighborTab
     try:
         table = json.loads(text)
     except json.JSONDecodeError as error:
-        raise InputFileError(shown, error.lineno, f"invalid JSON: {error.msg} at column {error.colno}") from None
+        raise InputFileError(
+            shown, error.lineno, f"invalid JSON: {error.msg} at column {error.colno}"
+        ) from None
     problem = validate_table(table)
     if problem is not None:
         key, message = problem
@@ -117,18 +131,33 @@ def _load_table(shown: str, local: str, size: int, mtime_ns: int) -> NeighborTab
 def validate_table(table: object) -> Optional[Tuple[Optional[str], str]]:
     """`None` if `table` is a JSON object of lists of non-empty strings, else `(key, problem)`."""
     if not isinstance(table, dict):
-        return None, f"expected a JSON object mapping each word to a list of neighbours, found {_json_type(table)}"
+        return (
+            None,
+            (
+                "expected a JSON object mapping each word to a list of neighbours, found"
+                f" {_json_type(table)}"
+            ),
+        )
     for key, value in table.items():
         if not isinstance(value, list):
-            return key, f"the neighbours of {key!r} must be a list of strings, found {_json_type(value)}"
+            return (
+                key,
+                f"the neighbours of {key!r} must be a list of strings, found {_json_type(value)}",
+            )
         for position, neighbor in enumerate(value):
             if not isinstance(neighbor, str):
-                return key, (
-                    f"the neighbours of {key!r} must be a list of strings, "
-                    f"found {_json_type(neighbor)} at position {position}"
+                return (
+                    key,
+                    (
+                        f"the neighbours of {key!r} must be a list of strings, "
+                        f"found {_json_type(neighbor)} at position {position}"
+                    ),
                 )
             if not neighbor.strip():
-                return key, f"the neighbours of {key!r} contain an empty string at position {position}"
+                return (
+                    key,
+                    f"the neighbours of {key!r} contain an empty string at position {position}",
+                )
     return None
 
 
@@ -194,9 +223,15 @@ class SynonymSubstitution:
         The name used in error messages (the registered name of the user's component).
     """
 
-    def __init__(self, table: NeighborTable, match: str = "exact", component: str = "synonym substitution") -> None:
+    def __init__(
+        self, table: NeighborTable, match: str = "exact", component: str = "synonym substitution"
+    ) -> None:
         if match not in MATCH_MODES:
-            raise ParameterError(component, "match", f"must be one of {', '.join(map(repr, MATCH_MODES))}, got {match!r}")
+            raise ParameterError(
+                component,
+                "match",
+                f"must be one of {', '.join(map(repr, MATCH_MODES))}, got {match!r}",
+            )
         self.table = table
         self.match = match
         # Normalized lookups depend only on the word, and a dataset has a bounded vocabulary:
@@ -231,7 +266,9 @@ class SynonymSubstitution:
                 restore_case = True
         if choices is None:
             return None
-        replacements = (_restore_case(core, neighbor) if restore_case else neighbor for neighbor in choices[1:])
+        replacements = (
+            _restore_case(core, neighbor) if restore_case else neighbor for neighbor in choices[1:]
+        )
         return (word, *(prefix + replacement + suffix for replacement in replacements))
 
     def perturb_words(self, words: Sequence[str], rng: random.Random) -> List[str]:

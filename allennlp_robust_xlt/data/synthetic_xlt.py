@@ -25,6 +25,7 @@ world where that misalignment is known and set by hand:
 
 This is a simulation of the mechanism, not a reproduction of the paper's XNLI/PAWS-X numbers.
 """
+
 import json
 import string
 from dataclasses import asdict, dataclass
@@ -100,7 +101,9 @@ class SyntheticXlt:
         for code, distance in zip(config.target_codes(), config.misalignments):
             words = _pseudo_words(rng, len(self.source_words), taken)
             self.targets[code] = dict(zip(self.source_words, words))
-            self.target_vectors[code] = self.source_vectors + distance * _unit(rng, len(self.source_words), dim)
+            self.target_vectors[code] = self.source_vectors + distance * _unit(
+                rng, len(self.source_words), dim
+            )
             self.misalignment[code] = float(distance)
         self.languages = [SOURCE_LANGUAGE] + list(self.targets)
         self._rng = rng
@@ -143,7 +146,9 @@ class SyntheticXlt:
         special = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
         # AllenNLP probes tokenizers with "a", "b", "1", "2".
         probes = list(string.ascii_lowercase + string.digits)
-        words = self.source_words + [w for code in self.targets for w in self.targets[code].values()]
+        words = self.source_words + [
+            w for code in self.targets for w in self.targets[code].values()
+        ]
         return special + probes + words
 
     def save_encoder(self, output_dir: Path) -> None:
@@ -151,10 +156,14 @@ class SyntheticXlt:
 
         output_dir.mkdir(parents=True, exist_ok=True)
         vocab = self.vocabulary()
-        (output_dir / "vocab.txt").write_text("".join(f"{token}\n" for token in vocab), encoding="utf-8")
+        (output_dir / "vocab.txt").write_text(
+            "".join(f"{token}\n" for token in vocab), encoding="utf-8"
+        )
         max_length = 2 * self.config.max_words + 8
         tokenizer = BertTokenizerFast(
-            vocab_file=str(output_dir / "vocab.txt"), do_lower_case=False, model_max_length=max_length
+            vocab_file=str(output_dir / "vocab.txt"),
+            do_lower_case=False,
+            model_max_length=max_length,
         )
         tokenizer.save_pretrained(str(output_dir))
         config = BertConfig(
@@ -183,10 +192,13 @@ class SyntheticXlt:
         model.save_pretrained(str(output_dir))
 
 
-def _write_pairs(path: Path, rows: Sequence[Tuple[List[str], List[str], int]], world: SyntheticXlt, language: str) -> None:
+def _write_pairs(
+    path: Path, rows: Sequence[Tuple[List[str], List[str], int]], world: SyntheticXlt, language: str
+) -> None:
     with open(path, "w", encoding="utf-8") as out:
         for first, second, label in rows:
-            out.write(f"{' '.join(world.translate(first, language))}\t{' '.join(world.translate(second, language))}\t{label}\n")
+            translated = (" ".join(world.translate(words, language)) for words in (first, second))
+            out.write("\t".join([*translated, str(label)]) + "\n")
 
 
 def write_benchmark(output_dir: Path, config: SyntheticXltConfig) -> SyntheticXlt:
@@ -194,14 +206,22 @@ def write_benchmark(output_dir: Path, config: SyntheticXltConfig) -> SyntheticXl
     world = SyntheticXlt(config)
     task_dir = output_dir / "pawsx"
     task_dir.mkdir(parents=True, exist_ok=True)
-    _write_pairs(task_dir / "train-en.tsv", world.pairs(config.train_size, 1), world, SOURCE_LANGUAGE)
+    _write_pairs(
+        task_dir / "train-en.tsv", world.pairs(config.train_size, 1), world, SOURCE_LANGUAGE
+    )
     _write_pairs(task_dir / "dev-en.tsv", world.pairs(config.dev_size, 2), world, SOURCE_LANGUAGE)
     test = world.pairs(config.test_size, 3)
     for language in world.languages:
         _write_pairs(task_dir / f"test-{language}.tsv", test, world, language)
-    (output_dir / "neighbors.json").write_text(json.dumps(world.neighbors(), indent=0), encoding="utf-8")
+    (output_dir / "neighbors.json").write_text(
+        json.dumps(world.neighbors(), indent=0), encoding="utf-8"
+    )
     world.save_encoder(output_dir / "encoder")
-    description = {"config": asdict(config), "languages": world.languages, "misalignment": world.misalignment}
+    description = {
+        "config": asdict(config),
+        "languages": world.languages,
+        "misalignment": world.misalignment,
+    }
     (output_dir / "languages.json").write_text(json.dumps(description, indent=2), encoding="utf-8")
     return world
 
@@ -211,21 +231,31 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
     import argparse
 
     defaults = SyntheticXltConfig()
-    parser = argparse.ArgumentParser(description="Write the synthetic cross-lingual benchmark (XTREME layout).")
+    parser = argparse.ArgumentParser(
+        description="Write the synthetic cross-lingual benchmark (XTREME layout)."
+    )
     parser.add_argument("output_dir", type=Path)
     parser.add_argument("--seed", type=int, default=defaults.seed)
     parser.add_argument("--train-size", type=int, default=defaults.train_size)
     parser.add_argument("--test-size", type=int, default=defaults.test_size)
-    parser.add_argument("--misalignments", type=float, nargs="+", default=list(defaults.misalignments))
+    parser.add_argument(
+        "--misalignments", type=float, nargs="+", default=list(defaults.misalignments)
+    )
     parser.add_argument("--force", action="store_true", help="write into a non-empty OUTPUT_DIR")
     args = parser.parse_args(argv)
     if args.output_dir.exists() and any(args.output_dir.iterdir()) and not args.force:
         raise SystemExit(f"{args.output_dir} is not empty; use --force to write into it")
     config = SyntheticXltConfig(
-        seed=args.seed, train_size=args.train_size, test_size=args.test_size, misalignments=tuple(args.misalignments)
+        seed=args.seed,
+        train_size=args.train_size,
+        test_size=args.test_size,
+        misalignments=tuple(args.misalignments),
     )
     world = write_benchmark(args.output_dir, config)
-    print(f"{args.output_dir}: languages {' '.join(f'{code} ({world.misalignment[code]})' for code in world.languages)}")
+    print(
+        f"{args.output_dir}: languages"
+        f" {' '.join(f'{code} ({world.misalignment[code]})' for code in world.languages)}"
+    )
 
 
 if __name__ == "__main__":

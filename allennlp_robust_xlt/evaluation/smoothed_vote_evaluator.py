@@ -16,7 +16,12 @@ from allennlp.training.metrics import CategoricalAccuracy
 
 from allennlp_robust_xlt.common.errors import ParameterError
 from allennlp_robust_xlt.data.reader_calls import read_calls
-from allennlp_robust_xlt.evaluation.smoothed_voting import SmoothedVoter, Vote, VoteNoise, check_vote_arguments
+from allennlp_robust_xlt.evaluation.smoothed_voting import (
+    SmoothedVoter,
+    Vote,
+    VoteNoise,
+    check_vote_arguments,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -109,11 +114,15 @@ class SmoothedVoteEvaluator(Evaluator):
             raise ParameterError(
                 NAME,
                 "data_loader",
-                f"must read from a dataset reader and a data path (AllenNLP's multiprocess loader), "
-                f"got {type(data_loader).__name__}",
+                "must read from a dataset reader and a data path (AllenNLP's multiprocess loader),"
+                f" got {type(data_loader).__name__}",
             )
         if batch_weight_key:
-            logger.warning("%s: batch_weight_key %r is ignored (every copy weighs the same)", NAME, batch_weight_key)
+            logger.warning(
+                "%s: batch_weight_key %r is ignored (every copy weighs the same)",
+                NAME,
+                batch_weight_key,
+            )
         check_for_gpu(self.cuda_device)
         batch_size = self.batch_size or data_loader_batch_size(data_loader) or 32
         voter = SmoothedVoter(
@@ -133,7 +142,11 @@ class SmoothedVoteEvaluator(Evaluator):
                 losses["sum"] += float(output["loss"]) * length
                 losses["count"] += length
 
-        predictions_file = open(predictions_output_file, "w", encoding="utf-8") if predictions_output_file else None
+        predictions_file = (
+            open(predictions_output_file, "w", encoding="utf-8")
+            if predictions_output_file
+            else None
+        )
         examples = 0
         share_sum = 0.0
         # Enough examples per chunk to fill about one forward pass.
@@ -153,7 +166,9 @@ class SmoothedVoteEvaluator(Evaluator):
                     if vote.gold is not None:
                         accuracy(torch.tensor([vote.scores]), torch.tensor([vote.gold]))
                     if predictions_file is not None:
-                        predictions_file.write(json.dumps(vote_json(vote, labels), ensure_ascii=False) + "\n")
+                        predictions_file.write(
+                            json.dumps(vote_json(vote, labels), ensure_ascii=False) + "\n"
+                        )
         finally:
             if predictions_file is not None:
                 predictions_file.close()

@@ -21,6 +21,7 @@ uniform-ball noise on the transformer's word embeddings, built on the `WordEmbed
 of `allennlp_robust_xlt/training/callbacks/embedding_perturbation.py`). Synonym substitution and
 noise can be combined; at least one of them is required.
 """
+
 from contextlib import nullcontext
 from dataclasses import dataclass
 from typing import Callable, ContextManager, Dict, List, Optional, Sequence, Tuple, Union
@@ -35,7 +36,12 @@ from allennlp.nn import util as nn_util
 from allennlp_robust_xlt.common.errors import ParameterError, check_int
 from allennlp_robust_xlt.data.dataset_readers.randomized_smoothing import RandomizedSmoothingReader
 from allennlp_robust_xlt.data.reader_calls import TextArguments, TextToInstanceCall, build_instance
-from allennlp_robust_xlt.data.synonyms import MATCH_MODES, NeighborTable, SynonymSubstitution, copy_random
+from allennlp_robust_xlt.data.synonyms import (
+    MATCH_MODES,
+    NeighborTable,
+    SynonymSubstitution,
+    copy_random,
+)
 
 PROBABILITY_KEYS = ("probs", "label_probs", "class_probabilities")
 
@@ -78,13 +84,21 @@ class Vote:
         return self.counts[self.label_index] / total if total else 0.0
 
 
-def check_vote_arguments(component: str, neighbors: Optional[str], copies: int, match: str, noise: Optional[VoteNoise]) -> None:
+def check_vote_arguments(
+    component: str, neighbors: Optional[str], copies: int, match: str, noise: Optional[VoteNoise]
+) -> None:
     """The checks of a vote's settings, shared by the voter and the components that build one later."""
     check_int(component, "copies", copies)
     if match not in MATCH_MODES:
-        raise ParameterError(component, "match", f"must be one of {', '.join(map(repr, MATCH_MODES))}, got {match!r}")
+        raise ParameterError(
+            component, "match", f"must be one of {', '.join(map(repr, MATCH_MODES))}, got {match!r}"
+        )
     if neighbors is None and noise is None:
-        raise ParameterError(component, "neighbors", "is required (a neighbour table), unless a noise source is given")
+        raise ParameterError(
+            component,
+            "neighbors",
+            "is required (a neighbour table), unless a noise source is given",
+        )
 
 
 class SmoothedVoter:
@@ -170,7 +184,9 @@ class SmoothedVoter:
             if self.substitution is not None:
                 rng = copy_random(self.seed, key, copy)
                 substitution = self.substitution
-                copy_call = self.text_arguments.rewrite(call, lambda words: substitution.perturb_words(words, rng))
+                copy_call = self.text_arguments.rewrite(
+                    call, lambda words: substitution.perturb_words(words, rng)
+                )
             calls.append((f"{key}:{copy}", copy_call))
         return calls
 
@@ -240,8 +256,11 @@ class SmoothedVoter:
                 raise ParameterError(
                     type(self.model).__name__,
                     "forward",
-                    f"must return class probabilities ({', '.join(PROBABILITY_KEYS)}) or logits to vote",
+                    f"must return class probabilities ({', '.join(PROBABILITY_KEYS)}) or logits to"
+                    " vote",
                 )
             probs = torch.softmax(output["logits"], dim=-1)
         gold = tensors.get("label")
-        return probs.detach().float().cpu(), (gold.cpu() if isinstance(gold, torch.Tensor) else None)
+        return probs.detach().float().cpu(), (
+            gold.cpu() if isinstance(gold, torch.Tensor) else None
+        )

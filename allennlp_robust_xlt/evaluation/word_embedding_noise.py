@@ -50,7 +50,11 @@ class WordEmbeddingNoise(VoteNoise):
 
     def __init__(self, scale: float, distribution: str = "gaussian", seed: int = 0) -> None:
         if distribution not in NOISE_DISTRIBUTIONS:
-            raise ParameterError(NAME, "distribution", f"must be one of {', '.join(map(repr, NOISE_DISTRIBUTIONS))}, got {distribution!r}")
+            raise ParameterError(
+                NAME,
+                "distribution",
+                f"must be one of {', '.join(map(repr, NOISE_DISTRIBUTIONS))}, got {distribution!r}",
+            )
         if not isinstance(scale, (int, float)) or isinstance(scale, bool) or not scale > 0:
             raise ParameterError(NAME, "scale", f"must be a positive number, got {scale!r}")
         self.scale = float(scale)
@@ -60,7 +64,9 @@ class WordEmbeddingNoise(VoteNoise):
     def noise_for(self, call: WordEmbeddingCall, instance_keys: Sequence[str]) -> torch.Tensor:
         rows, _, dim = call.embeddings.shape
         if rows == len(instance_keys):
-            generators: List[Optional[torch.Generator]] = [_generator(self.seed, key) for key in instance_keys]
+            generators: List[Optional[torch.Generator]] = [
+                _generator(self.seed, key) for key in instance_keys
+            ]
         else:  # long inputs folded into several segments: one stream for the batch
             shared = _generator(self.seed, "|".join(instance_keys))
             generators = [shared] * rows
@@ -69,7 +75,13 @@ class WordEmbeddingNoise(VoteNoise):
         for row, generator in enumerate(generators):
             real = int(mask[row].sum())
             if real:
-                noise = sample_embedding_noise((1, real, dim), torch.ones(1, real, dtype=torch.bool), self.distribution, self.scale, generator)
+                noise = sample_embedding_noise(
+                    (1, real, dim),
+                    torch.ones(1, real, dtype=torch.bool),
+                    self.distribution,
+                    self.scale,
+                    generator,
+                )
                 delta[row][mask[row]] = noise[0]
         return delta.to(call.embeddings.device)
 

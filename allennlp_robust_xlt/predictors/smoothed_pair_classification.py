@@ -12,7 +12,9 @@ from allennlp_robust_xlt.common.errors import ParameterError
 from allennlp_robust_xlt.data.reader_calls import record_call
 from allennlp_robust_xlt.evaluation.smoothed_vote_evaluator import vote_json
 from allennlp_robust_xlt.evaluation.smoothed_voting import SmoothedVoter, Vote, VoteNoise
-from allennlp_robust_xlt.predictors.xtreme_pair_classification import XtremePairClassificationPredictor
+from allennlp_robust_xlt.predictors.xtreme_pair_classification import (
+    XtremePairClassificationPredictor,
+)
 
 NAME = "smoothed_pair_classification"
 
@@ -87,10 +89,15 @@ class SmoothedPairClassificationPredictor(XtremePairClassificationPredictor):
     def predict_batch_json(self, inputs: List[JsonDict]) -> List[JsonDict]:
         # The parent's input parsing and checks, recorded instead of tokenized: the voter
         # builds the copies (a `randomized_smoothing` reader passes the call through unchanged).
-        calls = [record_call(self._dataset_reader, partial(self._json_to_instance, json_dict)) for json_dict in inputs]
+        calls = [
+            record_call(self._dataset_reader, partial(self._json_to_instance, json_dict))
+            for json_dict in inputs
+        ]
         votes = self._voter.vote(calls)
         labels = self._voter.labels()
-        return [self._vote_output(json_dict, vote, labels) for json_dict, vote in zip(inputs, votes)]
+        return [
+            self._vote_output(json_dict, vote, labels) for json_dict, vote in zip(inputs, votes)
+        ]
 
     def predict_instance(self, instance: Instance) -> JsonDict:
         return self.predict_batch_instance([instance])[0]
@@ -107,7 +114,9 @@ class SmoothedPairClassificationPredictor(XtremePairClassificationPredictor):
     def _vote_output(inputs: JsonDict, vote: Vote, labels: Dict[int, str]) -> JsonDict:
         result = vote_json(vote, labels)
         result.pop("gold_label", None)
-        result["probs"] = {labels.get(index, str(index)): prob for index, prob in enumerate(vote.mean_probs)}
+        result["probs"] = {
+            labels.get(index, str(index)): prob for index, prob in enumerate(vote.mean_probs)
+        }
         if "id" in inputs:
             result["id"] = inputs["id"]
         return sanitize(result)
@@ -123,5 +132,8 @@ def _noise_from(noise: Optional[Union[VoteNoise, Dict[str, Any]]]) -> Optional[V
         return VoteNoise.from_params(Params(dict(noise)))
     except ConfigurationError as error:
         raise ParameterError(
-            NAME, "noise", f"{error} (registered noise sources: {', '.join(available) if available else 'none yet'})"
+            NAME,
+            "noise",
+            f"{error} (registered noise sources:"
+            f" {', '.join(available) if available else 'none yet'})",
         ) from None

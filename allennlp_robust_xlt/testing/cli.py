@@ -1,4 +1,5 @@
 """Running `allennlp` subcommands in-process, exactly as the command line does."""
+
 import sys
 from typing import Sequence
 from unittest import mock

@@ -18,6 +18,7 @@ Command line::
     python -m allennlp_robust_xlt.testing.tiny_transformers OUTPUT_DIR --style xlmr \
         --corpus data/xtreme/xnli/train-en.tsv data/xtreme/xnli/test-de.tsv
 """
+
 import argparse
 import hashlib
 import logging
@@ -87,9 +88,16 @@ def build_tiny_transformer(
     return output_dir
 
 
-def _build_xlmr(output_dir: Path, texts: List[str], vocab_size: int, max_length: int, seed: int, **sizes: int) -> None:
+def _build_xlmr(
+    output_dir: Path, texts: List[str], vocab_size: int, max_length: int, seed: int, **sizes: int
+) -> None:
     import sentencepiece
-    from transformers import XLMRobertaConfig, XLMRobertaModel, XLMRobertaTokenizer, XLMRobertaTokenizerFast
+    from transformers import (
+        XLMRobertaConfig,
+        XLMRobertaModel,
+        XLMRobertaTokenizer,
+        XLMRobertaTokenizerFast,
+    )
 
     # The sentencepiece trainer (as used for the real XLM-R), single-threaded so that it is
     # deterministic; `tokenizers`' unigram trainer is not. Ids follow XLM-R: the tokenizer adds
@@ -111,7 +119,10 @@ def _build_xlmr(output_dir: Path, texts: List[str], vocab_size: int, max_length:
     fast = XLMRobertaTokenizerFast(vocab_file=str(spm_path), model_max_length=max_length)
     for probe in _PROBES:
         if len(fast.tokenize(probe)) != 1:
-            raise ValueError(f"the trained tokenizer splits {probe!r} into {fast.tokenize(probe)}; raise vocab_size")
+            raise ValueError(
+                f"the trained tokenizer splits {probe!r} into {fast.tokenize(probe)}; raise"
+                " vocab_size"
+            )
     slow.save_pretrained(str(output_dir))
     fast.save_pretrained(str(output_dir))
     config = XLMRobertaConfig(
@@ -127,12 +138,16 @@ def _build_xlmr(output_dir: Path, texts: List[str], vocab_size: int, max_length:
     _save_model(XLMRobertaModel, config, output_dir, seed)
 
 
-def _build_bert(output_dir: Path, texts: List[str], vocab_size: int, max_length: int, seed: int, **sizes: int) -> None:
+def _build_bert(
+    output_dir: Path, texts: List[str], vocab_size: int, max_length: int, seed: int, **sizes: int
+) -> None:
     from tokenizers import BertWordPieceTokenizer
     from transformers import BertConfig, BertModel, BertTokenizerFast
 
     special_tokens = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
-    tokenizer = BertWordPieceTokenizer(lowercase=False, strip_accents=False, handle_chinese_chars=True)
+    tokenizer = BertWordPieceTokenizer(
+        lowercase=False, strip_accents=False, handle_chinese_chars=True
+    )
     tokenizer.train_from_iterator(
         texts,
         vocab_size=vocab_size,

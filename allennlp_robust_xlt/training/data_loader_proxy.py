@@ -8,6 +8,7 @@ there whose iteration is `iterate(inner_data_loader)`; everything else is the in
 `remove()` (from `on_end`, which always runs) takes it out again, also when another callback
 has put its own proxy in front of it since. Several callbacks' proxies chain.
 """
+
 from typing import TYPE_CHECKING, Any, Callable, Iterator, Optional
 
 import torch
@@ -28,7 +29,9 @@ class DataLoaderProxy(DataLoader):
         self._trainer: Optional["GradientDescentTrainer"] = None
 
     @classmethod
-    def install(cls, trainer: "GradientDescentTrainer", iterate: EpochIterator) -> "DataLoaderProxy":
+    def install(
+        cls, trainer: "GradientDescentTrainer", iterate: EpochIterator
+    ) -> "DataLoaderProxy":
         proxy = cls(trainer.data_loader, iterate)
         proxy._trainer = trainer
         trainer.data_loader = proxy

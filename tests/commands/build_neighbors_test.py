@@ -1,4 +1,5 @@
 """`allennlp build-neighbors`: neighbour tables from word-vector text files."""
+
 import gzip
 import json
 import math
@@ -33,10 +34,17 @@ VECTORS: Dict[str, List[float]] = {
 }
 
 
-def write_vectors(path: Path, header: bool = True, extra_lines: str = "", trailing_space: bool = True) -> Path:
+def write_vectors(
+    path: Path, header: bool = True, extra_lines: str = "", trailing_space: bool = True
+) -> Path:
     lines = [f"{len(VECTORS)} 3"] if header else []
     for word, vector in VECTORS.items():
-        lines.append(word + " " + " ".join(f"{value:.6f}" for value in vector) + (" " if trailing_space else ""))
+        lines.append(
+            word
+            + " "
+            + " ".join(f"{value:.6f}" for value in vector)
+            + (" " if trailing_space else "")
+        )
     path.write_text("\n".join(lines) + "\n" + extra_lines, encoding="utf-8")
     return path
 
@@ -50,7 +58,9 @@ class TestBuildNeighbors(AllenNlpTestCase):
         assert list(table) == list(VECTORS)  # every word is a key, in file order
         assert table["Kino"] == ["Film", "Filme"]  # most similar first, k = 2
         assert table["Film"] in (["Kino", "Filme"], ["Filme", "Kino"])  # a tie at cos 10 deg
-        assert table["Streifen"] == ["Filme"]  # cos 20 deg = 0.940; Film (cos 30 deg = 0.866) is below 0.9
+        assert table["Streifen"] == [
+            "Filme"
+        ]  # cos 20 deg = 0.940; Film (cos 30 deg = 0.866) is below 0.9
         assert table["Auto"] == ["Wagen"] and table["Wagen"] == ["Auto"]
         assert table["Haus"] == []
         # The result loads as a table for the randomized_smoothing reader.
@@ -68,9 +78,9 @@ class TestBuildNeighbors(AllenNlpTestCase):
         one = nearest_neighbors(words, matrix, k=1, threshold=-1.0)
         assert all(len(neighbors) == 1 for neighbors in one.values())
         # Batching does not change the result.
-        assert nearest_neighbors(words, matrix, k=3, threshold=0.0, batch_size=2) == nearest_neighbors(
-            words, matrix, k=3, threshold=0.0, batch_size=100
-        )
+        assert nearest_neighbors(
+            words, matrix, k=3, threshold=0.0, batch_size=2
+        ) == nearest_neighbors(words, matrix, k=3, threshold=0.0, batch_size=100)
 
     def test_matches_brute_force_on_random_vectors(self):
         generator = numpy.random.default_rng(0)
@@ -92,7 +102,15 @@ class TestBuildNeighbors(AllenNlpTestCase):
         words, matrix = read_word_vectors(str(compressed), max_words=3)
         assert words == ["Kino", "Film", "Filme"] and matrix.shape == (3, 3)
         output = self.TEST_DIR / "small.json"
-        run_allennlp("build-neighbors", str(compressed), str(output), "--max-words", "3", "--threshold", "0.5")
+        run_allennlp(
+            "build-neighbors",
+            str(compressed),
+            str(output),
+            "--max-words",
+            "3",
+            "--threshold",
+            "0.5",
+        )
         assert set(json.loads(output.read_text())) == {"Kino", "Film", "Filme"}
 
     def test_does_not_overwrite_without_force(self):
@@ -141,7 +159,8 @@ def test_invalid_utf8_and_missing_file(tmp_path: Path):
 
 
 @pytest.mark.parametrize(
-    "option, value", [("--k", "0"), ("--threshold", "1.5"), ("--max-words", "1"), ("--batch-size", "0")]
+    "option, value",
+    [("--k", "0"), ("--threshold", "1.5"), ("--max-words", "1"), ("--batch-size", "0")],
 )
 def test_bad_options_name_the_option(tmp_path: Path, option: str, value: str):
     vectors = write_vectors(tmp_path / "v.vec")

@@ -1,4 +1,5 @@
 """The three commands of the README, for real, on the tiny model and the fixture data."""
+
 import json
 import os
 import subprocess
@@ -17,7 +18,14 @@ XNLI_LANGUAGES = ["en", "de", "fr", "zh", "ar"]
 class TestCommandLine(AllenNlpTestCase):
     def test_train_evaluate_predict(self):
         serialization_dir = self.TEST_DIR / "xnli"
-        run_allennlp("train", str(CONFIGS_ROOT / "xnli_baseline.jsonnet"), "-s", str(serialization_dir), "-o", SMALL)
+        run_allennlp(
+            "train",
+            str(CONFIGS_ROOT / "xnli_baseline.jsonnet"),
+            "-s",
+            str(serialization_dir),
+            "-o",
+            SMALL,
+        )
         archive = serialization_dir / "model.tar.gz"
         assert archive.exists()
         metrics = json.loads((serialization_dir / "metrics.json").read_text())
@@ -26,7 +34,9 @@ class TestCommandLine(AllenNlpTestCase):
         # Several language files in one `allennlp evaluate` call: one accuracy per language.
         inputs = [XTREME_DATA / "xnli" / f"test-{lang}.tsv" for lang in XNLI_LANGUAGES]
         outputs = [self.TEST_DIR / f"metrics-{lang}.json" for lang in XNLI_LANGUAGES]
-        run_allennlp("evaluate", str(archive), comma_list(inputs), "--output-file", comma_list(outputs))
+        run_allennlp(
+            "evaluate", str(archive), comma_list(inputs), "--output-file", comma_list(outputs)
+        )
         for output in outputs:
             scores = json.loads(output.read_text())
             assert 0.0 <= scores["accuracy"] <= 1.0
@@ -35,8 +45,14 @@ class TestCommandLine(AllenNlpTestCase):
         # Batch prediction without --predictor: the archive's model defaults to ours.
         predictions = self.TEST_DIR / "predictions.jsonl"
         run_allennlp(
-            "predict", str(archive), str(DATA_ROOT / "pairs.jsonl"),
-            "--output-file", str(predictions), "--batch-size", "3", "--silent",
+            "predict",
+            str(archive),
+            str(DATA_ROOT / "pairs.jsonl"),
+            "--output-file",
+            str(predictions),
+            "--batch-size",
+            "3",
+            "--silent",
         )
         lines = [json.loads(line) for line in predictions.read_text().splitlines()]
         inputs_count = len((DATA_ROOT / "pairs.jsonl").read_text().splitlines())
@@ -52,9 +68,15 @@ class TestCommandLine(AllenNlpTestCase):
         allennlp = Path(sys.executable).parent / "allennlp"
         completed = subprocess.run(
             [
-                str(allennlp), "train", str(CONFIGS_ROOT / "pawsx_baseline.jsonnet"),
-                "-s", str(serialization_dir), "-o", json.dumps({"trainer.num_epochs": 1}),
-                "--include-package", "allennlp_robust_xlt",
+                str(allennlp),
+                "train",
+                str(CONFIGS_ROOT / "pawsx_baseline.jsonnet"),
+                "-s",
+                str(serialization_dir),
+                "-o",
+                json.dumps({"trainer.num_epochs": 1}),
+                "--include-package",
+                "allennlp_robust_xlt",
             ],
             cwd=self.TEST_DIR,
             env={**os.environ, "PYTHONPATH": str(PROJECT_ROOT)},
@@ -67,7 +89,9 @@ class TestCommandLine(AllenNlpTestCase):
         assert "nltk_data" not in completed.stderr  # no attempt to download NLTK data
         config = json.loads((serialization_dir / "config.json").read_text())
         assert config["dataset_reader"]["type"] == "xtreme_pawsx"
-        assert config["model"]["text_field_embedder"]["token_embedders"]["tokens"]["model_name"] == str(tiny_xlmr)
+        assert config["model"]["text_field_embedder"]["token_embedders"]["tokens"][
+            "model_name"
+        ] == str(tiny_xlmr)
 
 
 def test_plugin_subcommands_from_any_directory(tmp_path: Path):

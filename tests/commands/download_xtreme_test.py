@@ -1,4 +1,5 @@
 """`allennlp download-xtreme` on small release archives built from the fixture files (no network)."""
+
 import os
 import subprocess
 import sys
@@ -31,8 +32,14 @@ def make_archives(root: Path) -> Dict[str, Path]:
         archive.writestr("__MACOSX/XNLI-1.0/._xnli.test.tsv", b"\x00\x05\x16\x07junk")
     xnli_mt = root / "XNLI-MT-1.0.zip"
     with zipfile.ZipFile(xnli_mt, "w") as archive:
-        archive.write(ORIGINAL / "XNLI-MT-1.0" / "multinli" / "multinli.train.en.tsv", "XNLI-MT-1.0/multinli/multinli.train.en.tsv")
-        archive.writestr("XNLI-MT-1.0/multinli/multinli.train.de.tsv", "premise\thypo\tlabel\nEin Satz.\tNoch einer.\tneutral\n")
+        archive.write(
+            ORIGINAL / "XNLI-MT-1.0" / "multinli" / "multinli.train.en.tsv",
+            "XNLI-MT-1.0/multinli/multinli.train.en.tsv",
+        )
+        archive.writestr(
+            "XNLI-MT-1.0/multinli/multinli.train.de.tsv",
+            "premise\thypo\tlabel\nEin Satz.\tNoch einer.\tneutral\n",
+        )
     pawsx = root / "x-final.tar.gz"
     with tarfile.open(pawsx, "w:gz") as archive:
         for path in sorted((ORIGINAL / "x-final").rglob("*.tsv")):
@@ -63,24 +70,44 @@ class TestDownloadXtreme(AllenNlpTestCase):
     def test_layout_matches_xtreme(self, capsys: pytest.CaptureFixture):
         self.download()
         xnli, pawsx = self.output / "xnli", self.output / "pawsx"
-        expected_xnli = {"train-en.tsv"} | {f"{s}-{lang}.tsv" for s in ("dev", "test") for lang in XNLI_LANGUAGES}
+        expected_xnli = {"train-en.tsv"} | {
+            f"{s}-{lang}.tsv" for s in ("dev", "test") for lang in XNLI_LANGUAGES
+        }
         assert {p.name for p in xnli.iterdir()} == expected_xnli
-        expected_pawsx = {"train-en.tsv"} | {f"{s}-{lang}.tsv" for s in ("dev", "test") for lang in PAWSX_LANGUAGES}
+        expected_pawsx = {"train-en.tsv"} | {
+            f"{s}-{lang}.tsv" for s in ("dev", "test") for lang in PAWSX_LANGUAGES
+        }
         assert {p.name for p in pawsx.iterdir()} == expected_pawsx
 
         # XNLI-1.0 split by language: the test files are exactly XTREME's (quotes, scripts).
         for lang in XNLI_LANGUAGES:
-            assert (xnli / f"test-{lang}.tsv").read_bytes() == (XTREME_DATA / "xnli" / f"test-{lang}.tsv").read_bytes()
+            assert (xnli / f"test-{lang}.tsv").read_bytes() == (
+                XTREME_DATA / "xnli" / f"test-{lang}.tsv"
+            ).read_bytes()
             dev = [line.split("\t") for line in lines(xnli / f"dev-{lang}.tsv")]
-            assert len(dev) == 6 and Counter(row[2] for row in dev) == {"entailment": 2, "neutral": 2, "contradiction": 2}
+            assert len(dev) == 6 and Counter(row[2] for row in dev) == {
+                "entailment": 2,
+                "neutral": 2,
+                "contradiction": 2,
+            }
         # XNLI-MT: header dropped, contradictory -> contradiction, English only.
         train = [line.split("\t") for line in lines(xnli / "train-en.tsv")]
         assert len(train) == 24 and all(len(row) == 3 for row in train)
-        assert Counter(row[2] for row in train) == {"entailment": 8, "neutral": 8, "contradiction": 8}
-        assert train[1] == ["The teacher wrote the word \"Film.\" on the board.", "Something was written on the board.", "entailment"]
+        assert Counter(row[2] for row in train) == {
+            "entailment": 8,
+            "neutral": 8,
+            "contradiction": 8,
+        }
+        assert train[1] == [
+            'The teacher wrote the word "Film." on the board.',
+            "Something was written on the board.",
+            "entailment",
+        ]
         # PAWS-X: the id column and the header dropped.
         for lang in PAWSX_LANGUAGES:
-            assert (pawsx / f"test-{lang}.tsv").read_bytes() == (XTREME_DATA / "pawsx" / f"test-{lang}.tsv").read_bytes()
+            assert (pawsx / f"test-{lang}.tsv").read_bytes() == (
+                XTREME_DATA / "pawsx" / f"test-{lang}.tsv"
+            ).read_bytes()
             assert len(lines(pawsx / f"dev-{lang}.tsv")) == 4
         assert len(lines(pawsx / "train-en.tsv")) == 12
         assert not list(self.output.rglob("*.partial"))
@@ -96,7 +123,10 @@ class TestDownloadXtreme(AllenNlpTestCase):
         assert not (self.output / "xnli").exists()
         target = self.output / "pawsx" / "dev-de.tsv"
         target.write_text("mine\tmine\t1\n", encoding="utf-8")
-        with pytest.raises(ParameterError, match=r"'--force' is needed to overwrite the existing file\(s\) .*pawsx/"):
+        with pytest.raises(
+            ParameterError,
+            match=r"'--force' is needed to overwrite the existing file\(s\) .*pawsx/",
+        ):
             self.download()
         assert target.read_text(encoding="utf-8") == "mine\tmine\t1\n"
         assert not (self.output / "xnli").exists()  # refused before downloading anything
@@ -112,10 +142,17 @@ class TestDownloadXtreme(AllenNlpTestCase):
             self.download("--tasks", "xnli", "--xnli-mt-url", str(not_an_archive))
         broken = self.TEST_DIR / "broken.zip"
         with zipfile.ZipFile(broken, "w") as archive:
-            archive.writestr("XNLI-MT-1.0/multinli/multinli.train.en.tsv", "premise\thypo\tlabel\nA.\tB.\tmaybe\n")
+            archive.writestr(
+                "XNLI-MT-1.0/multinli/multinli.train.en.tsv",
+                "premise\thypo\tlabel\nA.\tB.\tmaybe\n",
+            )
         with pytest.raises(InputFileError) as error:
             self.download("--tasks", "xnli", "--xnli-mt-url", str(broken), "--force")
-        assert str(error.value) == f"{broken}!XNLI-MT-1.0/multinli/multinli.train.en.tsv:2: unknown label 'maybe'; expected one of ['entailment', 'neutral', 'contradiction']"
+        assert (
+            str(error.value)
+            == f"{broken}!XNLI-MT-1.0/multinli/multinli.train.en.tsv:2: unknown label 'maybe';"
+            " expected one of ['entailment', 'neutral', 'contradiction']"
+        )
         assert not (self.output / "xnli" / "train-en.tsv").exists()
         assert not list(self.output.rglob("*.partial"))
 
@@ -131,14 +168,19 @@ def test_installed_command_line(tmp_path: Path):
     """`allennlp download-xtreme` as typed in the repository (its `.allennlp_plugins` registers the command)."""
     archives = make_archives(tmp_path)
     command = [
-        str(Path(sys.executable).parent / "allennlp"), "download-xtreme", str(tmp_path / "out"), "--tasks", "pawsx",
+        str(Path(sys.executable).parent / "allennlp"), "download-xtreme", str(tmp_path / "out"),
+        "--tasks", "pawsx",
         "--pawsx-url", str(archives["pawsx"]), "--cache-dir", str(tmp_path / "cache"),
     ]  # fmt: skip
     env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT)}
-    first = subprocess.run(command, cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=300)
+    first = subprocess.run(
+        command, cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=300
+    )
     assert first.returncode == 0, first.stderr[-3000:]
     assert len(lines(tmp_path / "out" / "pawsx" / "test-ja.tsv")) == 10
-    second = subprocess.run(command, cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=300)
+    second = subprocess.run(
+        command, cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=300
+    )
     assert second.returncode != 0
     assert "error: download-xtreme: parameter '--force' is needed" in second.stderr
     assert "Traceback" not in second.stderr

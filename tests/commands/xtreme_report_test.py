@@ -1,4 +1,5 @@
 """`allennlp xtreme-report` and `allennlp evaluate` on generalized paths, with a tiny trained model."""
+
 import csv
 import json
 from pathlib import Path
@@ -32,7 +33,12 @@ def archive(tmp_path_factory: pytest.TempPathFactory, tiny_xlmr: Path) -> Path:
         patch.setenv("XLT_TRANSFORMER_DIM", str(TINY_DIM))
         patch.setenv("XLT_DATA_DIR", str(XTREME_DATA))
         run_allennlp(
-            "train", str(CONFIGS_ROOT / "xnli_baseline.jsonnet"), "-s", str(serialization_dir), "-o", json.dumps(overrides)
+            "train",
+            str(CONFIGS_ROOT / "xnli_baseline.jsonnet"),
+            "-s",
+            str(serialization_dir),
+            "-o",
+            json.dumps(overrides),
         )
     config = json.loads((serialization_dir / "config.json").read_text())
     assert config["train_data_path"] == overrides["train_data_path"]
@@ -50,7 +56,9 @@ def report_values(output_dir: Path, metric: str = "accuracy") -> Dict[str, float
     return {row[1]: float(row[6]) for row in rows[1:]}
 
 
-def test_generalized_report_for_three_languages(archive: Path, tmp_path: Path, capsys: pytest.CaptureFixture):
+def test_generalized_report_for_three_languages(
+    archive: Path, tmp_path: Path, capsys: pytest.CaptureFixture
+):
     output_dir = tmp_path / "report"
     with mock.patch.object(xtreme_report, "load_archive", wraps=load_archive) as loads:
         run_allennlp(
@@ -72,7 +80,11 @@ def test_generalized_report_for_three_languages(archive: Path, tmp_path: Path, c
     assert matrix[0] == ["l1\\l2", *LANGUAGES]
     assert [row[0] for row in matrix[1:]] == LANGUAGES
     assert all(len(row) == 4 for row in matrix[1:])  # 3 x 3
-    scores = {(row[0], second): float(value) for row in matrix[1:] for second, value in zip(LANGUAGES, row[1:])}
+    scores = {
+        (row[0], second): float(value)
+        for row in matrix[1:]
+        for second, value in zip(LANGUAGES, row[1:])
+    }
     assert len(scores) == 9
     for code in LANGUAGES:  # l1 = l2 reads the same pairs as the language's own file
         assert scores[(code, code)] == values[code]
@@ -89,7 +101,9 @@ def test_generalized_report_for_three_languages(archive: Path, tmp_path: Path, c
 
     png = (output_dir / "generalized.png").read_bytes()
     assert png.startswith(b"\x89PNG\r\n\x1a\n") and len(png) > 2000
-    assert metrics["task"] == "xnli" and sorted(metrics["pairs"]) == sorted(f"{a}-{b}" for a in LANGUAGES for b in LANGUAGES)
+    assert metrics["task"] == "xnli" and sorted(metrics["pairs"]) == sorted(
+        f"{a}-{b}" for a in LANGUAGES for b in LANGUAGES
+    )
     assert metrics["pairs"]["de-zh"]["accuracy"] == scores[("de", "zh")]
     markdown = (output_dir / "report.md").read_text()
     assert "| de | German | Indo-European | Latin |" in markdown
@@ -100,32 +114,71 @@ def test_generalized_report_for_three_languages(archive: Path, tmp_path: Path, c
 
     # `allennlp evaluate` (unchanged) on a generalized virtual path and on a language file gives the same numbers.
     assert not (XNLI / "test-de-zh.tsv").exists()
-    outputs = [tmp_path / "test-de-zh.json", tmp_path / "test-de.json", tmp_path / "test-zh.json", tmp_path / "test-en.json"]
-    inputs = [XNLI / "test-de-zh.tsv", XNLI / "test-de.tsv", XNLI / "test-zh.tsv", XNLI / "test-en.tsv"]
+    outputs = [
+        tmp_path / "test-de-zh.json",
+        tmp_path / "test-de.json",
+        tmp_path / "test-zh.json",
+        tmp_path / "test-en.json",
+    ]
+    inputs = [
+        XNLI / "test-de-zh.tsv",
+        XNLI / "test-de.tsv",
+        XNLI / "test-zh.tsv",
+        XNLI / "test-en.tsv",
+    ]
     run_allennlp(
-        "evaluate", str(archive), ",".join(map(str, inputs)), "--output-file", ",".join(map(str, outputs))
+        "evaluate",
+        str(archive),
+        ",".join(map(str, inputs)),
+        "--output-file",
+        ",".join(map(str, outputs)),
     )
     evaluated = [json.loads(output.read_text()) for output in outputs]
-    assert [e["accuracy"] for e in evaluated] == [scores[("de", "zh")], values["de"], values["zh"], values["en"]]
-    expected_losses = [losses[("de", "zh")]] + [metrics["languages"][code]["loss"] for code in ("de", "zh", "en")]
+    assert [e["accuracy"] for e in evaluated] == [
+        scores[("de", "zh")],
+        values["de"],
+        values["zh"],
+        values["en"],
+    ]
+    expected_losses = [losses[("de", "zh")]] + [
+        metrics["languages"][code]["loss"] for code in ("de", "zh", "en")
+    ]
     assert [e["loss"] for e in evaluated] == pytest.approx(expected_losses, rel=1e-6)
 
     # The same table from those `allennlp evaluate` outputs; the pair file fills one matrix cell.
     from_metrics = tmp_path / "from-metrics"
-    run_allennlp("xtreme-report", "--from-metrics", *map(str, outputs), "--task", "xnli", "--output-dir", str(from_metrics))
+    run_allennlp(
+        "xtreme-report",
+        "--from-metrics",
+        *map(str, outputs),
+        "--task",
+        "xnli",
+        "--output-dir",
+        str(from_metrics),
+    )
     assert report_values(from_metrics) == values
     cells = read_csv(from_metrics / "generalized.csv")
     assert cells == [["l1\\l2", "zh"], ["de", repr(scores[("de", "zh")])]]
     by_loss = tmp_path / "by-loss"
     run_allennlp(
-        "xtreme-report", "--from-metrics", *map(str, outputs), "--task", "xnli", "--metric", "loss", "--output-dir", str(by_loss)
+        "xtreme-report",
+        "--from-metrics",
+        *map(str, outputs),
+        "--task",
+        "xnli",
+        "--metric",
+        "loss",
+        "--output-dir",
+        str(by_loss),
     )
     assert report_values(by_loss, "loss")["zh"] == evaluated[2]["loss"]
 
 
 def test_evaluate_on_a_generalized_path(archive: Path, tmp_path: Path):
     output = tmp_path / "metrics.json"
-    run_allennlp("evaluate", str(archive), str(XNLI / "test-zh-ar.tsv"), "--output-file", str(output))
+    run_allennlp(
+        "evaluate", str(archive), str(XNLI / "test-zh-ar.tsv"), "--output-file", str(output)
+    )
     metrics = json.loads(output.read_text())
     assert 0.0 <= metrics["accuracy"] <= 1.0 and metrics["loss"] > 0
 
@@ -145,29 +198,86 @@ def test_output_dir_is_not_overwritten_without_force(tmp_path: Path):
     output_dir = tmp_path / "out"
     output_dir.mkdir()
     (output_dir / "notes.txt").write_text("mine")
-    with pytest.raises(ParameterError, match=r"'--output-dir' .*exists and is not empty; pass --force"):
-        run_allennlp("xtreme-report", "--from-metrics", str(metric_file), "--output-dir", str(output_dir))
+    with pytest.raises(
+        ParameterError, match=r"'--output-dir' .*exists and is not empty; pass --force"
+    ):
+        run_allennlp(
+            "xtreme-report", "--from-metrics", str(metric_file), "--output-dir", str(output_dir)
+        )
     assert sorted(p.name for p in output_dir.iterdir()) == ["notes.txt"]
-    with pytest.raises(ParameterError, match=r"'--task' is needed \(xnli or pawsx\): the languages fr are the languages of xnli pawsx"):
-        run_allennlp("xtreme-report", "--from-metrics", str(metric_file), "--output-dir", str(output_dir), "--force")
-    run_allennlp("xtreme-report", "--from-metrics", str(metric_file), "--output-dir", str(output_dir), "--force", "--task", "pawsx")
+    with pytest.raises(
+        ParameterError,
+        match=(
+            r"'--task' is needed \(xnli or pawsx\): the languages fr are the languages of xnli"
+            r" pawsx"
+        ),
+    ):
+        run_allennlp(
+            "xtreme-report",
+            "--from-metrics",
+            str(metric_file),
+            "--output-dir",
+            str(output_dir),
+            "--force",
+        )
+    run_allennlp(
+        "xtreme-report",
+        "--from-metrics",
+        str(metric_file),
+        "--output-dir",
+        str(output_dir),
+        "--force",
+        "--task",
+        "pawsx",
+    )
     assert report_values(output_dir)["fr"] == 0.5
     assert (output_dir / "notes.txt").read_text() == "mine"
 
 
 def test_bad_arguments(archive: Path, tmp_path: Path):
     out = str(tmp_path / "out")
-    with pytest.raises(ParameterError, match=r"'--languages' has the unknown language code 'ja'; known codes: en ar bg"):
-        run_allennlp("xtreme-report", str(archive), str(XTREME_DATA), "--languages", "de", "ja", "--output-dir", out)
+    with pytest.raises(
+        ParameterError,
+        match=r"'--languages' has the unknown language code 'ja'; known codes: en ar bg",
+    ):
+        run_allennlp(
+            "xtreme-report",
+            str(archive),
+            str(XTREME_DATA),
+            "--languages",
+            "de",
+            "ja",
+            "--output-dir",
+            out,
+        )
     with pytest.raises(InputFileError, match=r"test-bg.tsv: file not found"):
-        run_allennlp("xtreme-report", str(archive), str(XTREME_DATA), "--languages", "bg", "--output-dir", out)
+        run_allennlp(
+            "xtreme-report",
+            str(archive),
+            str(XTREME_DATA),
+            "--languages",
+            "bg",
+            "--output-dir",
+            out,
+        )
     with pytest.raises(ParameterError, match="ARCHIVE DATA_DIR"):
         run_allennlp("xtreme-report", str(archive), "--output-dir", out)
     unnamed = tmp_path / "scores.json"
     unnamed.write_text(json.dumps({"accuracy": 0.5}))
     with pytest.raises(ParameterError, match="no language code at the end of the file name"):
         run_allennlp("xtreme-report", "--from-metrics", str(unnamed), "--output-dir", out)
-    run_allennlp("xtreme-report", "--from-metrics", f"ar={unnamed}", "--output-dir", out)  # named explicitly
+    run_allennlp(
+        "xtreme-report", "--from-metrics", f"ar={unnamed}", "--output-dir", out
+    )  # named explicitly
     assert report_values(Path(out))["ar"] == 0.5  # and ar is only in XNLI: no --task needed
     with pytest.raises(ParameterError, match=r"'--metric' names 'f1'"):
-        run_allennlp("xtreme-report", "--from-metrics", f"ar={unnamed}", "--metric", "f1", "--output-dir", out, "--force")
+        run_allennlp(
+            "xtreme-report",
+            "--from-metrics",
+            f"ar={unnamed}",
+            "--metric",
+            "f1",
+            "--output-dir",
+            out,
+            "--force",
+        )

@@ -6,10 +6,17 @@ from allennlp_robust_xlt.common.errors import InputFileError, ParameterError, in
 
 
 def test_messages_name_the_file_line_or_parameter():
-    assert str(InputFileError("data/test-de.tsv", 7, "unknown label 'x'")) == "data/test-de.tsv:7: unknown label 'x'"
-    assert str(InputFileError("data/test-de.tsv", None, "file not found")) == "data/test-de.tsv: file not found"
-    assert str(ParameterError("adversarial_training", "epsilon", "must be >= 0, got -1")) == (
-        "adversarial_training: parameter 'epsilon' must be >= 0, got -1"
+    assert (
+        str(InputFileError("data/test-de.tsv", 7, "unknown label 'x'"))
+        == "data/test-de.tsv:7: unknown label 'x'"
+    )
+    assert (
+        str(InputFileError("data/test-de.tsv", None, "file not found"))
+        == "data/test-de.tsv: file not found"
+    )
+    assert (
+        str(ParameterError("adversarial_training", "epsilon", "must be >= 0, got -1"))
+        == "adversarial_training: parameter 'epsilon' must be >= 0, got -1"
     )
 
 
@@ -19,7 +26,9 @@ def test_uncaught_user_error_is_one_line_without_traceback():
         "from allennlp_robust_xlt.common.errors import InputFileError\n"
         "raise InputFileError('x.tsv', 3, 'empty first sentence')\n"
     )
-    completed = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    completed = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120
+    )
     assert completed.returncode == 1
     assert completed.stderr.strip().splitlines()[-1] == "error: x.tsv:3: empty first sentence"
     assert "Traceback" not in completed.stderr
@@ -30,7 +39,9 @@ def test_logged_uncaught_user_error_is_shortened(caplog):
     try:
         raise RuntimeError("worker failed") from InputFileError("x.tsv", 3, "bad")
     except RuntimeError as error:
-        logging.getLogger().critical("Uncaught exception", exc_info=(type(error), error, error.__traceback__))
+        logging.getLogger().critical(
+            "Uncaught exception", exc_info=(type(error), error, error.__traceback__)
+        )
     record = caplog.records[-1]
     assert record.getMessage() == "error: x.tsv:3: bad"
     assert record.exc_info is None

@@ -44,13 +44,18 @@ def test_facts_used_by_the_report():
 
 
 def test_unknown_codes_list_the_known_ones():
-    assert check_language_codes(["de", "fr"], TASK_LANGUAGES["xnli"], "C", "languages") == ["de", "fr"]
+    assert check_language_codes(["de", "fr"], TASK_LANGUAGES["xnli"], "C", "languages") == [
+        "de",
+        "fr",
+    ]
     with pytest.raises(ParameterError) as error:
         check_language_codes(["de", "ko"], TASK_LANGUAGES["xnli"], "C", "languages")
-    assert str(error.value) == (
-        "C: parameter 'languages' has the unknown language code 'ko'; "
+    assert (
+        str(error.value) == "C: parameter 'languages' has the unknown language code 'ko'; "
         "known codes: en ar bg de el es fr hi ru sw th tr ur vi zh"
     )
     described = describe_known_codes("pawsx")
-    assert described.startswith("known PAWS-X languages: en de es fr ja ko zh; other known codes: af ar")
+    assert described.startswith(
+        "known PAWS-X languages: en de es fr ja ko zh; other known codes: af ar"
+    )
     assert "ja" not in described.split(";")[1].split()

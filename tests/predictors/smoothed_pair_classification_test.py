@@ -3,6 +3,7 @@ RS-DA end to end on the tiny models: `allennlp train` with the RS-DA config, the
 `allennlp evaluate` / `allennlp predict`, and both by vote (the `smoothed_vote` evaluator and the
 `smoothed_pair_classification` predictor), plus voting by embedding noise.
 """
+
 import json
 from pathlib import Path
 from typing import Dict, List
@@ -21,7 +22,9 @@ SMALL = json.dumps({"data_loader.batch_sampler.batch_size": 16})
 
 
 @pytest.fixture(scope="module")
-def archives(tmp_path_factory: pytest.TempPathFactory, tiny_models: Dict[str, Path]) -> Dict[str, Path]:
+def archives(
+    tmp_path_factory: pytest.TempPathFactory, tiny_models: Dict[str, Path]
+) -> Dict[str, Path]:
     """One RS-DA XNLI model per tokenizer style, trained with the real config (1 epoch, 3 copies)."""
     trained = {}
     for style, model in tiny_models.items():
@@ -31,7 +34,14 @@ def archives(tmp_path_factory: pytest.TempPathFactory, tiny_models: Dict[str, Pa
             env.setenv("XLT_TRANSFORMER_DIM", "32")
             env.setenv("XLT_DATA_DIR", str(XTREME_DATA))
             env.setenv("XLT_NEIGHBORS", str(TABLE))
-            run_allennlp("train", str(CONFIGS_ROOT / "xnli_rs_da.jsonnet"), "-s", str(serialization_dir), "-o", SMALL)
+            run_allennlp(
+                "train",
+                str(CONFIGS_ROOT / "xnli_rs_da.jsonnet"),
+                "-s",
+                str(serialization_dir),
+                "-o",
+                SMALL,
+            )
         trained[style] = serialization_dir / "model.tar.gz"
     return trained
 
@@ -65,9 +75,18 @@ def test_rs_da_train_then_clean_evaluate_and_predict(archives: Dict[str, Path], 
     assert 0.0 <= clean["accuracy"] <= 1.0 and clean["loss"] > 0
 
     predictions = tmp_path / "predictions.jsonl"
-    run_allennlp("predict", str(archive), str(DATA_ROOT / "pairs.jsonl"), "--output-file", str(predictions), "--silent")
+    run_allennlp(
+        "predict",
+        str(archive),
+        str(DATA_ROOT / "pairs.jsonl"),
+        "--output-file",
+        str(predictions),
+        "--silent",
+    )
     lines = read_jsonl(predictions)
-    assert len(lines) == 8 and all(set(line["probs"]) == {"entailment", "neutral", "contradiction"} for line in lines)
+    assert len(lines) == 8 and all(
+        set(line["probs"]) == {"entailment", "neutral", "contradiction"} for line in lines
+    )
 
 
 def test_vote_by_evaluate_and_by_predict_agree(archives: Dict[str, Path], tmp_path: Path):
@@ -75,8 +94,15 @@ def test_vote_by_evaluate_and_by_predict_agree(archives: Dict[str, Path], tmp_pa
     evaluation = {"type": "smoothed_vote", "neighbors": str(TABLE), "copies": 7, "seed": 3}
     metrics_file, votes_file = tmp_path / "vote.json", tmp_path / "votes.jsonl"
     run_allennlp(
-        "evaluate", str(archive), str(TEST_EN), "--output-file", str(metrics_file),
-        "--predictions-output-file", str(votes_file), "-o", json.dumps({"evaluation": evaluation}),
+        "evaluate",
+        str(archive),
+        str(TEST_EN),
+        "--output-file",
+        str(metrics_file),
+        "--predictions-output-file",
+        str(votes_file),
+        "-o",
+        json.dumps({"evaluation": evaluation}),
     )
     metrics = json.loads(metrics_file.read_text())
     assert metrics["copies"] == 7 and metrics["examples"] == 12
@@ -91,15 +117,26 @@ def test_vote_by_evaluate_and_by_predict_agree(archives: Dict[str, Path], tmp_pa
     predicted_file = tmp_path / "predicted.jsonl"
     predictor_args = {"neighbors": str(TABLE), "copies": 7, "seed": 3}
     run_allennlp(
-        "predict", str(archive), str(pairs_jsonl(tmp_path / "pairs.jsonl")), "--output-file", str(predicted_file),
-        "--silent", "--batch-size", "5", "--predictor", "smoothed_pair_classification",
-        "--predictor-args", json.dumps(predictor_args),
+        "predict",
+        str(archive),
+        str(pairs_jsonl(tmp_path / "pairs.jsonl")),
+        "--output-file",
+        str(predicted_file),
+        "--silent",
+        "--batch-size",
+        "5",
+        "--predictor",
+        "smoothed_pair_classification",
+        "--predictor-args",
+        json.dumps(predictor_args),
     )
     predicted = read_jsonl(predicted_file)
     assert [line["id"] for line in predicted] == list(range(12))
     for vote, line in zip(predicted, evaluated):
         assert sum(vote["votes"].values()) == 7
-        assert vote["label"] == max(vote["votes"], key=lambda label: (vote["votes"][label], vote["probs"][label]))
+        assert vote["label"] == max(
+            vote["votes"], key=lambda label: (vote["votes"][label], vote["probs"][label])
+        )
         assert vote["vote_share"] == pytest.approx(vote["votes"][vote["label"]] / 7)
         assert abs(sum(vote["probs"].values()) - 1) < 1e-5
         # Same seed, same pairs: the same votes, whether by evaluate or predict, in any batch.
@@ -109,14 +146,21 @@ def test_vote_by_evaluate_and_by_predict_agree(archives: Dict[str, Path], tmp_pa
 @pytest.mark.parametrize("style", ["xlmr", "bert"])
 def test_vote_by_word_embedding_noise(archives: Dict[str, Path], style: str):
     archive = load_archive(str(archives[style]))
-    pairs = [{"premise": "The old man reads the newspaper every morning.", "hypothesis": "The man reads."},
-             {"premise": "Two women are cooking dinner.", "hypothesis": "Nobody is cooking."}]
+    pairs = [
+        {
+            "premise": "The old man reads the newspaper every morning.",
+            "hypothesis": "The man reads.",
+        },
+        {"premise": "Two women are cooking dinner.", "hypothesis": "Nobody is cooking."},
+    ]
     clean = Predictor.from_archive(archive, "xtreme_pair_classification").predict_batch_json(pairs)
 
     def voted(scale: float, **extra) -> List[dict]:
         noise = {"type": "word_embedding_noise", "scale": scale, "seed": 1}
         predictor = Predictor.from_archive(
-            archive, "smoothed_pair_classification", extra_args={"copies": 6, "noise": noise, **extra}
+            archive,
+            "smoothed_pair_classification",
+            extra_args={"copies": 6, "noise": noise, **extra},
         )
         return predictor.predict_batch_json(pairs)
 
@@ -127,12 +171,17 @@ def test_vote_by_word_embedding_noise(archives: Dict[str, Path], style: str):
             assert vote["probs"][label] == pytest.approx(prob, abs=1e-4)
     loud = voted(5.0)
     assert loud == voted(5.0)  # seeded
-    assert any(abs(loud[0]["probs"][label] - clean[0]["probs"][label]) > 1e-3 for label in clean[0]["probs"])
+    assert any(
+        abs(loud[0]["probs"][label] - clean[0]["probs"][label]) > 1e-3
+        for label in clean[0]["probs"]
+    )
     # Synonyms and noise together.
     both = voted(1e-7, neighbors=str(TABLE))
     assert all(sum(vote["votes"].values()) == 6 for vote in both)
     # No hook is left on the model.
-    assert clean == Predictor.from_archive(archive, "xtreme_pair_classification").predict_batch_json(pairs)
+    assert clean == Predictor.from_archive(
+        archive, "xtreme_pair_classification"
+    ).predict_batch_json(pairs)
 
 
 def test_predictor_errors(archives: Dict[str, Path], tmp_path: Path):
@@ -140,14 +189,26 @@ def test_predictor_errors(archives: Dict[str, Path], tmp_path: Path):
     with pytest.raises(ParameterError, match="'neighbors'"):
         Predictor.from_archive(archive, "smoothed_pair_classification", extra_args={"copies": 3})
     with pytest.raises(ParameterError, match="word_embedding_noise"):
-        Predictor.from_archive(archive, "smoothed_pair_classification", extra_args={"noise": {"type": "laplace"}})
+        Predictor.from_archive(
+            archive, "smoothed_pair_classification", extra_args={"noise": {"type": "laplace"}}
+        )
     with pytest.raises(ParameterError, match="'copies'"):
         Predictor.from_archive(
-            archive, "smoothed_pair_classification", extra_args={"neighbors": str(TABLE), "copies": 0}
+            archive,
+            "smoothed_pair_classification",
+            extra_args={"neighbors": str(TABLE), "copies": 0},
         )
     with pytest.raises(ParameterError, match="--use-dataset-reader"):
         run_allennlp(
-            "predict", str(archives["xlmr"]), str(TEST_EN), "--use-dataset-reader", "--silent",
-            "--output-file", str(tmp_path / "out.jsonl"), "--predictor", "smoothed_pair_classification",
-            "--predictor-args", json.dumps({"neighbors": str(TABLE)}),
+            "predict",
+            str(archives["xlmr"]),
+            str(TEST_EN),
+            "--use-dataset-reader",
+            "--silent",
+            "--output-file",
+            str(tmp_path / "out.jsonl"),
+            "--predictor",
+            "smoothed_pair_classification",
+            "--predictor-args",
+            json.dumps({"neighbors": str(TABLE)}),
         )

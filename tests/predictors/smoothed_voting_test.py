@@ -3,6 +3,7 @@ Smoothed prediction by vote: the voter's semantics on a model whose answer is kn
 `smoothed_vote` evaluator, the `smoothed_pair_classification` predictor, and the embedding-noise
 source.
 """
+
 import json
 import math
 from pathlib import Path
@@ -20,7 +21,12 @@ from allennlp.models import Model
 from allennlp_robust_xlt.common.errors import ParameterError
 from allennlp_robust_xlt.data.dataset_readers import RandomizedSmoothingReader, XtremeXnliReader
 from allennlp_robust_xlt.data.reader_calls import record_call
-from allennlp_robust_xlt.evaluation import SmoothedVoteEvaluator, SmoothedVoter, Vote, WordEmbeddingNoise
+from allennlp_robust_xlt.evaluation import (
+    SmoothedVoteEvaluator,
+    SmoothedVoter,
+    Vote,
+    WordEmbeddingNoise,
+)
 from tests import FIXTURES_ROOT
 
 TABLE = FIXTURES_ROOT / "neighbors" / "english_neighbors.json"
@@ -36,7 +42,9 @@ class KeywordModel(Model):
         self.scale = torch.nn.Parameter(torch.ones(1))
         self._label_namespace = "labels"
 
-    def forward(self, metadata: List[Dict], label: Optional[torch.Tensor] = None, **inputs) -> Dict[str, torch.Tensor]:  # type: ignore[override]
+    def forward(
+        self, metadata: List[Dict], label: Optional[torch.Tensor] = None, **inputs
+    ) -> Dict[str, torch.Tensor]:
         entail = self.vocab.get_token_index("entailment", "labels")
         neutral = self.vocab.get_token_index("neutral", "labels")
         probs = torch.full((len(metadata), 3), 0.1)
@@ -54,7 +62,9 @@ def label_vocab() -> Vocabulary:
     return vocab
 
 
-def pair_call(reader: XtremeXnliReader, premise: str, hypothesis: str = "x y", label: Optional[str] = None):
+def pair_call(
+    reader: XtremeXnliReader, premise: str, hypothesis: str = "x y", label: Optional[str] = None
+):
     return record_call(reader, lambda: reader.text_to_instance(premise, hypothesis, label))
 
 
@@ -62,7 +72,9 @@ class TestVoting(AllenNlpTestCase):
     def test_vote_counts_follow_the_substitution_law(self):
         reader = XtremeXnliReader()
         model = KeywordModel(label_vocab())
-        voter = SmoothedVoter(model, reader, neighbors=str(TABLE), copies=1000, seed=0, batch_size=256)
+        voter = SmoothedVoter(
+            model, reader, neighbors=str(TABLE), copies=1000, seed=0, batch_size=256
+        )
         [vote] = voter.vote([pair_call(reader, "the movie is long", label="neutral")])
         labels = voter.labels()
         counts = {labels[index]: count for index, count in enumerate(vote.counts)}
@@ -83,7 +95,12 @@ class TestVoting(AllenNlpTestCase):
         alone = voter.vote([target])[0]
         crowd = voter.vote([pair_call(reader, "a movie"), target, pair_call(reader, "old film")])[1]
         assert alone == crowd
-        assert SmoothedVoter(model, reader, neighbors=str(TABLE), copies=15, seed=3, batch_size=64).vote([target])[0] == alone
+        assert (
+            SmoothedVoter(
+                model, reader, neighbors=str(TABLE), copies=15, seed=3, batch_size=64
+            ).vote([target])[0]
+            == alone
+        )
 
     def test_include_original_adds_the_clean_vote(self):
         reader = XtremeXnliReader()
@@ -134,18 +151,32 @@ class TestSmoothedVoteEvaluator(AllenNlpTestCase):
         loader = MultiProcessDataLoader(reader, str(data), batch_size=4)
         loader.index_with(model.vocab)
         evaluator = Evaluator.from_params(
-            Params({"type": "smoothed_vote", "neighbors": str(TABLE), "copies": 50, "seed": 1, "batch_size": 16})
+            Params(
+                {
+                    "type": "smoothed_vote",
+                    "neighbors": str(TABLE),
+                    "copies": 50,
+                    "seed": 1,
+                    "batch_size": 16,
+                }
+            )
         )
         assert isinstance(evaluator, SmoothedVoteEvaluator)
         predictions = self.TEST_DIR / "votes.jsonl"
         metrics_file = self.TEST_DIR / "metrics.json"
-        metrics = evaluator(model, loader, metrics_output_file=metrics_file, predictions_output_file=predictions)
+        metrics = evaluator(
+            model, loader, metrics_output_file=metrics_file, predictions_output_file=predictions
+        )
         assert metrics["accuracy"] == pytest.approx(2 / 3)
         assert metrics["examples"] == 3 and metrics["copies"] == 50
         lines = [json.loads(line) for line in predictions.read_text().splitlines()]
         assert [line["label"] for line in lines] == ["neutral", "neutral", "neutral"]
         assert [line["gold_label"] for line in lines] == ["neutral", "entailment", "neutral"]
-        assert lines[2]["vote_share"] == 1.0 and lines[2]["votes"] == {"entailment": 0, "neutral": 50, "contradiction": 0}
+        assert lines[2]["vote_share"] == 1.0 and lines[2]["votes"] == {
+            "entailment": 0,
+            "neutral": 50,
+            "contradiction": 0,
+        }
         assert 0.5 < lines[0]["vote_share"] < 1.0 and sum(lines[0]["votes"].values()) == 50
         assert lines[0]["votes"] == lines[1]["votes"]  # same text, same votes
         assert metrics["vote_share"] == pytest.approx(sum(line["vote_share"] for line in lines) / 3)
@@ -174,8 +205,15 @@ class TestWordEmbeddingNoise:
         noise = WordEmbeddingNoise(scale=0.5, seed=2)
 
         def call(lengths: List[int], width: int) -> WordEmbeddingCall:
-            mask = torch.tensor([[position < length for position in range(width)] for length in lengths])
-            return WordEmbeddingCall(torch.zeros(mask.shape, dtype=torch.long), mask, torch.zeros(len(lengths), width, 4), False)
+            mask = torch.tensor(
+                [[position < length for position in range(width)] for length in lengths]
+            )
+            return WordEmbeddingCall(
+                torch.zeros(mask.shape, dtype=torch.long),
+                mask,
+                torch.zeros(len(lengths), width, 4),
+                False,
+            )
 
         narrow = noise.noise_for(call([3, 2], 3), ["a:0", "b:0"])
         wide = noise.noise_for(call([3, 1, 2], 6), ["a:0", "c:0", "b:0"])

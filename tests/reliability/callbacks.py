@@ -2,6 +2,7 @@
 Test-only trainer callbacks (registered when this module is imported, also in the worker
 processes of distributed training through `--include-package tests.reliability.callbacks`).
 """
+
 import json
 import os
 from pathlib import Path
@@ -27,7 +28,19 @@ class InterruptCallback(TrainerCallback):
     (which `allennlp train --recover` requires).
     """
 
-    def on_batch(self, trainer: "GradientDescentTrainer", batch_inputs: List[Any], batch_outputs: List[Any], batch_metrics: Dict[str, Any], epoch: int, batch_number: int, is_training: bool, is_primary: bool = True, batch_grad_norm: Optional[float] = None, **kwargs: Any) -> None:
+    def on_batch(
+        self,
+        trainer: "GradientDescentTrainer",
+        batch_inputs: List[Any],
+        batch_outputs: List[Any],
+        batch_metrics: Dict[str, Any],
+        epoch: int,
+        batch_number: int,
+        is_training: bool,
+        is_primary: bool = True,
+        batch_grad_norm: Optional[float] = None,
+        **kwargs: Any,
+    ) -> None:
         at = os.environ.get(INTERRUPT_ENV)
         if at is None or not is_training:
             return
@@ -44,10 +57,26 @@ class BatchLogCallback(TrainerCallback):
     `<serialization_dir>/batches_w<rank>.jsonl`.
     """
 
-    def on_batch(self, trainer: "GradientDescentTrainer", batch_inputs: List[Any], batch_outputs: List[Any], batch_metrics: Dict[str, Any], epoch: int, batch_number: int, is_training: bool, is_primary: bool = True, batch_grad_norm: Optional[float] = None, **kwargs: Any) -> None:
+    def on_batch(
+        self,
+        trainer: "GradientDescentTrainer",
+        batch_inputs: List[Any],
+        batch_outputs: List[Any],
+        batch_metrics: Dict[str, Any],
+        epoch: int,
+        batch_number: int,
+        is_training: bool,
+        is_primary: bool = True,
+        batch_grad_norm: Optional[float] = None,
+        **kwargs: Any,
+    ) -> None:
         if not is_training:
             return
-        rank = torch.distributed.get_rank() if torch.distributed.is_available() and torch.distributed.is_initialized() else 0
+        rank = (
+            torch.distributed.get_rank()
+            if torch.distributed.is_available() and torch.distributed.is_initialized()
+            else 0
+        )
         path = Path(self.serialization_dir) / f"batches_w{rank}.jsonl"
         with path.open("a", encoding="utf-8") as log:
             for batch in batch_inputs:

@@ -1,4 +1,5 @@
 """Through `allennlp train` on the tiny model: the same seeds give the same run, other seeds another."""
+
 import json
 
 from allennlp.common.testing import AllenNlpTestCase
@@ -29,5 +30,15 @@ class TestDeterminism(AllenNlpTestCase):
         first, again, other = (training_metrics(path) for path in runs.values())
         assert first == again
         assert first["training_loss"] != other["training_loss"]
-        assert max_weight_difference(weights(runs["first"] / "best.th"), weights(runs["again"] / "best.th")) == 0.0
-        assert max_weight_difference(weights(runs["first"] / "best.th"), weights(runs["other"] / "best.th")) > 1e-4
+        assert (
+            max_weight_difference(
+                weights(runs["first"] / "best.th"), weights(runs["again"] / "best.th")
+            )
+            == 0.0
+        )
+        assert (
+            max_weight_difference(
+                weights(runs["first"] / "best.th"), weights(runs["other"] / "best.th")
+            )
+            > 1e-4
+        )

@@ -2,6 +2,7 @@
 Distributed training on two CPU workers (gloo), as a user configures it: every training instance
 (every RS-DA copy) is trained on exactly once per epoch, by one of the two workers.
 """
+
 import json
 from collections import Counter
 from pathlib import Path
@@ -46,7 +47,9 @@ def train_pairs() -> Counter:
 class TestDistributed(AllenNlpTestCase):
     def test_adversarial_training_on_two_workers(self):
         serialization_dir = self.TEST_DIR / "adv"
-        overrides = small_overrides("xnli_adv", extra_callbacks=["test_batch_log"], distributed=TWO_CPU_WORKERS)
+        overrides = small_overrides(
+            "xnli_adv", extra_callbacks=["test_batch_log"], distributed=TWO_CPU_WORKERS
+        )
         train("xnli_adv", serialization_dir, overrides)
         assert (serialization_dir / "model.tar.gz").exists()
         lines = logged_batches(serialization_dir)
@@ -59,19 +62,39 @@ class TestDistributed(AllenNlpTestCase):
             assert counter == expected, f"epoch {epoch}"
         # Each worker trained on half of the pairs.
         for rank in (0, 1):
-            assert sum(len(line["metadata"]) for line in lines if line["rank"] == rank and line["epoch"] == 0) == XNLI_TRAIN_PAIRS // 2
+            assert (
+                sum(
+                    len(line["metadata"])
+                    for line in lines
+                    if line["rank"] == rank and line["epoch"] == 0
+                )
+                == XNLI_TRAIN_PAIRS // 2
+            )
 
     def test_randomized_smoothing_reader_on_two_workers(self):
         serialization_dir = self.TEST_DIR / "rs_da"
-        overrides = small_overrides("xnli_rs_da", extra_callbacks=["test_batch_log"], distributed=TWO_CPU_WORKERS)
+        overrides = small_overrides(
+            "xnli_rs_da", extra_callbacks=["test_batch_log"], distributed=TWO_CPU_WORKERS
+        )
         train("xnli_rs_da", serialization_dir, overrides)
         assert (serialization_dir / "model.tar.gz").exists()
         lines = logged_batches(serialization_dir)
-        seen = seen_per_epoch(lines, lambda m: (m["randomized_smoothing"]["example"], m["randomized_smoothing"]["copy"]))
-        expected = Counter((example, copy) for example in range(XNLI_TRAIN_PAIRS) for copy in range(XNLI_RS_DA_COPIES))
+        seen = seen_per_epoch(
+            lines,
+            lambda m: (m["randomized_smoothing"]["example"], m["randomized_smoothing"]["copy"]),
+        )
+        expected = Counter(
+            (example, copy)
+            for example in range(XNLI_TRAIN_PAIRS)
+            for copy in range(XNLI_RS_DA_COPIES)
+        )
         assert sorted(seen) == [0, 1]
         for epoch, counter in seen.items():
             assert counter == expected, f"epoch {epoch}"
         for rank in (0, 1):
-            per_rank = sum(len(line["metadata"]) for line in lines if line["rank"] == rank and line["epoch"] == 0)
+            per_rank = sum(
+                len(line["metadata"])
+                for line in lines
+                if line["rank"] == rank and line["epoch"] == 0
+            )
             assert per_rank == XNLI_TRAIN_PAIRS * XNLI_RS_DA_COPIES // 2

@@ -1,4 +1,5 @@
 """Shared helpers of the reliability tests: `allennlp train` runs on the tiny model."""
+
 import json
 import os
 from pathlib import Path
@@ -39,15 +40,28 @@ def small_overrides(name: str, extra_callbacks: Iterable[str] = (), **more: Any)
     return json.dumps(overrides)
 
 
-def train(name: str, serialization_dir: Path, overrides: str, *flags: str, interrupt_at_epoch: Optional[object] = None) -> None:
+def train(
+    name: str,
+    serialization_dir: Path,
+    overrides: str,
+    *flags: str,
+    interrupt_at_epoch: Optional[object] = None,
+) -> None:
     """`allennlp train` in-process, as in a fresh process (`run_allennlp` clears AllenNLP's transformer cache)."""
     previous = os.environ.pop(INTERRUPT_ENV, None)
     if interrupt_at_epoch is not None:
         os.environ[INTERRUPT_ENV] = str(interrupt_at_epoch)
     try:
         run_allennlp(
-            "train", config_path(name), "-s", str(serialization_dir), "-o", overrides,
-            "--include-package", TEST_CALLBACKS_PACKAGE, *flags,
+            "train",
+            config_path(name),
+            "-s",
+            str(serialization_dir),
+            "-o",
+            overrides,
+            "--include-package",
+            TEST_CALLBACKS_PACKAGE,
+            *flags,
         )
     finally:
         os.environ.pop(INTERRUPT_ENV, None)
@@ -57,7 +71,9 @@ def train(name: str, serialization_dir: Path, overrides: str, *flags: str, inter
 
 def training_metrics(serialization_dir: Path, name: str = "metrics.json") -> Dict[str, Any]:
     metrics = json.loads((serialization_dir / name).read_text())
-    return {key: value for key, value in metrics.items() if not any(part in key for part in VOLATILE)}
+    return {
+        key: value for key, value in metrics.items() if not any(part in key for part in VOLATILE)
+    }
 
 
 def weights(path: Path) -> Dict[str, torch.Tensor]:

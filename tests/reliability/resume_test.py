@@ -2,6 +2,7 @@
 `allennlp train --recover` after an interruption ends exactly like an uninterrupted run, for the
 baseline and each robust method, thanks to the `rng_state` callback of the shared configs.
 """
+
 import json
 from pathlib import Path
 
@@ -9,7 +10,13 @@ import pytest
 from allennlp.common.checks import ConfigurationError
 from allennlp.common.testing import AllenNlpTestCase
 
-from tests.reliability.helpers import max_weight_difference, small_overrides, train, training_metrics, weights
+from tests.reliability.helpers import (
+    max_weight_difference,
+    small_overrides,
+    train,
+    training_metrics,
+    weights,
+)
 
 METHODS = ["xnli_adv", "xnli_rs_rp", "xnli_rs_da", "pawsx_baseline"]
 TOLERANCE = 1e-6
@@ -19,10 +26,15 @@ def assert_same_run(first: Path, second: Path) -> None:
     assert training_metrics(first) == pytest.approx(training_metrics(second), abs=TOLERANCE)
     for epoch in (0, 1):
         name = f"metrics_epoch_{epoch}.json"
-        assert training_metrics(first, name) == pytest.approx(training_metrics(second, name), abs=TOLERANCE)
+        assert training_metrics(first, name) == pytest.approx(
+            training_metrics(second, name), abs=TOLERANCE
+        )
     # The last checkpoint (after epoch 2) and the best model.
     for file_name in ("model_state_e2_b0.th", "best.th"):
-        assert max_weight_difference(weights(first / file_name), weights(second / file_name)) <= TOLERANCE, file_name
+        assert (
+            max_weight_difference(weights(first / file_name), weights(second / file_name))
+            <= TOLERANCE
+        ), file_name
 
 
 @pytest.mark.slow
@@ -36,7 +48,9 @@ class TestResume(AllenNlpTestCase):
         # Ctrl-C in the second epoch: the checkpoint of the first epoch is there, not the second's.
         with pytest.raises(KeyboardInterrupt):
             train(config, part, overrides, interrupt_at_epoch=1)
-        assert (part / "model_state_e1_b0.th").exists() and not (part / "model_state_e2_b0.th").exists()
+        assert (part / "model_state_e1_b0.th").exists() and not (
+            part / "model_state_e2_b0.th"
+        ).exists()
         assert not (part / "metrics.json").exists()
 
         # Without --recover AllenNLP refuses to touch the directory.
@@ -51,7 +65,9 @@ class TestResume(AllenNlpTestCase):
         """The reason for `rng_state`: without it, dropout and shuffling differ after a resume."""
         config = "xnli_baseline"
         overrides = json.loads(small_overrides(config, extra_callbacks=["test_interrupt"]))
-        overrides["trainer.callbacks"] = [c for c in overrides["trainer.callbacks"] if c != {"type": "rng_state"}]
+        overrides["trainer.callbacks"] = [
+            c for c in overrides["trainer.callbacks"] if c != {"type": "rng_state"}
+        ]
         assert len(overrides["trainer.callbacks"]) == 1
         overrides = json.dumps(overrides)
         full, part = self.TEST_DIR / "full", self.TEST_DIR / "part"
@@ -59,7 +75,9 @@ class TestResume(AllenNlpTestCase):
         with pytest.raises(KeyboardInterrupt):
             train(config, part, overrides, interrupt_at_epoch=1)
         train(config, part, overrides, "--recover")
-        difference = max_weight_difference(weights(full / "model_state_e2_b0.th"), weights(part / "model_state_e2_b0.th"))
+        difference = max_weight_difference(
+            weights(full / "model_state_e2_b0.th"), weights(part / "model_state_e2_b0.th")
+        )
         assert difference > 1e-6
 
     def test_mid_epoch_checkpoint(self):
@@ -75,7 +93,10 @@ class TestResume(AllenNlpTestCase):
         overrides = json.loads(small_overrides(config, extra_callbacks=["test_interrupt"]))
         assert overrides["trainer.callbacks"][0]["type"] == "adversarial_training"
         overrides["trainer.callbacks"][0]["warmup_steps"] = 7
-        overrides["trainer.checkpointer"] = {"save_every_num_batches": 2, "keep_most_recent_by_count": 1}
+        overrides["trainer.checkpointer"] = {
+            "save_every_num_batches": 2,
+            "keep_most_recent_by_count": 1,
+        }
         overrides = json.dumps(overrides)
         full, part = self.TEST_DIR / "full", self.TEST_DIR / "part"
         train(config, full, overrides)
@@ -83,6 +104,15 @@ class TestResume(AllenNlpTestCase):
             train(config, part, overrides, interrupt_at_epoch="1:3")
         assert (part / "model_state_e1_b2.th").exists()
         train(config, part, overrides, "--recover")
-        assert max_weight_difference(weights(full / "model_state_e2_b0.th"), weights(part / "model_state_e2_b0.th")) <= TOLERANCE
-        validation = {key: value for key, value in training_metrics(full).items() if "validation" in key}
-        assert validation == pytest.approx({key: training_metrics(part)[key] for key in validation}, abs=TOLERANCE)
+        assert (
+            max_weight_difference(
+                weights(full / "model_state_e2_b0.th"), weights(part / "model_state_e2_b0.th")
+            )
+            <= TOLERANCE
+        )
+        validation = {
+            key: value for key, value in training_metrics(full).items() if "validation" in key
+        }
+        assert validation == pytest.approx(
+            {key: training_metrics(part)[key] for key in validation}, abs=TOLERANCE
+        )

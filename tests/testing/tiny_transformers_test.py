@@ -23,11 +23,16 @@ def test_build_is_deterministic(tmp_path: Path, style: str):
 
 
 def test_both_styles_load_through_allennlp(tiny_xlmr: Path, tiny_bert: Path):
-    for path, model_type, start, type_vocab in ((tiny_xlmr, "xlm-roberta", "<s>", 1), (tiny_bert, "bert", "[CLS]", 2)):
+    for path, model_type, start, type_vocab in (
+        (tiny_xlmr, "xlm-roberta", "<s>", 1),
+        (tiny_bert, "bert", "[CLS]", 2),
+    ):
         assert AutoConfig.from_pretrained(str(path)).model_type == model_type
         assert AutoConfig.from_pretrained(str(path)).type_vocab_size == type_vocab
         tokenizer = PretrainedTransformerTokenizer(str(path), add_special_tokens=False)
-        tokens = tokenizer.add_special_tokens(tokenizer.tokenize("Der Hund schläft."), tokenizer.tokenize("狗在睡觉。"))
+        tokens = tokenizer.add_special_tokens(
+            tokenizer.tokenize("Der Hund schläft."), tokenizer.tokenize("狗在睡觉。")
+        )
         assert tokens[0].text == start
         indexer = PretrainedTransformerIndexer(str(path))
         indexed = indexer.tokens_to_indices(tokens, Vocabulary())

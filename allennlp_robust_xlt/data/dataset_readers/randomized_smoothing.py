@@ -22,6 +22,7 @@ number of workers or ranks. Each pass over the units re-parses the base reader's
 next to tokenization). The copy-major order means that a data loader that keeps only a window
 of `max_instances_in_memory` instances still sees distinct examples in each window.
 """
+
 import logging
 from typing import Any, Iterator, List, Optional, Tuple
 
@@ -30,8 +31,18 @@ from allennlp.data.fields import MetadataField
 from allennlp.data.instance import Instance
 
 from allennlp_robust_xlt.common.errors import ParameterError, check_int
-from allennlp_robust_xlt.data.reader_calls import TextArguments, TextToInstanceCall, build_instance, read_calls
-from allennlp_robust_xlt.data.synonyms import MATCH_MODES, NeighborTable, SynonymSubstitution, copy_random
+from allennlp_robust_xlt.data.reader_calls import (
+    TextArguments,
+    TextToInstanceCall,
+    build_instance,
+    read_calls,
+)
+from allennlp_robust_xlt.data.synonyms import (
+    MATCH_MODES,
+    NeighborTable,
+    SynonymSubstitution,
+    copy_random,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -94,10 +105,14 @@ class RandomizedSmoothingReader(DatasetReader):
         text_arguments: Optional[List[str]] = None,
         **kwargs: Any,
     ) -> None:
-        super().__init__(manual_distributed_sharding=True, manual_multiprocess_sharding=True, **kwargs)
+        super().__init__(
+            manual_distributed_sharding=True, manual_multiprocess_sharding=True, **kwargs
+        )
         check_int(NAME, "copies", copies)
         if match not in MATCH_MODES:
-            raise ParameterError(NAME, "match", f"must be one of {', '.join(map(repr, MATCH_MODES))}, got {match!r}")
+            raise ParameterError(
+                NAME, "match", f"must be one of {', '.join(map(repr, MATCH_MODES))}, got {match!r}"
+            )
         self.base_reader = base_reader
         # The wrapper shards; the base reader reads as if it were alone.
         self.base_reader._set_worker_info(None)
@@ -106,7 +121,9 @@ class RandomizedSmoothingReader(DatasetReader):
         self.include_original = include_original
         self.seed = seed
         self.neighbors = str(neighbors)
-        self.substitution = SynonymSubstitution(NeighborTable.from_file(self.neighbors), match, component=NAME)
+        self.substitution = SynonymSubstitution(
+            NeighborTable.from_file(self.neighbors), match, component=NAME
+        )
         self.text_arguments = TextArguments(base_reader, text_arguments, component=NAME)
 
     # -- reading ---------------------------------------------------------------------------
@@ -128,9 +145,13 @@ class RandomizedSmoothingReader(DatasetReader):
     def perturb_call(self, call: TextToInstanceCall, example: int, copy: int) -> TextToInstanceCall:
         """Copy `copy` of example `example`: the call with its text arguments perturbed."""
         rng = copy_random(self.seed, example, copy)
-        return self.text_arguments.rewrite(call, lambda words: self.substitution.perturb_words(words, rng))
+        return self.text_arguments.rewrite(
+            call, lambda words: self.substitution.perturb_words(words, rng)
+        )
 
-    def instance_for(self, call: TextToInstanceCall, example: int, copy: Optional[int]) -> Optional[Instance]:
+    def instance_for(
+        self, call: TextToInstanceCall, example: int, copy: Optional[int]
+    ) -> Optional[Instance]:
         if copy is not None:
             call = self.perturb_call(call, example, copy)
         instance = build_instance(self.base_reader, call)

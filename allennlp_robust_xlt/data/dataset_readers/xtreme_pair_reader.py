@@ -3,6 +3,7 @@ The shared base of the XTREME sentence-pair readers (`xtreme_xnli`, `xtreme_paws
 
 Not registered itself: the registered subclasses fix the task's labels and file layouts.
 """
+
 import logging
 from typing import Dict, FrozenSet, Iterator, List, Optional, Sequence, Tuple, Union
 
@@ -10,7 +11,12 @@ from allennlp.data.dataset_readers.dataset_reader import DatasetReader, PathOrSt
 from allennlp.data.fields import Field, LabelField, MetadataField, TextField
 from allennlp.data.instance import Instance
 from allennlp.data.token_indexers import SingleIdTokenIndexer, TokenIndexer
-from allennlp.data.tokenizers import PretrainedTransformerTokenizer, Token, Tokenizer, WhitespaceTokenizer
+from allennlp.data.tokenizers import (
+    PretrainedTransformerTokenizer,
+    Token,
+    Tokenizer,
+    WhitespaceTokenizer,
+)
 
 from allennlp_robust_xlt.common.errors import InputFileError, ParameterError
 from allennlp_robust_xlt.common.languages import LANGUAGES, TASK_LANGUAGES, check_language_codes
@@ -19,7 +25,9 @@ from allennlp_robust_xlt.data.pair_files import NotParallelError, PairRow, PairS
 logger = logging.getLogger(__name__)
 
 
-def truncate_pair(first: List[Token], second: List[Token], budget: int) -> Tuple[List[Token], List[Token]]:
+def truncate_pair(
+    first: List[Token], second: List[Token], budget: int
+) -> Tuple[List[Token], List[Token]]:
     """
     Longest-first truncation to at most `budget` tokens in all, as `transformers` (and so the
     reference's `run_classify.py`) does it: remove one token at a time from the end of the longer
@@ -104,7 +112,9 @@ class XtremePairReader(DatasetReader):
         languages: Optional[List[str]] = None,
         **kwargs,
     ) -> None:
-        super().__init__(manual_distributed_sharding=True, manual_multiprocess_sharding=True, **kwargs)
+        super().__init__(
+            manual_distributed_sharding=True, manual_multiprocess_sharding=True, **kwargs
+        )
         self._tokenizer = tokenizer or WhitespaceTokenizer()
         self._token_indexers = token_indexers or {"tokens": SingleIdTokenIndexer()}
         is_transformer = isinstance(self._tokenizer, PretrainedTransformerTokenizer)
@@ -114,31 +124,41 @@ class XtremePairReader(DatasetReader):
                 "tokenizer.add_special_tokens",
                 "must be false: the reader adds the special tokens after truncating the pair",
             )
-        self._combine_input_fields = is_transformer if combine_input_fields is None else combine_input_fields
+        self._combine_input_fields = (
+            is_transformer if combine_input_fields is None else combine_input_fields
+        )
         self._max_length = max_length
         self._budget: Optional[int] = None
         if is_transformer:
             self._budget = max_length - self._tokenizer.num_special_tokens_for_pair()
             if self._budget < 2:
                 raise ParameterError(
-                    type(self).__name__, "max_length", f"must leave room for two wordpieces, got {max_length}"
+                    type(self).__name__,
+                    "max_length",
+                    f"must leave room for two wordpieces, got {max_length}",
                 )
         self._skip_invalid_lines = skip_invalid_lines
         self._languages: Optional[FrozenSet[str]] = None
         if languages is not None:
             if isinstance(languages, str) or not languages:
                 raise ParameterError(
-                    type(self).__name__, "languages", f"must be a non-empty list of language codes, got {languages!r}"
+                    type(self).__name__,
+                    "languages",
+                    f"must be a non-empty list of language codes, got {languages!r}",
                 )
             known = TASK_LANGUAGES.get(self.task) or sorted(LANGUAGES)
-            self._languages = frozenset(check_language_codes(languages, known, type(self).__name__, "languages"))
+            self._languages = frozenset(
+                check_language_codes(languages, known, type(self).__name__, "languages")
+            )
 
     # -- reading ---------------------------------------------------------------------------
 
     def _read(self, file_path: Union[PathOrStr, List[PathOrStr]]) -> Iterator[Instance]:
         if isinstance(file_path, dict):
             raise ParameterError(
-                type(self).__name__, "data path", "must be a path or a list of paths, not a dictionary"
+                type(self).__name__,
+                "data path",
+                "must be a path or a list of paths, not a dictionary",
             )
         paths = file_path if isinstance(file_path, (list, tuple)) else [file_path]
         for path in paths:
@@ -163,7 +183,9 @@ class XtremePairReader(DatasetReader):
                 continue
             yield instance
         if skipped:
-            logger.warning("%s: skipped %d invalid line(s) (skip_invalid_lines is on)", path, skipped)
+            logger.warning(
+                "%s: skipped %d invalid line(s) (skip_invalid_lines is on)", path, skipped
+            )
 
     def _open(self, path: str) -> PairSource:
         """The source of `path`: one file, or two parallel files for a generalized pair."""
@@ -174,7 +196,8 @@ class XtremePairReader(DatasetReader):
         if self._languages is None:
             return True
         return all(
-            language is None or language in self._languages for language in (row.first_language, row.second_language)
+            language is None or language in self._languages
+            for language in (row.first_language, row.second_language)
         )
 
     # -- instances ---------------------------------------------------------------------------
@@ -188,7 +211,10 @@ class XtremePairReader(DatasetReader):
             label = self.label_aliases.get(label, label)
             if label not in self.labels:
                 raise InputFileError(
-                    row.path, row.line, f"unknown {self.task_name} label {row.label!r}; expected one of {list(self.labels)}"
+                    row.path,
+                    row.line,
+                    f"unknown {self.task_name} label {row.label!r}; expected one of"
+                    f" {list(self.labels)}",
                 )
         return self.text_to_instance(
             row.first,
@@ -215,7 +241,9 @@ class XtremePairReader(DatasetReader):
         hypothesis_tokens = self._tokenizer.tokenize(hypothesis)
         if self._combine_input_fields:
             if self._budget is not None:
-                premise_tokens, hypothesis_tokens = truncate_pair(premise_tokens, hypothesis_tokens, self._budget)
+                premise_tokens, hypothesis_tokens = truncate_pair(
+                    premise_tokens, hypothesis_tokens, self._budget
+                )
             fields["tokens"] = TextField(self.join_pair(premise_tokens, hypothesis_tokens))
         else:
             fields["premise"] = TextField(premise_tokens)
@@ -266,4 +294,3 @@ class XtremePairReader(DatasetReader):
         for name in ("tokens", "premise", "hypothesis"):
             if name in instance.fields:
                 instance.fields[name].token_indexers = self._token_indexers  # type: ignore[attr-defined]
-

@@ -65,6 +65,7 @@ Norms are per example over all its real tokens and embedding dimensions (L2), or
 (L-inf); padding is never perturbed. With a `pretrained_transformer` embedder that folds long
 inputs (`max_length` on the embedder), the ball is per folded segment instead of per example.
 """
+
 import logging
 import math
 from contextlib import ExitStack, contextmanager, nullcontext
@@ -174,7 +175,11 @@ class AdversarialTrainingCallback(TrainerCallback):
 
         if epsilon is None:
             if norm != "l2":
-                raise ParameterError(NAME, "epsilon", f"has no default for norm {norm!r}: give the radius of the ball")
+                raise ParameterError(
+                    NAME,
+                    "epsilon",
+                    f"has no default for norm {norm!r}: give the radius of the ball",
+                )
             epsilon = DEFAULT_L2_EPSILON
         if not _is_number(epsilon) or not math.isfinite(epsilon) or epsilon < 0:
             raise ParameterError(NAME, "epsilon", f"must be a finite number >= 0, got {epsilon!r}")
@@ -182,12 +187,24 @@ class AdversarialTrainingCallback(TrainerCallback):
 
         if method == "fgm":
             if alpha is not None:
-                raise ParameterError(NAME, "alpha", "is not used by method 'fgm' (its single step has length epsilon)")
+                raise ParameterError(
+                    NAME,
+                    "alpha",
+                    "is not used by method 'fgm' (its single step has length epsilon)",
+                )
             if steps is not None and steps != 1:
-                raise ParameterError(NAME, "steps", f"must be 1 for method 'fgm', got {steps!r}; use method 'pgd' for several steps")
+                raise ParameterError(
+                    NAME,
+                    "steps",
+                    f"must be 1 for method 'fgm', got {steps!r}; use method 'pgd' for several"
+                    " steps",
+                )
             if random_init:
                 raise ParameterError(
-                    NAME, "random_init", "must be false for method 'fgm' (it starts from the clean embeddings); use method 'pgd' with steps 1"
+                    NAME,
+                    "random_init",
+                    "must be false for method 'fgm' (it starts from the clean embeddings); use"
+                    " method 'pgd' with steps 1",
                 )
             self.alpha: Optional[float] = None
             self.steps = 1
@@ -195,7 +212,9 @@ class AdversarialTrainingCallback(TrainerCallback):
         else:
             if alpha is None:
                 if norm != "l2":
-                    raise ParameterError(NAME, "alpha", f"has no default for norm {norm!r}: give the step size")
+                    raise ParameterError(
+                        NAME, "alpha", f"has no default for norm {norm!r}: give the step size"
+                    )
                 alpha = DEFAULT_L2_ALPHA
             if not _is_number(alpha) or not math.isfinite(alpha) or alpha <= 0:
                 raise ParameterError(NAME, "alpha", f"must be a finite number > 0, got {alpha!r}")
@@ -205,12 +224,16 @@ class AdversarialTrainingCallback(TrainerCallback):
             if isinstance(steps, bool) or not isinstance(steps, int) or steps < 1:
                 raise ParameterError(NAME, "steps", f"must be an integer >= 1, got {steps!r}")
             self.steps = steps
-            self.random_init = DEFAULT_RANDOM_INIT[method] if random_init is None else bool(random_init)
+            self.random_init = (
+                DEFAULT_RANDOM_INIT[method] if random_init is None else bool(random_init)
+            )
 
         if adversarial_weight is None:
             adversarial_weight = DEFAULT_ADVERSARIAL_WEIGHT[method]
         if not _is_number(adversarial_weight) or not 0.0 <= adversarial_weight <= 1.0:
-            raise ParameterError(NAME, "adversarial_weight", f"must be in [0, 1], got {adversarial_weight!r}")
+            raise ParameterError(
+                NAME, "adversarial_weight", f"must be in [0, 1], got {adversarial_weight!r}"
+            )
         self.adversarial_weight = float(adversarial_weight)
         self.warmup_steps = check_int(NAME, "warmup_steps", warmup_steps, minimum=0)
         self._optimizer_steps = 0  # optimizer steps completed, for the warm-up
@@ -249,28 +272,48 @@ class AdversarialTrainingCallback(TrainerCallback):
         settings = f"method={self.method!r}, norm={self.norm!r}, epsilon={self.epsilon}"
         if self.alpha is not None:
             settings += f", alpha={self.alpha}"
-        settings += f", steps={self.steps}, random_init={self.random_init}, adversarial_weight={self.adversarial_weight}"
+        settings += (
+            f", steps={self.steps}, random_init={self.random_init},"
+            f" adversarial_weight={self.adversarial_weight}"
+        )
         if self.warmup_steps:
             settings += f", warmup_steps={self.warmup_steps}"
         return f"{type(self).__name__}({settings})"
 
     # -- trainer events ----------------------------------------------------------------------
 
-    def on_start(self, trainer: "GradientDescentTrainer", is_primary: bool = True, **kwargs: Any) -> None:
+    def on_start(
+        self, trainer: "GradientDescentTrainer", is_primary: bool = True, **kwargs: Any
+    ) -> None:
         super().on_start(trainer, is_primary=is_primary, **kwargs)
         if not hasattr(trainer, "batch_outputs"):
-            raise RobustXltError(f"{NAME}: needs AllenNLP's GradientDescentTrainer, got {type(trainer).__name__}")
+            raise RobustXltError(
+                f"{NAME}: needs AllenNLP's GradientDescentTrainer, got {type(trainer).__name__}"
+            )
         self._release()
-        self._perturbation = WordEmbeddingPerturbation(trainer.model, record_calls=True, component=NAME)
+        self._perturbation = WordEmbeddingPerturbation(
+            trainer.model, record_calls=True, component=NAME
+        )
         self._perturbation.attach()
         if self.starts_in_trainer_pass:
             self._trainer_pass.enter_context(self._perturbation.adding(self._random_start))
         self._recorder.install(trainer)
         if is_primary:
-            state = "" if self.active else " (inactive: epsilon or adversarial_weight is 0, training is the baseline)"
+            state = (
+                ""
+                if self.active
+                else " (inactive: epsilon or adversarial_weight is 0, training is the baseline)"
+            )
             logger.info("%r%s", self, state)
 
-    def on_end(self, trainer: "GradientDescentTrainer", metrics: Optional[Dict[str, Any]] = None, epoch: Optional[int] = None, is_primary: bool = True, **kwargs: Any) -> None:
+    def on_end(
+        self,
+        trainer: "GradientDescentTrainer",
+        metrics: Optional[Dict[str, Any]] = None,
+        epoch: Optional[int] = None,
+        is_primary: bool = True,
+        **kwargs: Any,
+    ) -> None:
         self._release()
 
     def _release(self) -> None:
@@ -281,9 +324,18 @@ class AdversarialTrainingCallback(TrainerCallback):
             self._perturbation = None
         self._recorder.uninstall()
 
-    def on_backward(self, trainer: "GradientDescentTrainer", batch_outputs: Dict[str, torch.Tensor], backward_called: bool, **kwargs: Any) -> bool:
+    def on_backward(
+        self,
+        trainer: "GradientDescentTrainer",
+        batch_outputs: Dict[str, torch.Tensor],
+        backward_called: bool,
+        **kwargs: Any,
+    ) -> bool:
         if backward_called:
-            raise OnBackwardException(f"The '{NAME}' callback performs the backward pass itself; remove the other backward callback.")
+            raise OnBackwardException(
+                f"The '{NAME}' callback performs the backward pass itself; remove the other"
+                " backward callback."
+            )
         if self._perturbation is None:
             raise RuntimeError(f"{NAME}: on_backward before on_start")
         batch, group_size = self._recorder.next_batch()
@@ -295,16 +347,21 @@ class AdversarialTrainingCallback(TrainerCallback):
             return False  # the trainer's own backward of the clean loss
         if len(calls) != 1:
             raise RobustXltError(
-                f"{NAME}: the model called its word-embedding layer {len(calls)} times in one forward pass; "
-                "only models that embed one text field with one transformer are supported (use the readers' combined 'tokens' field)"
+                f"{NAME}: the model called its word-embedding layer {len(calls)} times in one"
+                " forward pass; only models that embed one text field with one transformer are"
+                " supported (use the readers' combined 'tokens' field)"
             )
         trainer_delta = None
         if self.starts_in_trainer_pass:
             start, self._start = self._start, None
             if start is None or start[0] is not calls[0].embeddings:
-                raise RuntimeError(f"{NAME}: the trainer's forward pass did not run at the random start")
+                raise RuntimeError(
+                    f"{NAME}: the trainer's forward pass did not run at the random start"
+                )
             trainer_delta = start[1]
-        step = _AdversarialStep(self, trainer, batch, group_size, batch_outputs["loss"], calls[0], trainer_delta)
+        step = _AdversarialStep(
+            self, trainer, batch, group_size, batch_outputs["loss"], calls[0], trainer_delta
+        )
         with preserved_metrics(trainer.model):
             if self.method == "freelb":
                 step.freelb()
@@ -357,7 +414,9 @@ class _AdversarialStep:
         (grad,) = torch.autograd.grad(self._scaled(loss), wrt)
         return grad
 
-    def forward(self, delta: torch.Tensor, synchronize: bool, ascent_only: bool = False) -> torch.Tensor:
+    def forward(
+        self, delta: torch.Tensor, synchronize: bool, ascent_only: bool = False
+    ) -> torch.Tensor:
         """
         The training loss with `delta` added to the word embeddings. An `ascent_only` pass is
         only differentiated w.r.t. `delta`: it runs with the parameters frozen, so that its
@@ -375,7 +434,9 @@ class _AdversarialStep:
             outputs = self.trainer.batch_outputs(self.batch, for_training=True)
         calls = self.perturbation.take_calls()
         if len(calls) != 1 or not torch.equal(calls[0].input_ids, self.clean.input_ids):
-            raise RuntimeError(f"{NAME}: the replayed batch is not the batch of the clean forward pass")
+            raise RuntimeError(
+                f"{NAME}: the replayed batch is not the batch of the clean forward pass"
+            )
         loss = outputs["loss"]
         if torch.isnan(loss):
             raise ValueError(f"{NAME}: nan loss encountered at the perturbed word embeddings")
@@ -391,7 +452,9 @@ class _AdversarialStep:
             else:
                 kind, size = config.norm, config.alpha
             direction = ascent_direction(grad, self.mask, kind)
-            return project_to_ball(delta.detach() + size * direction, self.mask, config.norm, config.epsilon)
+            return project_to_ball(
+                delta.detach() + size * direction, self.mask, config.norm, config.epsilon
+            )
 
     def start(self) -> torch.Tensor:
         embeddings = self.clean.embeddings

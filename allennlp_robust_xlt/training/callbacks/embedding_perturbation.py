@@ -44,6 +44,7 @@ A perturbation `delta` always has the shape of the word-embedding output, `[rows
 A row is an example, except when the `pretrained_transformer` embedder folds sequences longer
 than its `max_length` into several segments: then a row is a segment.
 """
+
 import copy
 import logging
 from collections import deque
@@ -85,7 +86,9 @@ class WordEmbeddingCall:
 PerturbationFunction = Callable[[WordEmbeddingCall], Optional[torch.Tensor]]
 
 
-def find_word_embedding_layer(model: torch.nn.Module, component: str = "embedding perturbation") -> torch.nn.Embedding:
+def find_word_embedding_layer(
+    model: torch.nn.Module, component: str = "embedding perturbation"
+) -> torch.nn.Embedding:
     """
     The word-embedding matrix of the (single) transformer in `model`: AllenNLP's
     `find_embedding_layer` for BERT/RoBERTa/XLM-R/ALBERT, else the `get_input_embeddings()` of
@@ -143,7 +146,12 @@ class WordEmbeddingPerturbation:
         Name used in error messages.
     """
 
-    def __init__(self, model: torch.nn.Module, record_calls: bool = False, component: str = "embedding perturbation") -> None:
+    def __init__(
+        self,
+        model: torch.nn.Module,
+        record_calls: bool = False,
+        component: str = "embedding perturbation",
+    ) -> None:
         self.layer = find_word_embedding_layer(model, component)
         self.padding_idx: int = int(self.layer.padding_idx)  # type: ignore[arg-type]
         self.record_calls = record_calls
@@ -204,11 +212,15 @@ class WordEmbeddingPerturbation:
         calls, self.calls = self.calls, []
         return calls
 
-    def _hook(self, module: torch.nn.Module, inputs: Tuple[Any, ...], output: torch.Tensor) -> Optional[torch.Tensor]:
+    def _hook(
+        self, module: torch.nn.Module, inputs: Tuple[Any, ...], output: torch.Tensor
+    ) -> Optional[torch.Tensor]:
         if not self.record_calls and self._perturbation is None:
             return None
         input_ids = inputs[0]
-        call = WordEmbeddingCall(input_ids, self.real_token_mask(input_ids), output, module.training)
+        call = WordEmbeddingCall(
+            input_ids, self.real_token_mask(input_ids), output, module.training
+        )
         if self.record_calls and torch.is_grad_enabled():
             self.calls.append(call)
         perturbation = self._perturbation
@@ -219,8 +231,8 @@ class WordEmbeddingPerturbation:
             return None
         if delta.shape != output.shape:
             raise RuntimeError(
-                f"{self._component}: perturbation of shape {tuple(delta.shape)} for word embeddings "
-                f"of shape {tuple(output.shape)}"
+                f"{self._component}: perturbation of shape {tuple(delta.shape)} for word embeddings"
+                f" of shape {tuple(output.shape)}"
             )
         return output + delta.masked_fill(~call.mask.unsqueeze(-1), 0.0).to(output.dtype)
 
@@ -247,7 +259,9 @@ def example_norms(delta: torch.Tensor, norm: str) -> torch.Tensor:
     raise ValueError(f"unknown norm {norm!r}; expected one of {NORMS}")
 
 
-def project_to_ball(delta: torch.Tensor, mask: torch.Tensor, norm: str, radius: float) -> torch.Tensor:
+def project_to_ball(
+    delta: torch.Tensor, mask: torch.Tensor, norm: str, radius: float
+) -> torch.Tensor:
     """
     Euclidean projection of each row onto the ball of `radius` (L2: rescale rows whose norm
     exceeds the radius; L-inf: clamp every coordinate), and zero on padding.
@@ -256,7 +270,11 @@ def project_to_ball(delta: torch.Tensor, mask: torch.Tensor, norm: str, radius: 
     if norm == "linf":
         return delta.clamp(-radius, radius)
     norms = example_norms(delta, "l2")
-    factor = torch.where(norms > radius, radius / norms.clamp_min(torch.finfo(norms.dtype).tiny), torch.ones_like(norms))
+    factor = torch.where(
+        norms > radius,
+        radius / norms.clamp_min(torch.finfo(norms.dtype).tiny),
+        torch.ones_like(norms),
+    )
     return delta * _per_row(factor, delta).to(delta.dtype)
 
 
@@ -286,7 +304,9 @@ def ascent_direction(grad: torch.Tensor, mask: torch.Tensor, kind: str) -> torch
     raise ValueError(f"unknown ascent direction {kind!r}")
 
 
-def uniform_start(embeddings: torch.Tensor, mask: torch.Tensor, norm: str, radius: float) -> torch.Tensor:
+def uniform_start(
+    embeddings: torch.Tensor, mask: torch.Tensor, norm: str, radius: float
+) -> torch.Tensor:
     """
     A random start inside the ball, zero on padding:
 
@@ -325,7 +345,9 @@ def sample_embedding_noise(
       `scale * U^(1/n)` with `n` the row's number of real coordinates.
     """
     if distribution not in NOISE_DISTRIBUTIONS:
-        raise ValueError(f"unknown noise distribution {distribution!r}; expected one of {NOISE_DISTRIBUTIONS}")
+        raise ValueError(
+            f"unknown noise distribution {distribution!r}; expected one of {NOISE_DISTRIBUTIONS}"
+        )
     values = torch.randn(tuple(shape), generator=generator, device=mask.device)
     values = values.masked_fill(~mask.unsqueeze(-1), 0.0)
     if distribution == "gaussian":
@@ -333,7 +355,9 @@ def sample_embedding_noise(
     real_coordinates = (mask.sum(dim=1) * values.size(-1)).clamp_min(1).float()
     uniform = torch.rand(values.size(0), generator=generator, device=mask.device)
     radius = scale * uniform ** (1.0 / real_coordinates)
-    return values * _per_row(radius / example_norms(values, "l2").clamp_min(torch.finfo(values.dtype).tiny), values)
+    return values * _per_row(
+        radius / example_norms(values, "l2").clamp_min(torch.finfo(values.dtype).tiny), values
+    )
 
 
 # -- replaying the trainer's batch -------------------------------------------------------------
@@ -366,9 +390,12 @@ class TrainingBatchRecorder:
     def install(self, trainer: "GradientDescentTrainer") -> None:
         if self._trainer is not None:
             self.uninstall()
-        if not hasattr(trainer, "data_loader") or not hasattr(trainer, "_num_gradient_accumulation_steps"):
+        if not hasattr(trainer, "data_loader") or not hasattr(
+            trainer, "_num_gradient_accumulation_steps"
+        ):
             raise RobustXltError(
-                f"embedding perturbation callbacks need AllenNLP's GradientDescentTrainer, got {type(trainer).__name__}"
+                "embedding perturbation callbacks need AllenNLP's GradientDescentTrainer, got"
+                f" {type(trainer).__name__}"
             )
         self._trainer = trainer
         self._proxy = DataLoaderProxy.install(trainer, self._record)

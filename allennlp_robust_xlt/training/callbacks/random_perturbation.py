@@ -53,17 +53,24 @@ class RandomPerturbationCallback(TrainerCallback):
         English dev set (the demo's benchmark shows the effect of the scale relative to the
         misalignment).
     seed : `int`, optional (default = `0`)
-        Seed of the noise generator (plus the worker's rank in distributed training). Its state is saved in AllenNLP's checkpoints, so a run
-        resumed with `--recover` draws the same noise as an uninterrupted one.
+        Seed of the noise generator (plus the worker's rank in distributed training). Its state
+        is saved in AllenNLP's checkpoints, so a run resumed with `--recover` draws the same
+        noise as an uninterrupted one.
     """
 
     def __init__(
-        self, serialization_dir: str, distribution: str = "gaussian", scale: float = 0.01, seed: int = 0
+        self,
+        serialization_dir: str,
+        distribution: str = "gaussian",
+        scale: float = 0.01,
+        seed: int = 0,
     ) -> None:
         super().__init__(serialization_dir)
         if distribution not in NOISE_DISTRIBUTIONS:
             raise ParameterError(
-                NAME, "distribution", f"must be one of {', '.join(map(repr, NOISE_DISTRIBUTIONS))}, got {distribution!r}"
+                NAME,
+                "distribution",
+                f"must be one of {', '.join(map(repr, NOISE_DISTRIBUTIONS))}, got {distribution!r}",
             )
         if isinstance(scale, bool) or not isinstance(scale, (int, float)) or not scale >= 0:
             raise ParameterError(NAME, "scale", f"must be a non-negative number, got {scale!r}")
@@ -71,24 +78,39 @@ class RandomPerturbationCallback(TrainerCallback):
         self.scale = float(scale)
         self.seed = seed
         # Distributed workers draw different noise for their different batches.
-        rank = torch.distributed.get_rank() if torch.distributed.is_available() and torch.distributed.is_initialized() else 0
+        rank = (
+            torch.distributed.get_rank()
+            if torch.distributed.is_available() and torch.distributed.is_initialized()
+            else 0
+        )
         self.generator = torch.Generator().manual_seed(seed + rank)
         self._active = ExitStack()
 
     def _noise(self, call: WordEmbeddingCall) -> Optional[torch.Tensor]:
         if not call.training or not torch.is_grad_enabled() or self.scale == 0:
             return None
-        noise = sample_embedding_noise(call.embeddings.shape, call.mask.cpu(), self.distribution, self.scale, self.generator)
+        noise = sample_embedding_noise(
+            call.embeddings.shape, call.mask.cpu(), self.distribution, self.scale, self.generator
+        )
         return noise.to(device=call.embeddings.device, dtype=call.embeddings.dtype)
 
-    def on_start(self, trainer: "GradientDescentTrainer", is_primary: bool = True, **kwargs: Any) -> None:
+    def on_start(
+        self, trainer: "GradientDescentTrainer", is_primary: bool = True, **kwargs: Any
+    ) -> None:
         super().on_start(trainer, is_primary=is_primary, **kwargs)
         self._active.close()
         perturbation = WordEmbeddingPerturbation(trainer._pytorch_model, component=NAME)
         self._active.enter_context(perturbation)
         self._active.enter_context(perturbation.adding(self._noise))
 
-    def on_end(self, trainer: "GradientDescentTrainer", metrics: Optional[Dict[str, Any]] = None, epoch: Optional[int] = None, is_primary: bool = True, **kwargs: Any) -> None:
+    def on_end(
+        self,
+        trainer: "GradientDescentTrainer",
+        metrics: Optional[Dict[str, Any]] = None,
+        epoch: Optional[int] = None,
+        is_primary: bool = True,
+        **kwargs: Any,
+    ) -> None:
         self._active.close()
 
     def state_dict(self) -> Dict[str, Any]:

@@ -8,6 +8,7 @@ batch sampler shuffles with it), numpy, and torch (dropout, the random start of
 from the config, and the trainer replays the finished epochs by drawing (not training on) their
 batches, so the resumed epochs shuffle and drop out differently from an uninterrupted run.
 """
+
 import logging
 import random
 from typing import TYPE_CHECKING, Any, Dict, Iterator, Optional
@@ -85,24 +86,41 @@ class RngStateCallback(TrainerCallback):
     # -- checkpoints ---------------------------------------------------------------------------
 
     def state_dict(self) -> Dict[str, Any]:
-        return {"version": STATE_VERSION, "epoch_start": self._epoch_start, "checkpoint": capture_rng_states()}
+        return {
+            "version": STATE_VERSION,
+            "epoch_start": self._epoch_start,
+            "checkpoint": capture_rng_states(),
+        }
 
     def load_state_dict(self, state_dict: Dict[str, Any]) -> None:
         if not isinstance(state_dict, dict) or state_dict.get("version") != STATE_VERSION:
-            logger.warning("%s: the checkpoint holds no random generator states of this callback; resuming with fresh ones", NAME)
+            logger.warning(
+                "%s: the checkpoint holds no random generator states of this callback; resuming"
+                " with fresh ones",
+                NAME,
+            )
             self._loaded = None
             return
         self._loaded = state_dict
 
     # -- trainer events ------------------------------------------------------------------------
 
-    def on_start(self, trainer: "GradientDescentTrainer", is_primary: bool = True, **kwargs: Any) -> None:
+    def on_start(
+        self, trainer: "GradientDescentTrainer", is_primary: bool = True, **kwargs: Any
+    ) -> None:
         super().on_start(trainer, is_primary=is_primary, **kwargs)
         self._remove_proxy()
         self._epochs_drawn = 0
         self._proxy = DataLoaderProxy.install(trainer, self._epoch_batches)
 
-    def on_end(self, trainer: "GradientDescentTrainer", metrics: Optional[Dict[str, Any]] = None, epoch: Optional[int] = None, is_primary: bool = True, **kwargs: Any) -> None:
+    def on_end(
+        self,
+        trainer: "GradientDescentTrainer",
+        metrics: Optional[Dict[str, Any]] = None,
+        epoch: Optional[int] = None,
+        is_primary: bool = True,
+        **kwargs: Any,
+    ) -> None:
         self._remove_proxy()
 
     def _remove_proxy(self) -> None:

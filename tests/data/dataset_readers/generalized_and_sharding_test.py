@@ -1,4 +1,5 @@
 """The generalized cross-lingual setting (virtual `{split}-{l1}-{l2}` paths) and sharded reading."""
+
 import shutil
 from collections import Counter
 from pathlib import Path
@@ -45,7 +46,11 @@ class TestGeneralizedSetting(AllenNlpTestCase):
             assert instance["label"].label == de_row[2] == fr_row[2]
             assert (metadata["premise_language"], metadata["hypothesis_language"]) == ("de", "fr")
             assert metadata["language"] == "de-fr"
-        assert Counter(i["label"].label for i in instances) == {"entailment": 4, "neutral": 4, "contradiction": 4}
+        assert Counter(i["label"].label for i in instances) == {
+            "entailment": 4,
+            "neutral": 4,
+            "contradiction": 4,
+        }
 
     def test_same_language_pair_equals_the_language_file(self):
         reader = XtremePawsxReader()
@@ -56,7 +61,9 @@ class TestGeneralizedSetting(AllenNlpTestCase):
     def test_non_latin_pair_with_transformer(self, tiny_xlmr: Path):
         from allennlp.data.tokenizers import PretrainedTransformerTokenizer
 
-        reader = XtremePawsxReader(tokenizer=PretrainedTransformerTokenizer(str(tiny_xlmr), add_special_tokens=False))
+        reader = XtremePawsxReader(
+            tokenizer=PretrainedTransformerTokenizer(str(tiny_xlmr), add_special_tokens=False)
+        )
         instances = list(reader.read(PAWSX / "test-zh-en.tsv"))
         assert len(instances) == 10
         assert {i["metadata"]["language"] for i in instances} == {"zh-en"}
@@ -65,11 +72,15 @@ class TestGeneralizedSetting(AllenNlpTestCase):
         shutil.copy(XNLI / "test-de.tsv", tmp_path / "test-de.tsv")
         fr = rows(XNLI / "test-fr.tsv")
         fr[4][2] = "neutral" if fr[4][2] != "neutral" else "entailment"
-        (tmp_path / "test-fr.tsv").write_text("".join("\t".join(r) + "\n" for r in fr), encoding="utf-8")
+        (tmp_path / "test-fr.tsv").write_text(
+            "".join("\t".join(r) + "\n" for r in fr), encoding="utf-8"
+        )
         with pytest.raises(NotParallelError) as error:
             list(XtremeXnliReader().read(tmp_path / "test-de-fr.tsv"))
         message = str(error.value)
-        assert message.startswith(f"{tmp_path / 'test-fr.tsv'}:5: not parallel to {tmp_path / 'test-de.tsv'}")
+        assert message.startswith(
+            f"{tmp_path / 'test-fr.tsv'}:5: not parallel to {tmp_path / 'test-de.tsv'}"
+        )
         assert "at its line 5" in message
         # Not skippable: pairs after a divergence would be wrong.
         with pytest.raises(NotParallelError):
@@ -81,7 +92,9 @@ class TestGeneralizedSetting(AllenNlpTestCase):
         (tmp_path / "test-fr.tsv").write_text("\n".join(lines) + "\n", encoding="utf-8")
         with pytest.raises(NotParallelError) as error:
             list(XtremeXnliReader().read(tmp_path / "test-de-fr.tsv"))
-        assert str(error.value).startswith(f"{tmp_path / 'test-de.tsv'}:10: not parallel to {tmp_path / 'test-fr.tsv'}")
+        assert str(error.value).startswith(
+            f"{tmp_path / 'test-de.tsv'}:10: not parallel to {tmp_path / 'test-fr.tsv'}"
+        )
         assert "ends after 9 pairs" in str(error.value)
         # Also the other way round, and also when reading in two workers.
         reader = XtremeXnliReader()
@@ -93,11 +106,20 @@ class TestGeneralizedSetting(AllenNlpTestCase):
         shutil.copy(XNLI / "test-de.tsv", tmp_path / "test-de.tsv")
         fr = rows(XNLI / "test-fr.tsv")
         fr[6][1] = " "
-        (tmp_path / "test-fr.tsv").write_text("".join("\t".join(r) + "\n" for r in fr), encoding="utf-8")
-        with pytest.raises(InputFileError, match=rf"^{tmp_path / 'test-fr.tsv'}:7: empty second sentence"):
+        (tmp_path / "test-fr.tsv").write_text(
+            "".join("\t".join(r) + "\n" for r in fr), encoding="utf-8"
+        )
+        with pytest.raises(
+            InputFileError, match=rf"^{tmp_path / 'test-fr.tsv'}:7: empty second sentence"
+        ):
             list(XtremeXnliReader().read(tmp_path / "test-de-fr.tsv"))
-        assert len(list(XtremeXnliReader().read(tmp_path / "test-fr-de.tsv"))) == 12  # only its first sentences
-        assert len(list(XtremeXnliReader(skip_invalid_lines=True).read(tmp_path / "test-de-fr.tsv"))) == 11
+        assert (
+            len(list(XtremeXnliReader().read(tmp_path / "test-fr-de.tsv"))) == 12
+        )  # only its first sentences
+        assert (
+            len(list(XtremeXnliReader(skip_invalid_lines=True).read(tmp_path / "test-de-fr.tsv")))
+            == 11
+        )
 
     def test_unknown_or_missing_languages(self, tmp_path: Path):
         with pytest.raises(InputFileError) as error:
@@ -105,20 +127,27 @@ class TestGeneralizedSetting(AllenNlpTestCase):
         message = str(error.value)
         assert "unknown language code 'xx'" in message
         assert "known XNLI languages: en ar bg de el es fr hi ru sw th tr ur vi zh" in message
-        with pytest.raises(InputFileError, match=r"test-de-bg.tsv: file not found.*test-bg.tsv does not exist"):
+        with pytest.raises(
+            InputFileError, match=r"test-de-bg.tsv: file not found.*test-bg.tsv does not exist"
+        ):
             list(XtremeXnliReader().read(XNLI / "test-de-bg.tsv"))
-        with pytest.raises(InputFileError, match=r"'xx' is not a known language code; known XNLI languages"):
+        with pytest.raises(
+            InputFileError, match=r"'xx' is not a known language code; known XNLI languages"
+        ):
             list(XtremeXnliReader().read(XNLI / "test-xx.tsv"))
 
     def test_existing_pair_file_is_read_as_a_file(self, tmp_path: Path):
-        (tmp_path / "test-de-fr.tsv").write_text("Ein Satz.\tUne phrase.\tneutral\n", encoding="utf-8")
+        (tmp_path / "test-de-fr.tsv").write_text(
+            "Ein Satz.\tUne phrase.\tneutral\n", encoding="utf-8"
+        )
         instances = list(XtremeXnliReader().read(tmp_path / "test-de-fr.tsv"))
         assert [key(i) for i in instances] == [("Ein Satz.", "Une phrase.", "neutral", "de-fr")]
 
     def test_generalized_json_lines(self, tmp_path: Path):
         for code, texts in (("en", ("A cat.", "A dog.")), ("de", ("Eine Katze.", "Ein Hund."))):
             (tmp_path / f"test-{code}.jsonl").write_text(
-                f'{{"premise": "{texts[0]}", "hypothesis": "{texts[1]}", "label": "neutral"}}\n', encoding="utf-8"
+                f'{{"premise": "{texts[0]}", "hypothesis": "{texts[1]}", "label": "neutral"}}\n',
+                encoding="utf-8",
             )
         instances = list(XtremeXnliReader().read(tmp_path / "test-en-de.jsonl"))
         assert [key(i) for i in instances] == [("A cat.", "Ein Hund.", "neutral", "en-de")]
@@ -126,18 +155,23 @@ class TestGeneralizedSetting(AllenNlpTestCase):
     def test_unlabelled_parallel_files(self, tmp_path: Path):
         for code in ("de", "fr"):
             (tmp_path / f"test-{code}.tsv").write_text(
-                "".join(f"{a}\t{b}\n" for a, b, _ in rows(XNLI / f"test-{code}.tsv")), encoding="utf-8"
+                "".join(f"{a}\t{b}\n" for a, b, _ in rows(XNLI / f"test-{code}.tsv")),
+                encoding="utf-8",
             )
         instances = list(XtremeXnliReader().read(tmp_path / "test-fr-de.tsv"))
         assert len(instances) == 12 and all("label" not in i for i in instances)
         # An unlabelled file may not suddenly have labels.
         with open(tmp_path / "test-de.tsv", "a", encoding="utf-8") as data:
             data.write("Ein Satz.\tNoch einer.\tneutral\n")
-        with pytest.raises(InputFileError, match=r"test-de.tsv:13: expected 2 tab-separated columns"):
+        with pytest.raises(
+            InputFileError, match=r"test-de.tsv:13: expected 2 tab-separated columns"
+        ):
             list(XtremeXnliReader().read(tmp_path / "test-de.tsv"))
 
 
-def read_sharded(reader: DatasetReader, path, num_workers: int = 1, world_size: int = 1) -> List[List[tuple]]:
+def read_sharded(
+    reader: DatasetReader, path, num_workers: int = 1, world_size: int = 1
+) -> List[List[tuple]]:
     """
     What each (rank, worker) reads, as AllenNLP's data loader and distributed training set it up:
     the data loader sets the worker info in each worker; under distributed training, the reader
@@ -147,10 +181,14 @@ def read_sharded(reader: DatasetReader, path, num_workers: int = 1, world_size: 
     for rank in range(world_size):
         for worker in range(num_workers):
             reader._set_worker_info(WorkerInfo(num_workers, worker) if num_workers > 1 else None)
-            reader._set_distributed_info(DistributedInfo(world_size, rank) if world_size > 1 else None)
-            with mock.patch("allennlp.common.util.is_distributed", return_value=world_size > 1), mock.patch(
-                "torch.distributed.get_rank", return_value=rank
-            ), mock.patch("torch.distributed.get_world_size", return_value=world_size):
+            reader._set_distributed_info(
+                DistributedInfo(world_size, rank) if world_size > 1 else None
+            )
+            with (
+                mock.patch("allennlp.common.util.is_distributed", return_value=world_size > 1),
+                mock.patch("torch.distributed.get_rank", return_value=rank),
+                mock.patch("torch.distributed.get_world_size", return_value=world_size),
+            ):
                 shards.append([key(instance) for instance in reader.read(path)])
     reader._set_worker_info(None)
     reader._set_distributed_info(None)
@@ -161,8 +199,16 @@ SHARDED_INPUTS = [
     (XtremeXnliReader, XNLI / "train-en.tsv", 48),
     (XtremeXnliReader, XNLI / "test-ar-zh.tsv", 12),
     (XtremeXnliReader, DATA_ROOT / "original" / "XNLI-1.0" / "xnli.test.tsv", 60),
-    (lambda: XtremeXnliReader(languages=["de", "zh"]), DATA_ROOT / "original" / "XNLI-1.0" / "xnli.test.tsv", 24),
-    (XtremeXnliReader, DATA_ROOT / "original" / "XNLI-MT-1.0" / "multinli" / "multinli.train.en.tsv", 24),
+    (
+        lambda: XtremeXnliReader(languages=["de", "zh"]),
+        DATA_ROOT / "original" / "XNLI-1.0" / "xnli.test.tsv",
+        24,
+    ),
+    (
+        XtremeXnliReader,
+        DATA_ROOT / "original" / "XNLI-MT-1.0" / "multinli" / "multinli.train.en.tsv",
+        24,
+    ),
     (XtremePawsxReader, DATA_ROOT / "original" / "x-final" / "en" / "train.tsv", 12),
     (XtremeXnliReader, [XNLI / "dev-en.tsv", XNLI / "dev-de.tsv", XNLI / "test-de-en.tsv"], 36),
 ]
@@ -170,7 +216,9 @@ SHARDED_INPUTS = [
 
 @pytest.mark.parametrize("reader_class, path, count", SHARDED_INPUTS)
 @pytest.mark.parametrize("num_workers, world_size", [(2, 1), (1, 2), (2, 2)])
-def test_shards_cover_every_pair_once(reader_class, path, count: int, num_workers: int, world_size: int):
+def test_shards_cover_every_pair_once(
+    reader_class, path, count: int, num_workers: int, world_size: int
+):
     reader = reader_class()
     full = [key(instance) for instance in reader.read(path)]
     assert len(full) == count
@@ -196,8 +244,14 @@ def test_two_worker_data_loader_from_config(tiny_xlmr: Path):
         Params(
             {
                 "type": "xtreme_xnli",
-                "tokenizer": {"type": "pretrained_transformer", "model_name": str(tiny_xlmr), "add_special_tokens": False},
-                "token_indexers": {"tokens": {"type": "pretrained_transformer", "model_name": str(tiny_xlmr)}},
+                "tokenizer": {
+                    "type": "pretrained_transformer",
+                    "model_name": str(tiny_xlmr),
+                    "add_special_tokens": False,
+                },
+                "token_indexers": {
+                    "tokens": {"type": "pretrained_transformer", "model_name": str(tiny_xlmr)}
+                },
             }
         )
     )

@@ -1,4 +1,5 @@
 """The `randomized_smoothing` reader (RS-DA), the substitution law and the neighbour tables."""
+
 import itertools
 import json
 import math
@@ -19,8 +20,17 @@ from allennlp.data.tokenizers import PretrainedTransformerTokenizer
 from allennlp.data.vocabulary import Vocabulary
 
 from allennlp_robust_xlt.common.errors import InputFileError, ParameterError
-from allennlp_robust_xlt.data.dataset_readers import RandomizedSmoothingReader, XtremePawsxReader, XtremeXnliReader
-from allennlp_robust_xlt.data.synonyms import NeighborTable, SynonymSubstitution, copy_random, split_affixes
+from allennlp_robust_xlt.data.dataset_readers import (
+    RandomizedSmoothingReader,
+    XtremePawsxReader,
+    XtremeXnliReader,
+)
+from allennlp_robust_xlt.data.synonyms import (
+    NeighborTable,
+    SynonymSubstitution,
+    copy_random,
+    split_affixes,
+)
 from tests import CONFIGS_ROOT, FIXTURES_ROOT, SHARED_NEIGHBORS, XTREME_DATA
 
 TABLE = FIXTURES_ROOT / "neighbors" / "english_neighbors.json"
@@ -42,7 +52,9 @@ def transformer_reader(model: Path, **kwargs) -> XtremeXnliReader:
 
 
 def smoothing(base: DatasetReader, copies: int = 3, **kwargs) -> RandomizedSmoothingReader:
-    return RandomizedSmoothingReader(base_reader=base, neighbors=str(TABLE), copies=copies, **kwargs)
+    return RandomizedSmoothingReader(
+        base_reader=base, neighbors=str(TABLE), copies=copies, **kwargs
+    )
 
 
 def unit(instance: Instance) -> Tuple[int, int]:
@@ -56,7 +68,8 @@ def texts(instance: Instance) -> Tuple[str, str]:
 
 
 def raw_pairs(path: Path) -> List[Tuple[str, str, str]]:
-    return [tuple(line.split("\t")) for line in path.read_text(encoding="utf-8").splitlines()]  # type: ignore[misc]
+    lines = path.read_text(encoding="utf-8").splitlines()
+    return [tuple(line.split("\t")) for line in lines]  # type: ignore[misc]
 
 
 def is_draw_of_the_law(original: str, perturbed: str, substitution: SynonymSubstitution) -> bool:
@@ -131,7 +144,9 @@ def test_normalized_matches_punctuation_and_case_where_exact_does_not():
         assert normalized.candidates(word)[0] == word  # the unchanged word is one of k + 1 outcomes
     seen = {normalized.perturb("Movie, movie", copy_random(0, 0, copy)) for copy in range(200)}
     assert any(text.startswith(("Film,", "Films,", "Cinema,", "Picture,")) for text in seen)
-    assert {exact.perturb("Movie, MOVIE.", copy_random(0, 0, copy)) for copy in range(50)} == {"Movie, MOVIE."}
+    assert {exact.perturb("Movie, MOVIE.", copy_random(0, 0, copy)) for copy in range(50)} == {
+        "Movie, MOVIE."
+    }
     # Words that are only punctuation, or unknown after normalization, stay.
     assert normalized.candidates("--") is None and normalized.candidates("Zebra,") is None
     assert split_affixes("«Movie»!") == ("«", "Movie", "»!")
@@ -147,7 +162,9 @@ class TestRandomizedSmoothingReader(AllenNlpTestCase):
         reader = smoothing(transformer_reader(tiny_xlmr), copies=3, seed=5)
         instances = list(reader.read(XNLI_TRAIN))
         assert len(instances) == 3 * NUM_XNLI_TRAIN
-        assert sorted(map(unit, instances)) == sorted(itertools.product(range(NUM_XNLI_TRAIN), range(3)))
+        assert sorted(map(unit, instances)) == sorted(
+            itertools.product(range(NUM_XNLI_TRAIN), range(3))
+        )
         raw = raw_pairs(XNLI_TRAIN)
         changed_pairs = 0
         for instance in instances:
@@ -155,33 +172,51 @@ class TestRandomizedSmoothingReader(AllenNlpTestCase):
             premise, hypothesis = texts(instance)
             assert instance["label"].label == clean[example]["label"].label
             metadata = instance["metadata"].metadata
-            assert metadata["language"] == metadata["premise_language"] == metadata["hypothesis_language"] == "en"
+            assert (
+                metadata["language"]
+                == metadata["premise_language"]
+                == metadata["hypothesis_language"]
+                == "en"
+            )
             # Both sentences are draws of the law from their own original.
             assert is_draw_of_the_law(raw[example][0], premise, reader.substitution)
             assert is_draw_of_the_law(raw[example][1], hypothesis, reader.substitution)
             changed_pairs += (premise, hypothesis) != raw[example][:2]
             # The instance is the base reader's, built from the perturbed texts.
             expected = base.text_to_instance(premise, hypothesis, raw[example][2], "en", "en")
-            assert [t.text for t in instance["tokens"].tokens] == [t.text for t in expected["tokens"].tokens]
+            assert [t.text for t in instance["tokens"].tokens] == [
+                t.text for t in expected["tokens"].tokens
+            ]
             assert instance["tokens"].token_indexers  # indexers applied by read()
         assert changed_pairs > 20
 
     def test_include_original_adds_each_clean_example_once(self, tiny_xlmr: Path):
         clean = list(transformer_reader(tiny_xlmr).read(XNLI_TRAIN))
-        instances = list(smoothing(transformer_reader(tiny_xlmr), copies=2, include_original=True).read(XNLI_TRAIN))
+        instances = list(
+            smoothing(transformer_reader(tiny_xlmr), copies=2, include_original=True).read(
+                XNLI_TRAIN
+            )
+        )
         assert len(instances) == 3 * NUM_XNLI_TRAIN
         originals = [instance for instance in instances if unit(instance)[1] is None]
         assert len(originals) == NUM_XNLI_TRAIN
         for original in originals:
             twin = clean[unit(original)[0]]
-            assert [t.text for t in original["tokens"].tokens] == [t.text for t in twin["tokens"].tokens]
+            assert [t.text for t in original["tokens"].tokens] == [
+                t.text for t in twin["tokens"].tokens
+            ]
         # The perturbed copies are those of a reader without originals.
         without = list(smoothing(transformer_reader(tiny_xlmr), copies=2).read(XNLI_TRAIN))
-        assert [texts(i) for i in instances if unit(i)[1] is not None] == [texts(i) for i in without]
+        assert [texts(i) for i in instances if unit(i)[1] is not None] == [
+            texts(i) for i in without
+        ]
 
     def test_same_seed_same_copies_other_seed_other_copies(self):
         def read(seed: int) -> List[Tuple[str, str]]:
-            return [texts(i) for i in smoothing(XtremePawsxReader(), copies=4, seed=seed).read(PAWSX_TRAIN)]
+            return [
+                texts(i)
+                for i in smoothing(XtremePawsxReader(), copies=4, seed=seed).read(PAWSX_TRAIN)
+            ]
 
         first = read(3)
         assert read(3) == first
@@ -207,7 +242,14 @@ class TestRandomizedSmoothingReader(AllenNlpTestCase):
         data.write_text("".join(json.dumps(line) + "\n" for line in lines), encoding="utf-8")
         base_params = {"type": "text_classification_json", "tokenizer": {"type": "whitespace"}}
         reader = DatasetReader.from_params(
-            Params({"type": "randomized_smoothing", "base_reader": base_params, "neighbors": str(TABLE), "copies": 30})
+            Params(
+                {
+                    "type": "randomized_smoothing",
+                    "base_reader": base_params,
+                    "neighbors": str(TABLE),
+                    "copies": 30,
+                }
+            )
         )
         instances = list(reader.read(data))
         assert len(instances) == 90
@@ -228,7 +270,10 @@ class TestRandomizedSmoothingReader(AllenNlpTestCase):
             assert params["trainer"]["num_epochs"] == epochs
             train_reader = DatasetReader.from_params(params.pop("dataset_reader"))
             validation_reader = DatasetReader.from_params(params.pop("validation_dataset_reader"))
-            assert isinstance(train_reader, RandomizedSmoothingReader) and train_reader.copies == copies
+            assert (
+                isinstance(train_reader, RandomizedSmoothingReader)
+                and train_reader.copies == copies
+            )
             assert train_reader.neighbors == str(TABLE) and train_reader.seed == 7
             assert not isinstance(validation_reader, RandomizedSmoothingReader)
             dev = XTREME_DATA / task / "dev-en.tsv"
@@ -277,9 +322,11 @@ class TestRandomizedSmoothingReader(AllenNlpTestCase):
         seen: List[Tuple[int, int]] = []
         world_size, num_workers = 2, 2
         for rank in range(world_size):
-            with mock.patch("allennlp.common.util.is_distributed", return_value=True), mock.patch(
-                "torch.distributed.get_rank", return_value=rank
-            ), mock.patch("torch.distributed.get_world_size", return_value=world_size):
+            with (
+                mock.patch("allennlp.common.util.is_distributed", return_value=True),
+                mock.patch("torch.distributed.get_rank", return_value=rank),
+                mock.patch("torch.distributed.get_world_size", return_value=world_size),
+            ):
                 for worker in range(num_workers):
                     reader = smoothing(XtremeXnliReader(), copies=3, seed=1)
                     reader._set_worker_info(WorkerInfo(num_workers, worker))
@@ -294,7 +341,10 @@ class TestRandomizedSmoothingReader(AllenNlpTestCase):
         reader = smoothing(transformer_reader(tiny_xlmr), copies=3, seed=2)
         expected = {unit(i): texts(i) for i in reader.read(XNLI_TRAIN)}
         loader = MultiProcessDataLoader(
-            smoothing(transformer_reader(tiny_xlmr), copies=3, seed=2), str(XNLI_TRAIN), batch_size=16, num_workers=2
+            smoothing(transformer_reader(tiny_xlmr), copies=3, seed=2),
+            str(XNLI_TRAIN),
+            batch_size=16,
+            num_workers=2,
         )
         instances = list(loader.iter_instances())
         assert Counter(map(unit, instances)) == Counter(expected.keys())
@@ -317,11 +367,15 @@ class TestRandomizedSmoothingReader(AllenNlpTestCase):
         del iterator
         assert "text_to_instance" not in vars(base) and "shard_iterable" not in vars(base)
         assert isinstance(base.text_to_instance("a b", "c d"), Instance)
-        assert isinstance(reader.text_to_instance("a b", "c d", "neutral"), Instance)  # clean, for predictors
+        assert isinstance(
+            reader.text_to_instance("a b", "c d", "neutral"), Instance
+        )  # clean, for predictors
 
     def test_bad_lines_of_the_base_reader_still_name_file_and_line(self):
         data = self.TEST_DIR / "train-en.tsv"
-        data.write_text("A man sleeps.\tA person rests.\tentailment\nbroken line\n", encoding="utf-8")
+        data.write_text(
+            "A man sleeps.\tA person rests.\tentailment\nbroken line\n", encoding="utf-8"
+        )
         with pytest.raises(InputFileError, match=f"{data}:2: expected 3 tab-separated columns"):
             list(smoothing(XtremeXnliReader(), copies=2).read(data))
 
@@ -332,8 +386,14 @@ class TestRandomizedSmoothingReader(AllenNlpTestCase):
 @pytest.mark.parametrize(
     "content, problem",
     [
-        ('["movie", "film"]', "expected a JSON object mapping each word to a list of neighbours, found an array"),
-        ('{"movie": "film"}', "the neighbours of 'movie' must be a list of strings, found a string"),
+        (
+            '["movie", "film"]',
+            "expected a JSON object mapping each word to a list of neighbours, found an array",
+        ),
+        (
+            '{"movie": "film"}',
+            "the neighbours of 'movie' must be a list of strings, found a string",
+        ),
         ('{\n "a": ["b"],\n "movie": ["film", 3]\n}', "found a number at position 1"),
         ('{"movie": ["film", ""]}', "empty string at position 1"),
         ('{"movie": ["film",}', "invalid JSON"),
@@ -352,15 +412,27 @@ def test_bad_tables_name_file_and_key(tmp_path: Path, content: str, problem: str
 
 def test_missing_table(tmp_path: Path):
     with pytest.raises(InputFileError, match="neighbour table not found"):
-        RandomizedSmoothingReader(XtremeXnliReader(), neighbors=str(tmp_path / "missing.json"), copies=1)
+        RandomizedSmoothingReader(
+            XtremeXnliReader(), neighbors=str(tmp_path / "missing.json"), copies=1
+        )
 
 
 @pytest.mark.parametrize(
     "overrides, parameter",
-    [({"copies": 0}, "copies"), ({"copies": -2}, "copies"), ({"match": "fuzzy"}, "match"), ({"text_arguments": ["sentence"]}, "text_arguments")],
+    [
+        ({"copies": 0}, "copies"),
+        ({"copies": -2}, "copies"),
+        ({"match": "fuzzy"}, "match"),
+        ({"text_arguments": ["sentence"]}, "text_arguments"),
+    ],
 )
 def test_bad_parameters_name_the_parameter(overrides: dict, parameter: str):
-    params = {"type": "randomized_smoothing", "base_reader": {"type": "xtreme_xnli"}, "neighbors": str(TABLE), "copies": 2}
+    params = {
+        "type": "randomized_smoothing",
+        "base_reader": {"type": "xtreme_xnli"},
+        "neighbors": str(TABLE),
+        "copies": 2,
+    }
     params.update(overrides)
     with pytest.raises(ParameterError) as error:
         DatasetReader.from_params(Params(params))
@@ -379,9 +451,14 @@ def test_reader_without_text_arguments_is_refused():
     with pytest.raises(ParameterError, match="text_arguments"):
         RandomizedSmoothingReader(TokensOnly(), neighbors=str(TABLE), copies=1)
     # Naming the argument works, and a list of words is perturbed word by word.
-    reader = RandomizedSmoothingReader(TokensOnly(), neighbors=str(TABLE), copies=1, text_arguments=["words"])
+    reader = RandomizedSmoothingReader(
+        TokensOnly(), neighbors=str(TABLE), copies=1, text_arguments=["words"]
+    )
     call = reader.perturb_call(reader_call(["movie", "x"]), 0, 0)
-    assert call.args[0][1] == "x" and call.args[0][0] in ("movie", *NeighborTable.from_file(TABLE).neighbors("movie"))
+    assert call.args[0][1] == "x" and call.args[0][0] in (
+        "movie",
+        *NeighborTable.from_file(TABLE).neighbors("movie"),
+    )
 
 
 def reader_call(words: List[str]):
@@ -414,7 +491,9 @@ def english_sentences() -> List[str]:
         for first, second, _ in raw_pairs(path):
             base.extend([first, second])
     base = sorted(set(base))
-    varied = [sentence.lower() for sentence in base] + [f"I think that {s[0].lower()}{s[1:]}" for s in base]
+    varied = [sentence.lower() for sentence in base] + [
+        f"I think that {s[0].lower()}{s[1:]}" for s in base
+    ]
     return base + varied
 
 
@@ -441,13 +520,18 @@ def test_real_table_on_english_sentences(tmp_path: Path, record_property):
             assert len(perturbed) == len(original)
             words += len(original)
             substituted += sum(a != b for a, b in zip(original, perturbed))
-            expected += sum(1 - 1 / len(c) for c in map(reader.substitution.candidates, original) if c)
+            expected += sum(
+                1 - 1 / len(c) for c in map(reader.substitution.candidates, original) if c
+            )
         fraction = substituted / words
         report[match] = fraction
         # The observed rate is the law's expectation (sum of k / (k + 1)) up to sampling error.
         assert abs(substituted - expected) < 4 * math.sqrt(expected), (match, substituted, expected)
     record_property("substituted_fraction", report)
-    print(f"\nreal table, {len(sentences)} sentences x 3 copies: fraction of words substituted {report}")
+    print(
+        f"\nreal table, {len(sentences)} sentences x 3 copies: fraction of words substituted"
+        f" {report}"
+    )
     assert 0.05 < report["exact"] < report["normalized"] < 0.9
 
 
@@ -458,10 +542,14 @@ def _read_as_rank(rank: int, world_size: int, init_file: str, output_dir: str) -
     """One process of a real (gloo) process group, loading with two data-loader workers."""
     import torch.distributed as dist
 
-    dist.init_process_group("gloo", init_method=f"file://{init_file}", world_size=world_size, rank=rank)
+    dist.init_process_group(
+        "gloo", init_method=f"file://{init_file}", world_size=world_size, rank=rank
+    )
     try:
         reader = smoothing(XtremeXnliReader(), copies=3, seed=1)
-        loader = MultiProcessDataLoader(reader, str(XNLI_TRAIN), batch_size=8, num_workers=2, quiet=True)
+        loader = MultiProcessDataLoader(
+            reader, str(XNLI_TRAIN), batch_size=8, num_workers=2, quiet=True
+        )
         units = [[*unit(instance), *texts(instance)] for instance in loader.iter_instances()]
         Path(output_dir, f"rank{rank}.json").write_text(json.dumps(units), encoding="utf-8")
     finally:
@@ -472,8 +560,12 @@ def _read_as_rank(rank: int, world_size: int, init_file: str, output_dir: str) -
 def test_real_process_group_two_ranks_two_workers_each(tmp_path: Path):
     import torch.multiprocessing
 
-    expected = {unit(i): texts(i) for i in smoothing(XtremeXnliReader(), copies=3, seed=1).read(XNLI_TRAIN)}
-    torch.multiprocessing.spawn(_read_as_rank, args=(2, str(tmp_path / "init"), str(tmp_path)), nprocs=2)
+    expected = {
+        unit(i): texts(i) for i in smoothing(XtremeXnliReader(), copies=3, seed=1).read(XNLI_TRAIN)
+    }
+    torch.multiprocessing.spawn(
+        _read_as_rank, args=(2, str(tmp_path / "init"), str(tmp_path)), nprocs=2
+    )
     seen = []
     for rank in range(2):
         shard = json.loads((tmp_path / f"rank{rank}.json").read_text(encoding="utf-8"))

@@ -1,4 +1,5 @@
 """Every file layout the XTREME readers accept, read from the fixture files of each release."""
+
 from collections import Counter
 from pathlib import Path
 from typing import List, Tuple
@@ -21,7 +22,11 @@ X_FINAL = ORIGINAL / "x-final"
 
 def triples(instances: List[Instance]) -> List[Tuple[str, str, str]]:
     return [
-        (i["metadata"]["premise"], i["metadata"]["hypothesis"], i["label"].label if "label" in i else None)
+        (
+            i["metadata"]["premise"],
+            i["metadata"]["hypothesis"],
+            i["label"].label if "label" in i else None,
+        )
         for i in instances
     ]
 
@@ -35,7 +40,8 @@ def languages(instances: List[Instance]) -> Counter:
 
 
 def xtreme_rows(path: Path) -> List[Tuple[str, str, str]]:
-    return [tuple(line.split("\t")) for line in path.read_text(encoding="utf-8").splitlines()]  # type: ignore[misc]
+    lines = path.read_text(encoding="utf-8").splitlines()
+    return [tuple(line.split("\t")) for line in lines]  # type: ignore[misc]
 
 
 class TestXnliLayouts(AllenNlpTestCase):
@@ -61,7 +67,9 @@ class TestXnliLayouts(AllenNlpTestCase):
         assert languages(instances) == {"de": 12, "zh": 12}
         assert labels(instances) == {"entailment": 8, "neutral": 8, "contradiction": 8}
         # From a config, as `allennlp train` builds it.
-        from_config = DatasetReader.from_params(Params({"type": "xtreme_xnli", "languages": ["ar"]}))
+        from_config = DatasetReader.from_params(
+            Params({"type": "xtreme_xnli", "languages": ["ar"]})
+        )
         assert languages(list(from_config.read(XNLI_1_0 / "xnli.dev.tsv"))) == {"ar": 6}
 
     def test_unknown_language_in_languages_lists_the_known_codes(self):
@@ -88,8 +96,9 @@ class TestXnliLayouts(AllenNlpTestCase):
     def test_json_lines_with_language_key(self, tmp_path: Path):
         data = tmp_path / "mixed.jsonl"
         data.write_text(
-            '{"sentence1": "A man \\"sleeps\\".", "sentence2": "Ein Mann schläft.", "gold_label": "entailment", "language": "de"}\n'
-            '{"premise": "猫が寝ている。", "hypothesis": "猫は走っている。", "label": "contradiction"}\n',
+            '{"sentence1": "A man \\"sleeps\\".", "sentence2": "Ein Mann schläft.", "gold_label":'
+            ' "entailment", "language": "de"}\n{"premise": "猫が寝ている。", "hypothesis":'
+            ' "猫は走っている。", "label": "contradiction"}\n',
             encoding="utf-8",
         )
         instances = list(XtremeXnliReader().read(data))
@@ -101,7 +110,8 @@ class TestXnliLayouts(AllenNlpTestCase):
 
     def test_transformer_tokenizer_on_non_latin_scripts(self, tiny_xlmr: Path):
         reader = XtremeXnliReader(
-            tokenizer=PretrainedTransformerTokenizer(str(tiny_xlmr), add_special_tokens=False), max_length=64
+            tokenizer=PretrainedTransformerTokenizer(str(tiny_xlmr), add_special_tokens=False),
+            max_length=64,
         )
         instances = list(reader.read(XNLI_1_0 / "xnli.test.tsv"))
         for instance in instances:
@@ -162,7 +172,11 @@ class TestBadInputInEveryLayout(AllenNlpTestCase):
 
     @pytest.mark.parametrize("name, header, good, bad, problem", CASES)
     def test_xnli_bad_line(self, tmp_path: Path, name, header, good, bad, problem):
-        lines = ([header.encode()] if header else []) + [good.encode(), bad if isinstance(bad, bytes) else bad.encode(), good.encode()]
+        lines = ([header.encode()] if header else []) + [
+            good.encode(),
+            bad if isinstance(bad, bytes) else bad.encode(),
+            good.encode(),
+        ]
         data = tmp_path / name
         data.write_bytes(b"\n".join(lines) + b"\n")
         bad_line = 3 if header else 2
@@ -172,31 +186,46 @@ class TestBadInputInEveryLayout(AllenNlpTestCase):
         assert problem in str(error.value)
         assert len(list(XtremeXnliReader(skip_invalid_lines=True).read(data))) == 2
 
-    def test_pawsx_x_final_bad_label_and_columns(self, tmp_path: Path, caplog: pytest.LogCaptureFixture):
+    def test_pawsx_x_final_bad_label_and_columns(
+        self, tmp_path: Path, caplog: pytest.LogCaptureFixture
+    ):
         data = tmp_path / "de" / "test_2k.tsv"
         data.parent.mkdir()
-        data.write_text("id\tsentence1\tsentence2\tlabel\n1\tA b.\tB a.\t1\n2\tA b.\tB a.\tyes\n3\tA b.\t1\n", encoding="utf-8")
+        data.write_text(
+            "id\tsentence1\tsentence2\tlabel\n1\tA b.\tB a.\t1\n2\tA b.\tB a.\tyes\n3\tA b.\t1\n",
+            encoding="utf-8",
+        )
         with pytest.raises(InputFileError, match=r"test_2k.tsv:3: unknown PAWS-X label 'yes'"):
             list(XtremePawsxReader().read(data))
         reader = XtremePawsxReader(skip_invalid_lines=True)
-        with caplog.at_level("WARNING", logger="allennlp_robust_xlt.data.dataset_readers.xtreme_pair_reader"):
+        with caplog.at_level(
+            "WARNING", logger="allennlp_robust_xlt.data.dataset_readers.xtreme_pair_reader"
+        ):
             assert len(list(reader.read(data))) == 1
         assert "test_2k.tsv: skipped 2 invalid line(s)" in caplog.text
 
     def test_header_named_file_without_its_header(self, tmp_path: Path):
         data = tmp_path / "xnli.test.tsv"
         data.write_text("en\tentailment\tA man sleeps.\tA person rests.\n", encoding="utf-8")
-        with pytest.raises(InputFileError, match=r"xnli.test.tsv:1: the file name is that of the XNLI-1.0 layout"):
+        with pytest.raises(
+            InputFileError, match=r"xnli.test.tsv:1: the file name is that of the XNLI-1.0 layout"
+        ):
             list(XtremeXnliReader().read(data))
         empty = tmp_path / "fr" / "dev_2k.tsv"
         empty.parent.mkdir()
         empty.write_text("", encoding="utf-8")
-        with pytest.raises(InputFileError, match=r"dev_2k.tsv: file is empty \(expected the PAWS-X header\)"):
+        with pytest.raises(
+            InputFileError, match=r"dev_2k.tsv: file is empty \(expected the PAWS-X header\)"
+        ):
             list(XtremePawsxReader().read(empty))
 
     def test_missing_file_in_a_list(self, tmp_path: Path):
         with pytest.raises(InputFileError, match=r"train-de.tsv: file not found"):
-            list(XtremeXnliReader().read([XTREME_DATA / "xnli" / "dev-en.tsv", tmp_path / "train-de.tsv"]))
+            list(
+                XtremeXnliReader().read(
+                    [XTREME_DATA / "xnli" / "dev-en.tsv", tmp_path / "train-de.tsv"]
+                )
+            )
 
 
 def test_header_only_layout_table_is_consistent():

@@ -39,7 +39,12 @@ class TestXtremeXnliReader(AllenNlpTestCase):
         raw = (XTREME_DATA / "xnli" / "test-zh.tsv").read_text(encoding="utf-8").splitlines()
         first_premise, first_hypothesis, _ = raw[0].split("\t")
         assert (metadata["premise"], metadata["hypothesis"]) == (first_premise, first_hypothesis)
-        assert any('"' in instance["metadata"].metadata["premise"] + instance["metadata"].metadata["hypothesis"] for instance in zh)
+        assert any(
+            '"'
+            in instance["metadata"].metadata["premise"]
+            + instance["metadata"].metadata["hypothesis"]
+            for instance in zh
+        )
 
     def test_pair_gets_the_tokenizers_special_tokens(self, tiny_xlmr: Path, tiny_bert: Path):
         xlmr = list(make_reader(tiny_xlmr).read(XTREME_DATA / "xnli" / "dev-en.tsv"))[0]
@@ -52,7 +57,9 @@ class TestXtremeXnliReader(AllenNlpTestCase):
         type_ids = [t.type_id for t in bert["tokens"].tokens]
         assert type_ids[0] == 0 and type_ids[-1] == 1
 
-    def test_truncates_longest_first_and_keeps_special_tokens(self, tiny_transformer: Path, tmp_path: Path):
+    def test_truncates_longest_first_and_keeps_special_tokens(
+        self, tiny_transformer: Path, tmp_path: Path
+    ):
         long_premise = " ".join(["the cat sat on the mat"] * 40)
         data = tmp_path / "train-en.tsv"
         data.write_text(f"{long_premise}\tA short one.\tneutral\n", encoding="utf-8")
@@ -70,13 +77,18 @@ class TestXtremeXnliReader(AllenNlpTestCase):
         paths = [XTREME_DATA / "xnli" / "dev-en.tsv", XTREME_DATA / "xnli" / "dev-de.tsv"]
         instances = list(reader.read(paths))
         assert len(instances) == 24
-        assert Counter(i["metadata"].metadata["language"] for i in instances) == {"en": 12, "de": 12}
+        assert Counter(i["metadata"].metadata["language"] for i in instances) == {
+            "en": 12,
+            "de": 12,
+        }
 
     def test_json_lines(self, tiny_xlmr: Path):
         instances = list(make_reader(tiny_xlmr).read(XTREME_DATA / "xnli_jsonl" / "test-en.jsonl"))
         tsv = list(make_reader(tiny_xlmr).read(XTREME_DATA / "xnli" / "test-en.tsv"))
         assert [i["label"].label for i in instances] == [i["label"].label for i in tsv]
-        assert [t.text for t in instances[3]["tokens"].tokens] == [t.text for t in tsv[3]["tokens"].tokens]
+        assert [t.text for t in instances[3]["tokens"].tokens] == [
+            t.text for t in tsv[3]["tokens"].tokens
+        ]
 
     @pytest.mark.parametrize(
         "line, problem",
@@ -100,7 +112,9 @@ class TestXtremeXnliReader(AllenNlpTestCase):
 
     def test_bom_crlf_and_contradictory_are_read(self, tiny_xlmr: Path, tmp_path: Path):
         data = tmp_path / "train-en.tsv"
-        data.write_bytes("\ufeffA man sleeps.\tA person rests.\tcontradictory\r\nA\tB b\tneutral\r\n".encode())
+        data.write_bytes(
+            "\ufeffA man sleeps.\tA person rests.\tcontradictory\r\nA\tB b\tneutral\r\n".encode()
+        )
         instances = list(make_reader(tiny_xlmr).read(data))
         assert [i["label"].label for i in instances] == ["contradiction", "neutral"]
         assert instances[0]["metadata"].metadata["premise"] == "A man sleeps."
@@ -112,7 +126,14 @@ class TestXtremeXnliReader(AllenNlpTestCase):
 
 @pytest.mark.parametrize(
     "first, second, budget, expected",
-    [(10, 3, 8, (5, 3)), (3, 10, 8, (3, 5)), (5, 5, 9, (5, 4)), (5, 5, 8, (4, 4)), (6, 5, 7, (4, 3)), (2, 2, 10, (2, 2))],
+    [
+        (10, 3, 8, (5, 3)),
+        (3, 10, 8, (3, 5)),
+        (5, 5, 9, (5, 4)),
+        (5, 5, 8, (4, 4)),
+        (6, 5, 7, (4, 3)),
+        (2, 2, 10, (2, 2)),
+    ],
 )
 def test_truncate_pair_matches_longest_first(first, second, budget, expected):
     from allennlp.data.tokenizers import Token

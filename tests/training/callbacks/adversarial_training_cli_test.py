@@ -1,4 +1,5 @@
 """The adversarial-training configs, and through `allennlp train / evaluate / predict`."""
+
 import json
 
 import pytest
@@ -23,13 +24,21 @@ class TestAdversarialConfigs(AllenNlpTestCase):
         baseline_callbacks = baseline["trainer"].pop("callbacks")
         assert adversarial == baseline  # nothing else changes
         assert callbacks == [{"type": "adversarial_training", "method": "pgd"}] + baseline_callbacks
-        callback = TrainerCallback.from_params(Params(callbacks[0]), serialization_dir=str(self.TEST_DIR))
+        callback = TrainerCallback.from_params(
+            Params(callbacks[0]), serialization_dir=str(self.TEST_DIR)
+        )
         assert isinstance(callback, AdversarialTrainingCallback) and callback.method == "pgd"
 
     def test_method_and_settings_are_overridable(self):
-        overrides = json.dumps({"trainer.callbacks.0.method": "freelb", "trainer.callbacks.0.steps": 2})
-        params = Params.from_file(str(CONFIGS_ROOT / "xnli_adv.jsonnet"), params_overrides=overrides)
-        callback = TrainerCallback.from_params(params["trainer"]["callbacks"][0], serialization_dir=str(self.TEST_DIR))
+        overrides = json.dumps(
+            {"trainer.callbacks.0.method": "freelb", "trainer.callbacks.0.steps": 2}
+        )
+        params = Params.from_file(
+            str(CONFIGS_ROOT / "xnli_adv.jsonnet"), params_overrides=overrides
+        )
+        callback = TrainerCallback.from_params(
+            params["trainer"]["callbacks"][0], serialization_dir=str(self.TEST_DIR)
+        )
         assert (callback.method, callback.steps, callback.random_init) == ("freelb", 2, True)
 
 
@@ -37,33 +46,66 @@ class TestAdversarialCommandLine(AllenNlpTestCase):
     def test_train_evaluate_predict(self):
         serialization_dir = self.TEST_DIR / "xnli_adv"
         small = json.dumps({"trainer.num_epochs": 1, "data_loader.batch_sampler.batch_size": 8})
-        run_allennlp("train", str(CONFIGS_ROOT / "xnli_adv.jsonnet"), "-s", str(serialization_dir), "-o", small)
+        run_allennlp(
+            "train",
+            str(CONFIGS_ROOT / "xnli_adv.jsonnet"),
+            "-s",
+            str(serialization_dir),
+            "-o",
+            small,
+        )
         archive = serialization_dir / "model.tar.gz"
         config = json.loads((serialization_dir / "config.json").read_text())
-        assert config["trainer"]["callbacks"] == [{"type": "adversarial_training", "method": "pgd"}, {"type": "rng_state"}]
+        assert config["trainer"]["callbacks"] == [
+            {"type": "adversarial_training", "method": "pgd"},
+            {"type": "rng_state"},
+        ]
 
         inputs = [XTREME_DATA / "xnli" / f"test-{lang}.tsv" for lang in ("en", "de")]
         outputs = [self.TEST_DIR / f"metrics-{lang}.json" for lang in ("en", "de")]
-        run_allennlp("evaluate", str(archive), comma_list(inputs), "--output-file", comma_list(outputs))
+        run_allennlp(
+            "evaluate", str(archive), comma_list(inputs), "--output-file", comma_list(outputs)
+        )
         for output in outputs:
             assert 0.0 <= json.loads(output.read_text())["accuracy"] <= 1.0
 
         predictions = self.TEST_DIR / "predictions.jsonl"
-        run_allennlp("predict", str(archive), str(DATA_ROOT / "pairs.jsonl"), "--output-file", str(predictions), "--silent")
+        run_allennlp(
+            "predict",
+            str(archive),
+            str(DATA_ROOT / "pairs.jsonl"),
+            "--output-file",
+            str(predictions),
+            "--silent",
+        )
         lines = [json.loads(line) for line in predictions.read_text().splitlines()]
-        assert len(lines) == 8 and all(set(line["probs"]) == {"entailment", "neutral", "contradiction"} for line in lines)
+        assert len(lines) == 8 and all(
+            set(line["probs"]) == {"entailment", "neutral", "contradiction"} for line in lines
+        )
 
         # The archive is a plain model: no hook of the callback, and it predicts on its own.
         loaded = load_archive(str(archive))
         assert hooks_left(loaded.model) == []
         predictor = Predictor.from_archive(loaded)
-        assert predictor.predict_json({"premise": "A man sleeps.", "hypothesis": "A person rests."})["label"] in lines[0]["probs"]
+        assert (
+            predictor.predict_json({"premise": "A man sleeps.", "hypothesis": "A person rests."})[
+                "label"
+            ]
+            in lines[0]["probs"]
+        )
 
     def test_pawsx_freelb_with_gradient_accumulation(self):
         """The PAWS-X config accumulates 4 batches (the reference's 8 x 4); 40 pairs make groups of 4 and 1."""
         serialization_dir = self.TEST_DIR / "pawsx_adv"
         overrides = json.dumps({"trainer.num_epochs": 1, "trainer.callbacks.0.method": "freelb"})
-        run_allennlp("train", str(CONFIGS_ROOT / "pawsx_adv.jsonnet"), "-s", str(serialization_dir), "-o", overrides)
+        run_allennlp(
+            "train",
+            str(CONFIGS_ROOT / "pawsx_adv.jsonnet"),
+            "-s",
+            str(serialization_dir),
+            "-o",
+            overrides,
+        )
         config = json.loads((serialization_dir / "config.json").read_text())
         assert config["trainer"]["num_gradient_accumulation_steps"] == 4
         metrics = json.loads((serialization_dir / "metrics.json").read_text())

@@ -1,4 +1,5 @@
 """The `adversarial_training` callback under AllenNLP's distributed trainer (torch DDP, gloo, CPU)."""
+
 import io
 import json
 import tarfile
@@ -33,11 +34,17 @@ class TestDistributedAdversarialTraining(AllenNlpTestCase):
         common = {
             "trainer.num_epochs": 1,
             "trainer.optimizer": {"type": "sgd", "lr": 0.5},
-            "trainer.callbacks.0": {"type": "adversarial_training", "method": method, "steps": 3, "random_init": False},
+            "trainer.callbacks.0": {
+                "type": "adversarial_training",
+                "method": method,
+                "steps": 3,
+                "random_init": False,
+            },
             "model.dropout": 0.0,
             # Dotted keys: an override's dict would replace the config's transformer_kwargs whole.
             "model.text_field_embedder.token_embedders.tokens.transformer_kwargs.hidden_dropout_prob": 0.0,
-            "model.text_field_embedder.token_embedders.tokens.transformer_kwargs.attention_probs_dropout_prob": 0.0,
+            "model.text_field_embedder.token_embedders.tokens.transformer_kwargs"
+            ".attention_probs_dropout_prob": 0.0,
             "dataset_reader.max_instances": 16,
         }
         distributed = {
@@ -47,7 +54,9 @@ class TestDistributedAdversarialTraining(AllenNlpTestCase):
         }
         single = {**common, "data_loader": {"batch_size": 8, "shuffle": False}}
         config = str(CONFIGS_ROOT / "xnli_adv.jsonnet")
-        run_allennlp("train", config, "-s", str(self.TEST_DIR / "ddp"), "-o", json.dumps(distributed))
+        run_allennlp(
+            "train", config, "-s", str(self.TEST_DIR / "ddp"), "-o", json.dumps(distributed)
+        )
         # Like the fresh worker processes, this run starts without AllenNLP's cached transformer
         # (`run_allennlp` clears it): a cache hit would shift the seeded head init.
         run_allennlp("train", config, "-s", str(self.TEST_DIR / "single"), "-o", json.dumps(single))
@@ -55,9 +64,15 @@ class TestDistributedAdversarialTraining(AllenNlpTestCase):
         alone = archived_weights(self.TEST_DIR / "single" / "model.tar.gz")
         assert with_ddp.keys() == alone.keys()
         for name in alone:
-            torch.testing.assert_close(with_ddp[name], alone[name], atol=1e-6, rtol=0, msg=lambda m: f"{name}: {m}")
+            torch.testing.assert_close(
+                with_ddp[name], alone[name], atol=1e-6, rtol=0, msg=lambda m: f"{name}: {m}"
+            )
         # ... and they did train the transformer.
         pretrained = AutoModel.from_pretrained(tiny_xlmr).state_dict()
         prefix = "_text_field_embedder.token_embedder_tokens.transformer_model."
-        changes = [(alone[prefix + name] - value).abs().max() for name, value in pretrained.items() if prefix + name in alone]
+        changes = [
+            (alone[prefix + name] - value).abs().max()
+            for name, value in pretrained.items()
+            if prefix + name in alone
+        ]
         assert len(changes) > 10 and max(changes) > 1e-3

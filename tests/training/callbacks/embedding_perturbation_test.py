@@ -1,4 +1,5 @@
 """The shared mechanism of the embedding-perturbation callbacks."""
+
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any, Dict, List
@@ -22,7 +23,14 @@ from allennlp_robust_xlt.training.callbacks.embedding_perturbation import (
     sample_embedding_noise,
     uniform_start,
 )
-from tests.training.callbacks.helpers import build_model, first_batch, hooks_left, vocabulary, word_embeddings, xnli_instances
+from tests.training.callbacks.helpers import (
+    build_model,
+    first_batch,
+    hooks_left,
+    vocabulary,
+    word_embeddings,
+    xnli_instances,
+)
 
 
 def position_ids(transformer, input_ids: torch.Tensor) -> torch.Tensor:
@@ -54,7 +62,9 @@ class TestWordEmbeddingPerturbation:
         assert calls[0].training
         assert hooks_left(model) == []
 
-    def test_adds_delta_before_position_and_type_embeddings_on_real_tokens_only(self, tiny_transformer: Path):
+    def test_adds_delta_before_position_and_type_embeddings_on_real_tokens_only(
+        self, tiny_transformer: Path
+    ):
         instances = xnli_instances(tiny_transformer, 8)
         vocab = vocabulary(instances)
         model = build_model(tiny_transformer, vocab).eval()
@@ -63,16 +73,25 @@ class TestWordEmbeddingPerturbation:
         ids, mask = tokens["token_ids"], tokens["mask"]
         type_ids = tokens["type_ids"] if transformer.config.type_vocab_size > 1 else None
         torch.manual_seed(0)
-        delta = torch.randn(*ids.shape, transformer.config.hidden_size) * 0.1  # nonzero on padding too
+        delta = (
+            torch.randn(*ids.shape, transformer.config.hidden_size) * 0.1
+        )  # nonzero on padding too
 
         with WordEmbeddingPerturbation(model) as perturbation, perturbation.adding(delta):
-            perturbed = transformer(input_ids=ids, attention_mask=mask, token_type_ids=type_ids).last_hidden_state
+            perturbed = transformer(
+                input_ids=ids, attention_mask=mask, token_type_ids=type_ids
+            ).last_hidden_state
         embeds = transformer.embeddings.word_embeddings(ids) + delta * mask.unsqueeze(-1)
         expected = transformer(
-            inputs_embeds=embeds, attention_mask=mask, token_type_ids=type_ids, position_ids=position_ids(transformer, ids)
+            inputs_embeds=embeds,
+            attention_mask=mask,
+            token_type_ids=type_ids,
+            position_ids=position_ids(transformer, ids),
         ).last_hidden_state
         torch.testing.assert_close(perturbed, expected, atol=1e-6, rtol=0)
-        clean = transformer(input_ids=ids, attention_mask=mask, token_type_ids=type_ids).last_hidden_state
+        clean = transformer(
+            input_ids=ids, attention_mask=mask, token_type_ids=type_ids
+        ).last_hidden_state
         assert (perturbed - clean)[mask].abs().max() > 1e-3
 
     def test_a_function_sees_each_call_and_may_leave_it_alone(self, tiny_xlmr: Path):
@@ -84,7 +103,9 @@ class TestWordEmbeddingPerturbation:
 
         def noise(call: WordEmbeddingCall) -> Any:
             seen.append(call)
-            return torch.randn_like(call.embeddings) if call.training else None  # (a constant would vanish in LayerNorm)
+            return (
+                torch.randn_like(call.embeddings) if call.training else None
+            )  # (a constant would vanish in LayerNorm)
 
         reference = model(**batch)["logits"]
         with WordEmbeddingPerturbation(model) as perturbation, perturbation.adding(noise):
@@ -145,7 +166,9 @@ class TestWordEmbeddingPerturbation:
 class TestGeometry:
     def setup_method(self) -> None:
         torch.manual_seed(0)
-        self.mask = torch.tensor([[True, True, True, False], [True, False, False, False], [False] * 4])
+        self.mask = torch.tensor(
+            [[True, True, True, False], [True, False, False, False], [False] * 4]
+        )
 
     def test_projection_bounds_every_row_and_clears_padding(self):
         delta = torch.randn(3, 4, 5) * 10
@@ -177,7 +200,9 @@ class TestGeometry:
         grad = torch.randn(3, 4, 5)
         direction = ascent_direction(grad, self.mask, "l2")
         masked = grad * self.mask.unsqueeze(-1)
-        torch.testing.assert_close(direction[:2], masked[:2] / masked[:2].flatten(1).norm(dim=1).view(-1, 1, 1))
+        torch.testing.assert_close(
+            direction[:2], masked[:2] / masked[:2].flatten(1).norm(dim=1).view(-1, 1, 1)
+        )
 
     @pytest.mark.parametrize("norm", ["l2", "linf"])
     def test_random_start_is_inside_the_ball_and_off_padding(self, norm: str):
@@ -190,26 +215,33 @@ class TestGeometry:
         if norm == "l2":  # FreeLB's scaling: each real coordinate at most radius / sqrt(n * dim)
             assert start[0].abs().max() <= 0.3 / (3 * 5) ** 0.5
 
-
     def test_gaussian_noise_has_the_scale_on_real_tokens_only(self):
         mask = torch.zeros(4, 50, dtype=torch.bool)
         mask[:, :40] = True
-        noise = sample_embedding_noise((4, 50, 32), mask, "gaussian", 0.3, torch.Generator().manual_seed(1))
+        noise = sample_embedding_noise(
+            (4, 50, 32), mask, "gaussian", 0.3, torch.Generator().manual_seed(1)
+        )
         assert torch.all(noise[~mask] == 0)
         assert abs(float(noise[mask].std()) - 0.3) < 0.01 and abs(float(noise[mask].mean())) < 0.01
 
     def test_uniform_ball_noise_fills_the_ball(self):
         mask = torch.ones(2000, 2, dtype=torch.bool)
         mask[:, 1] = False  # one real token of 2 coordinates: radius = scale * sqrt(U)
-        noise = sample_embedding_noise((2000, 2, 2), mask, "uniform_ball", 2.0, torch.Generator().manual_seed(0))
+        noise = sample_embedding_noise(
+            (2000, 2, 2), mask, "uniform_ball", 2.0, torch.Generator().manual_seed(0)
+        )
         assert torch.all(noise[~mask] == 0)
         norms = example_norms(noise, "l2")
         assert torch.all(norms <= 2.0 + 1e-6)
         # Uniform in a disc of radius 2: P(r <= 1) = 1/4.
         assert abs(float((norms <= 1.0).float().mean()) - 0.25) < 0.04
-        again = sample_embedding_noise((2000, 2, 2), mask, "uniform_ball", 2.0, torch.Generator().manual_seed(0))
+        again = sample_embedding_noise(
+            (2000, 2, 2), mask, "uniform_ball", 2.0, torch.Generator().manual_seed(0)
+        )
         assert torch.equal(noise, again)
-        empty = sample_embedding_noise((2, 3, 4), torch.zeros(2, 3, dtype=torch.bool), "uniform_ball", 1.0)
+        empty = sample_embedding_noise(
+            (2, 3, 4), torch.zeros(2, 3, dtype=torch.bool), "uniform_ball", 1.0
+        )
         assert torch.equal(empty, torch.zeros(2, 3, 4))
         with pytest.raises(ValueError, match="unknown noise distribution"):
             sample_embedding_noise((1, 1, 1), torch.ones(1, 1, dtype=torch.bool), "laplace", 1.0)
@@ -224,7 +256,9 @@ class FakeTrainer:
 
     def epoch(self, recorder: TrainingBatchRecorder, skip_groups: int = 0) -> List[Any]:
         seen = []
-        for index, group in enumerate(lazy_groups_of(iter(self.data_loader), self._num_gradient_accumulation_steps)):
+        for index, group in enumerate(
+            lazy_groups_of(iter(self.data_loader), self._num_gradient_accumulation_steps)
+        ):
             if index < skip_groups:
                 continue
             for batch in group:
@@ -242,7 +276,11 @@ class TestTrainingBatchRecorder:
         recorder.install(trainer)  # type: ignore[arg-type]
         assert len(trainer.data_loader) == 5
         assert trainer.epoch(recorder) == [(0, 2), (1, 2), (2, 2), (3, 2), (4, 1)]
-        assert trainer.epoch(recorder, skip_groups=1) == [(2, 2), (3, 2), (4, 1)]  # resumed mid-epoch
+        assert trainer.epoch(recorder, skip_groups=1) == [
+            (2, 2),
+            (3, 2),
+            (4, 1),
+        ]  # resumed mid-epoch
         trainer._num_gradient_accumulation_steps = 1
         assert trainer.epoch(recorder) == [(i, 1) for i in range(5)]
         recorder.uninstall()

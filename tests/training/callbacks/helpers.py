@@ -1,4 +1,5 @@
 """Small models, trainers and probes for the embedding-perturbation callback tests."""
+
 import copy
 from functools import lru_cache
 from pathlib import Path
@@ -58,10 +59,17 @@ def build_model(
                 "type": model_type,
                 "namespace": "tags",
                 "text_field_embedder": {
-                    "token_embedders": {"tokens": {"type": "pretrained_transformer", "model_name": str(model_path)}}
+                    "token_embedders": {
+                        "tokens": {"type": "pretrained_transformer", "model_name": str(model_path)}
+                    }
                 },
                 "seq2vec_encoder": {"type": "cls_pooler", "embedding_dim": HIDDEN},
-                "feedforward": {"input_dim": HIDDEN, "num_layers": 1, "hidden_dims": HIDDEN, "activations": "tanh"},
+                "feedforward": {
+                    "input_dim": HIDDEN,
+                    "num_layers": 1,
+                    "hidden_dims": HIDDEN,
+                    "activations": "tanh",
+                },
                 "dropout": 0.1 if dropout is None else dropout,
             }
         ),
@@ -74,7 +82,9 @@ def build_model(
 
 
 def word_embeddings(model: Model) -> torch.nn.Embedding:
-    return model._text_field_embedder._token_embedders["tokens"].transformer_model.embeddings.word_embeddings
+    return model._text_field_embedder._token_embedders[
+        "tokens"
+    ].transformer_model.embeddings.word_embeddings
 
 
 def make_trainer(
@@ -100,7 +110,9 @@ def make_trainer(
     )
 
 
-def first_batch(instances: Sequence[Instance], vocab: Vocabulary, batch_size: int = 8) -> Dict[str, Any]:
+def first_batch(
+    instances: Sequence[Instance], vocab: Vocabulary, batch_size: int = 8
+) -> Dict[str, Any]:
     return next(iter(SimpleDataLoader(list(instances), batch_size, vocab=vocab)))
 
 
@@ -124,10 +136,26 @@ class GradientRecorder(TrainerCallback):
         super().__init__(serialization_dir)
         self.gradients: List[Dict[str, torch.Tensor]] = []
 
-    def on_batch(self, trainer, batch_inputs, batch_outputs, batch_metrics, epoch, batch_number, is_training, is_primary=True, batch_grad_norm=None, **kwargs) -> None:  # type: ignore[no-untyped-def]
+    def on_batch(
+        self,
+        trainer,
+        batch_inputs,
+        batch_outputs,
+        batch_metrics,
+        epoch,
+        batch_number,
+        is_training,
+        is_primary=True,
+        batch_grad_norm=None,
+        **kwargs,
+    ) -> None:
         if is_training:
             self.gradients.append(
-                {name: p.grad.detach().clone() for name, p in trainer.model.named_parameters() if p.grad is not None}
+                {
+                    name: p.grad.detach().clone()
+                    for name, p in trainer.model.named_parameters()
+                    if p.grad is not None
+                }
             )
 
 
@@ -149,16 +177,22 @@ class EmbeddingProbe(TrainerCallback):
             if torch.is_grad_enabled():
                 ids = inputs[0]
                 self.passes.append(
-                    {"ids": ids.detach().clone(), "delta": (output - module.weight[ids]).detach().clone()}
+                    {
+                        "ids": ids.detach().clone(),
+                        "delta": (output - module.weight[ids]).detach().clone(),
+                    }
                 )
 
         def model_hook(module, inputs, output):  # type: ignore[no-untyped-def]
             if torch.is_grad_enabled():
                 self.passes[-1]["loss"] = output["loss"].detach().clone()
 
-        self._handles = [layer.register_forward_hook(embedding_hook), trainer.model.register_forward_hook(model_hook)]
+        self._handles = [
+            layer.register_forward_hook(embedding_hook),
+            trainer.model.register_forward_hook(model_hook),
+        ]
 
-    def on_end(self, trainer, metrics=None, epoch=None, is_primary=True, **kwargs) -> None:  # type: ignore[no-untyped-def]
+    def on_end(self, trainer, metrics=None, epoch=None, is_primary=True, **kwargs) -> None:
         for handle in self._handles:
             handle.remove()
         self._handles = []

@@ -1,4 +1,5 @@
 """The `random_perturbation` (RS-RP) callback: noise on the word embeddings, training only."""
+
 import json
 from pathlib import Path
 
@@ -37,11 +38,17 @@ def train(model_path: Path, tmp: Path, callbacks, seed: int = 0, epochs: int = 1
 
 class TestRandomPerturbation(AllenNlpTestCase):
     @pytest.mark.parametrize("distribution", ["gaussian", "uniform_ball"])
-    def test_noise_on_real_tokens_of_training_passes_only(self, tiny_transformer: Path, distribution: str):
+    def test_noise_on_real_tokens_of_training_passes_only(
+        self, tiny_transformer: Path, distribution: str
+    ):
         scale = 0.5
-        callback = RandomPerturbationCallback(str(self.TEST_DIR), distribution=distribution, scale=scale)
+        callback = RandomPerturbationCallback(
+            str(self.TEST_DIR), distribution=distribution, scale=scale
+        )
         model, probe = train(tiny_transformer, self.TEST_DIR, [callback])
-        assert len(probe.passes) == 2  # two training batches; validation would be unperturbed anyway
+        assert (
+            len(probe.passes) == 2
+        )  # two training batches; validation would be unperturbed anyway
         for training_pass in probe.passes:
             padding = training_pass["ids"] == word_padding_id(model)
             assert padding.any()  # the batches have padding
@@ -82,15 +89,29 @@ class TestRandomPerturbation(AllenNlpTestCase):
 
     def test_zero_scale_is_exactly_the_baseline(self, tiny_xlmr: Path):
         baseline, _ = train(tiny_xlmr, self.TEST_DIR, [])
-        smoothed, _ = train(tiny_xlmr, self.TEST_DIR, [RandomPerturbationCallback(str(self.TEST_DIR), scale=0.0)])
+        smoothed, _ = train(
+            tiny_xlmr, self.TEST_DIR, [RandomPerturbationCallback(str(self.TEST_DIR), scale=0.0)]
+        )
         for name, value in parameters(baseline).items():
             assert torch.equal(value, parameters(smoothed)[name]), name
 
     def test_noise_changes_training_and_seed_and_state_make_it_reproducible(self, tiny_xlmr: Path):
         baseline, _ = train(tiny_xlmr, self.TEST_DIR, [])
-        first, _ = train(tiny_xlmr, self.TEST_DIR, [RandomPerturbationCallback(str(self.TEST_DIR), scale=0.1, seed=3)])
-        again, _ = train(tiny_xlmr, self.TEST_DIR, [RandomPerturbationCallback(str(self.TEST_DIR), scale=0.1, seed=3)])
-        other, _ = train(tiny_xlmr, self.TEST_DIR, [RandomPerturbationCallback(str(self.TEST_DIR), scale=0.1, seed=4)])
+        first, _ = train(
+            tiny_xlmr,
+            self.TEST_DIR,
+            [RandomPerturbationCallback(str(self.TEST_DIR), scale=0.1, seed=3)],
+        )
+        again, _ = train(
+            tiny_xlmr,
+            self.TEST_DIR,
+            [RandomPerturbationCallback(str(self.TEST_DIR), scale=0.1, seed=3)],
+        )
+        other, _ = train(
+            tiny_xlmr,
+            self.TEST_DIR,
+            [RandomPerturbationCallback(str(self.TEST_DIR), scale=0.1, seed=4)],
+        )
         name = "_classification_layer.weight"
         assert torch.equal(parameters(first)[name], parameters(again)[name])
         assert not torch.equal(parameters(first)[name], parameters(other)[name])
@@ -106,11 +127,18 @@ class TestRandomPerturbation(AllenNlpTestCase):
 
     @pytest.mark.parametrize(
         "params, parameter",
-        [({"scale": -0.1}, "scale"), ({"scale": float("nan")}, "scale"), ({"distribution": "laplace"}, "distribution")],
+        [
+            ({"scale": -0.1}, "scale"),
+            ({"scale": float("nan")}, "scale"),
+            ({"distribution": "laplace"}, "distribution"),
+        ],
     )
     def test_bad_parameters(self, params, parameter):
         with pytest.raises(ParameterError, match=f"random_perturbation: parameter '{parameter}'"):
-            TrainerCallback.from_params(Params({"type": "random_perturbation", **params}), serialization_dir=str(self.TEST_DIR))
+            TrainerCallback.from_params(
+                Params({"type": "random_perturbation", **params}),
+                serialization_dir=str(self.TEST_DIR),
+            )
 
 
 class TestRandomPerturbationCommandLine(AllenNlpTestCase):
@@ -119,23 +147,55 @@ class TestRandomPerturbationCommandLine(AllenNlpTestCase):
         rs_rp = Params.from_file(str(CONFIGS_ROOT / f"{task}_rs_rp.jsonnet")).as_dict()
         baseline = Params.from_file(str(CONFIGS_ROOT / f"{task}_baseline.jsonnet")).as_dict()
         baseline_callbacks = baseline["trainer"].pop("callbacks")
-        assert rs_rp["trainer"].pop("callbacks") == [{"type": "random_perturbation", "distribution": "gaussian"}] + baseline_callbacks
+        assert (
+            rs_rp["trainer"].pop("callbacks")
+            == [{"type": "random_perturbation", "distribution": "gaussian"}] + baseline_callbacks
+        )
         assert rs_rp == baseline
 
     def test_train_evaluate_predict(self):
         serialization_dir = self.TEST_DIR / "xnli_rs_rp"
-        small = json.dumps({"trainer.num_epochs": 1, "data_loader.batch_sampler.batch_size": 8, "trainer.callbacks.0.scale": 0.05})
-        run_allennlp("train", str(CONFIGS_ROOT / "xnli_rs_rp.jsonnet"), "-s", str(serialization_dir), "-o", small)
+        small = json.dumps(
+            {
+                "trainer.num_epochs": 1,
+                "data_loader.batch_sampler.batch_size": 8,
+                "trainer.callbacks.0.scale": 0.05,
+            }
+        )
+        run_allennlp(
+            "train",
+            str(CONFIGS_ROOT / "xnli_rs_rp.jsonnet"),
+            "-s",
+            str(serialization_dir),
+            "-o",
+            small,
+        )
         archive = serialization_dir / "model.tar.gz"
         output = self.TEST_DIR / "metrics.json"
-        run_allennlp("evaluate", str(archive), str(XTREME_DATA / "xnli" / "test-de.tsv"), "--output-file", str(output))
+        run_allennlp(
+            "evaluate",
+            str(archive),
+            str(XTREME_DATA / "xnli" / "test-de.tsv"),
+            "--output-file",
+            str(output),
+        )
         assert 0.0 <= json.loads(output.read_text())["accuracy"] <= 1.0
         predictions = self.TEST_DIR / "predictions.jsonl"
-        run_allennlp("predict", str(archive), str(DATA_ROOT / "pairs.jsonl"), "--output-file", str(predictions), "--silent")
+        run_allennlp(
+            "predict",
+            str(archive),
+            str(DATA_ROOT / "pairs.jsonl"),
+            "--output-file",
+            str(predictions),
+            "--silent",
+        )
         assert len(predictions.read_text().splitlines()) == 8
         assert hooks_left(load_archive(str(archive)).model) == []
 
 
 def word_padding_id(model) -> int:
-    return int(model._text_field_embedder._token_embedders["tokens"].transformer_model.embeddings.word_embeddings.padding_idx)
-
+    return int(
+        model._text_field_embedder._token_embedders[
+            "tokens"
+        ].transformer_model.embeddings.word_embeddings.padding_idx
+    )
