@@ -18,7 +18,7 @@ Voting by embedding noise plugs in through `VoteNoise`: a registrable source of 
 active inside the model's forward pass while the copies are scored. One is registered:
 `word_embedding_noise` (`allennlp_robust_xlt/evaluation/word_embedding_noise.py`, Gaussian or
 uniform-ball noise on the transformer's word embeddings, built on the `WordEmbeddingPerturbation`
-of `allennlp_robust_xlt/training/callbacks/embedding_perturbation.py`). Synonym substitution and
+of `allennlp_robust_xlt/nn/embedding_perturbation.py`). Synonym substitution and
 noise can be combined; at least one of them is required.
 """
 

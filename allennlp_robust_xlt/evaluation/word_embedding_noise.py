@@ -7,7 +7,7 @@ from allennlp.models import Model
 
 from allennlp_robust_xlt.common.errors import ParameterError
 from allennlp_robust_xlt.evaluation.smoothed_voting import VoteNoise
-from allennlp_robust_xlt.training.callbacks.embedding_perturbation import (
+from allennlp_robust_xlt.nn.embedding_perturbation import (
     NOISE_DISTRIBUTIONS,
     WordEmbeddingCall,
     WordEmbeddingPerturbation,
@@ -28,7 +28,7 @@ class WordEmbeddingNoise(VoteNoise):
     Registered as a `VoteNoise` with name "word_embedding_noise".
 
     Random noise added to the transformer's word embeddings (real tokens only, before position
-    and type embeddings; the mechanism of `allennlp_robust_xlt/training/callbacks/embedding_perturbation.py`)
+    and type embeddings; the mechanism of `allennlp_robust_xlt/nn/embedding_perturbation.py`)
     in every forward pass that scores a copy: voting by embedding noise, the prediction-time
     counterpart of random-perturbation training (RS-RP). Each copy's noise is drawn from a
     generator seeded by `(seed, the copy's key)`, so it does not depend on the batch.

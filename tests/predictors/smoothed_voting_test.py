@@ -200,7 +200,7 @@ class TestSmoothedVoteEvaluator(AllenNlpTestCase):
 
 class TestWordEmbeddingNoise:
     def test_noise_is_on_real_tokens_per_key_and_independent_of_padding(self):
-        from allennlp_robust_xlt.training.callbacks.embedding_perturbation import WordEmbeddingCall
+        from allennlp_robust_xlt.nn.embedding_perturbation import WordEmbeddingCall
 
         noise = WordEmbeddingNoise(scale=0.5, seed=2)
 

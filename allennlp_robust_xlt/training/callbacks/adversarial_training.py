@@ -10,7 +10,7 @@ How it plugs into `GradientDescentTrainer` (allennlp 2.10.1):
   trainer does not call `loss.backward()` itself.
 * The extra forward passes need the batch, which `on_backward` does not receive (and torch
   1.12's forward pre-hooks do not see the keyword arguments `model(**batch)` is called with). A
-  `TrainingBatchRecorder` (see `embedding_perturbation.py`) proxies `trainer.data_loader` during
+  `TrainingBatchRecorder` (see `training/batch_recorder.py`) proxies `trainer.data_loader` during
   training and hands over the batch of the current backward and the size of its
   gradient-accumulation group. The passes run through `trainer.batch_outputs(batch)` (that is,
   `trainer._pytorch_model(**batch)` plus the regularization penalty, as for the trainer's pass),
@@ -77,16 +77,16 @@ from allennlp.training.callbacks.callback import TrainerCallback
 from torch.cuda import amp
 
 from allennlp_robust_xlt.common.errors import ParameterError, RobustXltError, check_int
-from allennlp_robust_xlt.training.callbacks.embedding_perturbation import (
+from allennlp_robust_xlt.nn.embedding_perturbation import (
     NORMS,
-    TrainingBatchRecorder,
     WordEmbeddingCall,
     WordEmbeddingPerturbation,
     ascent_direction,
-    preserved_metrics,
     project_to_ball,
     uniform_start,
 )
+from allennlp_robust_xlt.nn.model_metrics import preserved_metrics
+from allennlp_robust_xlt.training.batch_recorder import TrainingBatchRecorder
 
 if TYPE_CHECKING:
     from allennlp.training.gradient_descent_trainer import GradientDescentTrainer

@@ -5,7 +5,7 @@ import torch
 from allennlp.training.callbacks.callback import TrainerCallback
 
 from allennlp_robust_xlt.common.errors import ParameterError
-from allennlp_robust_xlt.training.callbacks.embedding_perturbation import (
+from allennlp_robust_xlt.nn.embedding_perturbation import (
     NOISE_DISTRIBUTIONS,
     WordEmbeddingCall,
     WordEmbeddingPerturbation,

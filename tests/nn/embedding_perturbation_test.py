@@ -1,24 +1,19 @@
-"""The shared mechanism of the embedding-perturbation callbacks."""
+"""The word-embedding perturbation mechanism and its geometry."""
 
 from pathlib import Path
 from types import SimpleNamespace
-from typing import Any, Dict, List
+from typing import Any, List
 
 import pytest
 import torch
-from allennlp.common.util import lazy_groups_of
-from allennlp.training.metrics import CategoricalAccuracy
 
 from allennlp_robust_xlt.common.errors import RobustXltError
-from allennlp_robust_xlt.training.callbacks.embedding_perturbation import (
-    TrainingBatchRecorder,
+from allennlp_robust_xlt.nn.embedding_perturbation import (
     WordEmbeddingCall,
     WordEmbeddingPerturbation,
     ascent_direction,
     example_norms,
     find_word_embedding_layer,
-    model_metrics,
-    preserved_metrics,
     project_to_ball,
     sample_embedding_noise,
     uniform_start,
@@ -245,70 +240,3 @@ class TestGeometry:
         assert torch.equal(empty, torch.zeros(2, 3, 4))
         with pytest.raises(ValueError, match="unknown noise distribution"):
             sample_embedding_noise((1, 1, 1), torch.ones(1, 1, dtype=torch.bool), "laplace", 1.0)
-
-
-class FakeTrainer:
-    """The trainer's batch loop: groups drawn with lazy_groups_of, then one backward per batch."""
-
-    def __init__(self, batches: List[Dict[str, Any]], accumulation: int) -> None:
-        self.data_loader = batches
-        self._num_gradient_accumulation_steps = accumulation
-
-    def epoch(self, recorder: TrainingBatchRecorder, skip_groups: int = 0) -> List[Any]:
-        seen = []
-        for index, group in enumerate(
-            lazy_groups_of(iter(self.data_loader), self._num_gradient_accumulation_steps)
-        ):
-            if index < skip_groups:
-                continue
-            for batch in group:
-                replayed, size = recorder.next_batch()
-                assert replayed is batch
-                seen.append((batch["id"], size))
-        return seen
-
-
-class TestTrainingBatchRecorder:
-    def test_replays_batches_with_their_group_sizes(self):
-        batches = [{"id": i} for i in range(5)]
-        trainer = FakeTrainer(batches, accumulation=2)
-        recorder = TrainingBatchRecorder()
-        recorder.install(trainer)  # type: ignore[arg-type]
-        assert len(trainer.data_loader) == 5
-        assert trainer.epoch(recorder) == [(0, 2), (1, 2), (2, 2), (3, 2), (4, 1)]
-        assert trainer.epoch(recorder, skip_groups=1) == [
-            (2, 2),
-            (3, 2),
-            (4, 1),
-        ]  # resumed mid-epoch
-        trainer._num_gradient_accumulation_steps = 1
-        assert trainer.epoch(recorder) == [(i, 1) for i in range(5)]
-        recorder.uninstall()
-        assert trainer.data_loader is batches
-
-    def test_without_a_recorded_batch_it_says_so(self):
-        recorder = TrainingBatchRecorder()
-        recorder.install(FakeTrainer([], 1))  # type: ignore[arg-type]
-        with pytest.raises(RuntimeError, match="no recorded training batch"):
-            recorder.next_batch()
-
-
-def test_preserved_metrics_restores_every_metric_in_place():
-    class Model(torch.nn.Module):
-        def __init__(self) -> None:
-            super().__init__()
-            self.accuracy = CategoricalAccuracy()
-            self.metrics = {"top2": CategoricalAccuracy(top_k=2)}
-
-    model = Model()
-    logits, labels = torch.tensor([[0.1, 0.9], [0.8, 0.2]]), torch.tensor([1, 1])
-    model.accuracy(logits, labels)
-    accuracy = model.accuracy
-    assert len(model_metrics(model)) == 2
-    with preserved_metrics(model):
-        model.accuracy(logits, labels)
-        model.metrics["top2"](logits, labels)
-        assert model.accuracy.total_count == 4
-    assert model.accuracy is accuracy
-    assert (model.accuracy.total_count, model.accuracy.correct_count) == (2, 1)
-    assert model.metrics["top2"].total_count == 0

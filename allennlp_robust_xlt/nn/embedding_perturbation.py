@@ -1,15 +1,15 @@
 """
-The shared machinery of the callbacks that perturb the input word embeddings during training
-(`adversarial_training`, and `random_perturbation` for RS-RP). Nothing here is registered.
-
-Three pieces:
+The word-embedding perturbation mechanism, shared by every component that adds something to a
+transformer's input word embeddings: the `adversarial_training` and `random_perturbation`
+trainer callbacks, the smoothed vote's `word_embedding_noise`, and attack evaluators. Nothing
+here is registered.
 
 * `WordEmbeddingPerturbation`: for a given model, finds the transformer's word-embedding layer
   (`word_embeddings` of BERT/XLM-R-style models, via AllenNLP's `find_embedding_layer`), and
   while attached (a forward hook on that layer) it
 
   - computes the real-token mask of every call (`input_ids != padding_idx`: AllenNLP's
-    `pretrained_transformer` indexer pads `token_ids` with the tokenizer's pad id, which is the
+    `pretrained_transformer` indexers pad `token_ids` with the tokenizer's pad id, which is the
     layer's `padding_idx`, so this is exactly the batch's `mask` / attention mask),
   - adds a given perturbation to the layer's output, on real tokens only, inside
     `with perturbation.adding(delta_or_function):`. The word-embedding output is the point before
@@ -22,47 +22,26 @@ Three pieces:
   its handle is kept on the `WordEmbeddingPerturbation` object, never on the model, so nothing
   of it can end up in a saved model.
 
-* `TrainingBatchRecorder`: a `TrainerCallback`'s `on_backward` receives the model's outputs, not
-  its inputs, but a callback that runs extra forward passes on the same batch needs the inputs.
-  In torch 1.12 forward pre-hooks see positional arguments only and AllenNLP calls the model as
-  `model(**batch)`, so no model hook can capture the batch. The recorder instead puts a
-  transparent proxy in front of `trainer.data_loader` for the duration of training (installed
-  in `on_start`, removed in `on_end`): every batch the trainer draws is remembered until its
-  `on_backward`, and `next_batch()` hands it over together with the size of its
-  gradient-accumulation group (the trainer divides each batch's loss by that size; a callback
-  that calls `backward` itself must do the same). The model is not touched at all.
-
-* `preserved_metrics(model)`: extra forward passes with labels would also update the model's
-  training metrics (accuracy...). Inside this context manager they do not: the state of every
-  `Metric` of the model is restored on exit.
-
-Plus the per-example geometry used to build perturbations: norms over all real tokens of an
-example, projection onto an L2 or L-inf ball, normalized ascent directions that are zero (never
-NaN) for zero or non-finite gradients, and random starts inside the ball.
+* The per-example geometry used to build perturbations: norms over all real tokens of an
+  example, projection onto an L2 or L-inf ball, normalized ascent directions that are zero (never
+  NaN) for zero or non-finite gradients, random starts inside the ball, and random noise.
 
 A perturbation `delta` always has the shape of the word-embedding output, `[rows, length, dim]`.
 A row is an example, except when the `pretrained_transformer` embedder folds sequences longer
-than its `max_length` into several segments: then a row is a segment.
+than its `max_length` into several segments (then a row is a segment), and for multiple choice,
+where a row is one (example, choice) pair.
 """
 
-import copy
 import logging
-from collections import deque
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Callable, Deque, Dict, Iterator, List, Optional, Tuple, Union
+from typing import Any, Callable, Iterator, List, Optional, Tuple, Union
 
 import torch
-from allennlp.data.data_loaders.data_loader import DataLoader, TensorDict
 from allennlp.nn.util import find_embedding_layer
-from allennlp.training.metrics.metric import Metric
 from torch.utils.hooks import RemovableHandle
 
 from allennlp_robust_xlt.common.errors import RobustXltError
-from allennlp_robust_xlt.training.data_loader_proxy import DataLoaderProxy
-
-if TYPE_CHECKING:
-    from allennlp.training.gradient_descent_trainer import GradientDescentTrainer
 
 logger = logging.getLogger(__name__)
 
@@ -358,122 +337,3 @@ def sample_embedding_noise(
     return values * _per_row(
         radius / example_norms(values, "l2").clamp_min(torch.finfo(values.dtype).tiny), values
     )
-
-
-# -- replaying the trainer's batch -------------------------------------------------------------
-
-
-class TrainingBatchRecorder:
-    """
-    Gives a `TrainerCallback` the batch the trainer is training on, in `on_backward`.
-
-    `install(trainer)` (in `on_start`) puts a proxy in front of `trainer.data_loader` that
-    remembers every batch the trainer draws; `uninstall()` (in `on_end`) puts the original back.
-    In each `on_backward`, `next_batch()` returns the batch whose forward pass produced the
-    outputs, and the number of batches in its gradient-accumulation group (what the trainer
-    divides the loss by).
-
-    This follows `GradientDescentTrainer._train_epoch`, which draws each group of
-    `num_gradient_accumulation_steps` batches at once (`lazy_groups_of`; only the last group of
-    an epoch may be smaller, and groups skipped when resuming from a mid-epoch checkpoint are
-    full) and then runs forward and `on_backward` for each batch in order. So when a group
-    starts, the batches drawn but not used yet are the skipped groups followed by the new group.
-    """
-
-    def __init__(self) -> None:
-        self._pending: Deque[TensorDict] = deque()
-        self._group_size = 0
-        self._group_remaining = 0
-        self._trainer: Optional["GradientDescentTrainer"] = None
-        self._proxy: Optional[DataLoaderProxy] = None
-
-    def install(self, trainer: "GradientDescentTrainer") -> None:
-        if self._trainer is not None:
-            self.uninstall()
-        if not hasattr(trainer, "data_loader") or not hasattr(
-            trainer, "_num_gradient_accumulation_steps"
-        ):
-            raise RobustXltError(
-                "embedding perturbation callbacks need AllenNLP's GradientDescentTrainer, got"
-                f" {type(trainer).__name__}"
-            )
-        self._trainer = trainer
-        self._proxy = DataLoaderProxy.install(trainer, self._record)
-        self._start_epoch()
-
-    def uninstall(self) -> None:
-        if self._proxy is not None:
-            self._proxy.remove()
-        self._trainer = None
-        self._proxy = None
-        self._start_epoch()
-
-    def _record(self, inner: DataLoader) -> Iterator[TensorDict]:
-        """One epoch of the trainer's batches, each remembered until its `on_backward`."""
-        self._start_epoch()
-        for batch in inner:
-            self._pending.append(batch)
-            yield batch
-
-    def _start_epoch(self) -> None:
-        self._pending.clear()
-        self._group_size = 0
-        self._group_remaining = 0
-
-    def next_batch(self) -> Tuple[TensorDict, int]:
-        """The batch of the current `on_backward` and the size of its accumulation group."""
-        if self._trainer is None:
-            raise RuntimeError("TrainingBatchRecorder.next_batch() before install()")
-        if self._group_remaining == 0:
-            drawn = len(self._pending)
-            if drawn == 0:
-                raise RuntimeError(
-                    "no recorded training batch for this backward pass: the trainer's data loader "
-                    "was replaced or iterated outside the recorder"
-                )
-            accumulation = max(int(self._trainer._num_gradient_accumulation_steps), 1)
-            self._group_size = (drawn - 1) % accumulation + 1
-            for _ in range(drawn - self._group_size):  # groups skipped when resuming
-                self._pending.popleft()
-            self._group_remaining = self._group_size
-        self._group_remaining -= 1
-        return self._pending.popleft(), self._group_size
-
-    @property
-    def group_complete(self) -> bool:
-        """After `next_batch()`: whether that batch is the last of its group (an optimizer step follows)."""
-        return self._group_remaining == 0
-
-
-# -- metrics -----------------------------------------------------------------------------------
-
-
-def model_metrics(model: torch.nn.Module) -> List[Metric]:
-    """Every `Metric` held by a module of `model` (directly, or in a dict/list attribute)."""
-    found: Dict[int, Metric] = {}
-    for module in model.modules():
-        for value in vars(module).values():
-            if isinstance(value, Metric):
-                candidates: List[Any] = [value]
-            elif isinstance(value, dict):
-                candidates = list(value.values())
-            elif isinstance(value, (list, tuple)):
-                candidates = list(value)
-            else:
-                continue
-            for candidate in candidates:
-                if isinstance(candidate, Metric):
-                    found.setdefault(id(candidate), candidate)
-    return list(found.values())
-
-
-@contextmanager
-def preserved_metrics(model: torch.nn.Module) -> Iterator[None]:
-    """Forward passes inside the block leave the model's metrics as they were."""
-    saved = [(metric, copy.deepcopy(metric.__dict__)) for metric in model_metrics(model)]
-    try:
-        yield
-    finally:
-        for metric, state in saved:
-            metric.__dict__.clear()
-            metric.__dict__.update(state)
