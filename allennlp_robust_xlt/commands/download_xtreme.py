@@ -17,7 +17,8 @@ from allennlp.commands.subcommand import Subcommand
 from allennlp_robust_xlt.common.errors import InputFileError, ParameterError
 from allennlp_robust_xlt.common.files import local_input
 from allennlp_robust_xlt.common.languages import SOURCE_LANGUAGE, TASK_LANGUAGES, is_known_language
-from allennlp_robust_xlt.data.pair_files import FileSource, PairRow, number_raw_lines
+from allennlp_robust_xlt.common.line_reading import number_raw_lines
+from allennlp_robust_xlt.data.pair_files import FileSource, PairRow
 
 logger = logging.getLogger(__name__)
 

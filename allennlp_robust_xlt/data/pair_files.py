@@ -36,11 +36,12 @@ import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator, List, Optional, Pattern, Sequence, Tuple
+from typing import Any, Callable, Iterator, List, Optional, Pattern, Sequence, Tuple
 
 
 from allennlp_robust_xlt.common.errors import InputFileError
 from allennlp_robust_xlt.common.files import local_input
+from allennlp_robust_xlt.common.line_reading import RawLine, decode_line, numbered_lines
 from allennlp_robust_xlt.common.languages import describe_known_codes, is_known_language
 
 # `{split}-{lang}.tsv` as written by XTREME's download scripts (lang may be a pair: `de-fr`).
@@ -52,8 +53,6 @@ GENERALIZED_FILE_NAME = re.compile(
     r"^(?P<split>[a-z_0-9]+)-(?P<first>[a-z]{2,3})-(?P<second>[a-z]{2,3})\.(?P<ext>tsv|jsonl?)$"
 )
 JSON_EXTENSIONS = (".jsonl", ".json")
-
-RawLine = Tuple[int, bytes]
 
 
 @dataclass(frozen=True)
@@ -94,44 +93,6 @@ def language_from_file_name(path: str) -> Optional[str]:
     if first is None:
         return None
     return first if first == second else f"{first}-{second}"
-
-
-def numbered_lines(path: str, display_path: Optional[str] = None) -> Iterator[RawLine]:
-    """
-    `(1-based line number, raw line without its line ending)` for each non-empty line.
-    `display_path` is the name used in errors (the user's path, not a cache path).
-    """
-    shown = display_path or path
-    try:
-        data_file = open(path, "rb")
-    except FileNotFoundError:
-        raise InputFileError(shown, None, "file not found") from None
-    except IsADirectoryError:
-        raise InputFileError(shown, None, "is a directory, expected a data file") from None
-    with data_file:
-        yield from number_raw_lines(data_file)
-
-
-def number_raw_lines(raw_lines: Iterable[bytes]) -> Iterator[RawLine]:
-    """`numbered_lines` of an open binary file (or any iterable of raw lines, e.g. an archive member)."""
-    for number, raw in enumerate(raw_lines, start=1):
-        if number == 1 and raw.startswith(b"\xef\xbb\xbf"):
-            raw = raw[3:]
-        raw = raw.rstrip(b"\r\n")
-        if raw.strip():
-            yield number, raw
-
-
-def decode_line(raw: bytes, path: str, line: int) -> str:
-    try:
-        return raw.decode("utf-8")
-    except UnicodeDecodeError as error:
-        raise InputFileError(
-            path,
-            line,
-            f"invalid UTF-8 at byte {error.start} of the line"
-            f" ({raw[error.start:error.start + 4]!r})",
-        ) from None
 
 
 class PairFileLayout:

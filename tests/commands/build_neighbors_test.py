@@ -10,7 +10,7 @@ import numpy
 import pytest
 from allennlp.common.testing import AllenNlpTestCase
 
-from allennlp_robust_xlt.commands.build_neighbors import nearest_neighbors, read_word_vectors
+from allennlp_robust_xlt.data.neighbor_tables import nearest_neighbors, read_word_vectors
 from allennlp_robust_xlt.common.errors import InputFileError, ParameterError
 from allennlp_robust_xlt.data.dataset_readers import RandomizedSmoothingReader, XtremeXnliReader
 from allennlp_robust_xlt.data.synonyms import NeighborTable
