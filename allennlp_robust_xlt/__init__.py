@@ -15,8 +15,7 @@ install_excepthook()
 note_serialization_dir()
 
 from allennlp_robust_xlt.data import *  # noqa: E402,F401,F403
-from allennlp_robust_xlt.models import *  # noqa: E402,F401,F403
-from allennlp_robust_xlt.predictors import *  # noqa: E402,F401,F403
+from allennlp_robust_xlt.pair_classification import *  # noqa: E402,F401,F403
 from allennlp_robust_xlt.evaluation import *  # noqa: E402,F401,F403
 from allennlp_robust_xlt.training import *  # noqa: E402,F401,F403
 from allennlp_robust_xlt.commands import *  # noqa: E402,F401,F403

@@ -40,10 +40,8 @@ from allennlp.data import DatasetReader  # noqa: E402
 from allennlp.data.token_indexers import PretrainedTransformerIndexer  # noqa: E402
 from allennlp.data.tokenizers import PretrainedTransformerTokenizer  # noqa: E402
 
-from allennlp_robust_xlt.data.dataset_readers import (  # noqa: E402
-    RandomizedSmoothingReader,
-    XtremeXnliReader,
-)
+from allennlp_robust_xlt.data.dataset_readers import RandomizedSmoothingReader  # noqa: E402
+from allennlp_robust_xlt.pair_classification.dataset_readers import XtremeXnliReader  # noqa: E402
 from allennlp_robust_xlt.data.synonyms import NeighborTable  # noqa: E402
 from allennlp_robust_xlt.testing.tiny_transformers import (  # noqa: E402
     build_tiny_transformer,

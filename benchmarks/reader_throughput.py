@@ -59,7 +59,7 @@ def make_reader(model: str, before_fix: bool = False):  # type: ignore[no-untype
     from allennlp.data.token_indexers import PretrainedTransformerIndexer
     from allennlp.data.tokenizers import PretrainedTransformerTokenizer
 
-    from allennlp_robust_xlt.data.dataset_readers import XtremeXnliReader
+    from allennlp_robust_xlt.pair_classification.dataset_readers import XtremeXnliReader
 
     class BeforeFix(XtremeXnliReader):
         """The reader as it was: the pair joined by AllenNLP's `add_special_tokens`."""

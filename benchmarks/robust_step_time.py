@@ -64,10 +64,8 @@ from allennlp.training import GradientDescentTrainer  # noqa: E402
 from allennlp.training.callbacks.callback import TrainerCallback  # noqa: E402
 
 import allennlp_robust_xlt  # noqa: E402,F401
-from allennlp_robust_xlt.data.dataset_readers import (
-    RandomizedSmoothingReader,
-    XtremeXnliReader,
-)  # noqa: E402
+from allennlp_robust_xlt.data.dataset_readers import RandomizedSmoothingReader  # noqa: E402
+from allennlp_robust_xlt.pair_classification.dataset_readers import XtremeXnliReader  # noqa: E402
 from allennlp_robust_xlt.training.callbacks.adversarial_training import (
     AdversarialTrainingCallback,
 )  # noqa: E402

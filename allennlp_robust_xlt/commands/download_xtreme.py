@@ -18,7 +18,7 @@ from allennlp_robust_xlt.common.errors import InputFileError, ParameterError
 from allennlp_robust_xlt.common.files import local_input
 from allennlp_robust_xlt.common.languages import SOURCE_LANGUAGE, TASK_LANGUAGES, is_known_language
 from allennlp_robust_xlt.common.line_reading import number_raw_lines
-from allennlp_robust_xlt.data.pair_files import FileSource, PairRow
+from allennlp_robust_xlt.pair_classification.dataset_readers.pair_files import FileSource, PairRow
 
 logger = logging.getLogger(__name__)
 

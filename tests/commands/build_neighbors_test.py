@@ -12,7 +12,8 @@ from allennlp.common.testing import AllenNlpTestCase
 
 from allennlp_robust_xlt.data.neighbor_tables import nearest_neighbors, read_word_vectors
 from allennlp_robust_xlt.common.errors import InputFileError, ParameterError
-from allennlp_robust_xlt.data.dataset_readers import RandomizedSmoothingReader, XtremeXnliReader
+from allennlp_robust_xlt.data.dataset_readers import RandomizedSmoothingReader
+from allennlp_robust_xlt.pair_classification.dataset_readers import XtremeXnliReader
 from allennlp_robust_xlt.data.synonyms import NeighborTable
 from allennlp_robust_xlt.testing.cli import run_allennlp
 

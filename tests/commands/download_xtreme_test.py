@@ -14,7 +14,10 @@ from allennlp.common.testing import AllenNlpTestCase
 
 from allennlp_robust_xlt.commands.download_xtreme import PAWSX_URL, XNLI_MT_URL, XNLI_URL
 from allennlp_robust_xlt.common.errors import InputFileError, ParameterError
-from allennlp_robust_xlt.data.dataset_readers import XtremePawsxReader, XtremeXnliReader
+from allennlp_robust_xlt.pair_classification.dataset_readers import (
+    XtremePawsxReader,
+    XtremeXnliReader,
+)
 from allennlp_robust_xlt.testing.cli import run_allennlp
 from tests import DATA_ROOT, PROJECT_ROOT, XTREME_DATA
 

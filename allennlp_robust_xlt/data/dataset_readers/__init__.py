@@ -1,4 +1,1 @@
-from allennlp_robust_xlt.data.dataset_readers.xtreme_pair_reader import XtremePairReader
-from allennlp_robust_xlt.data.dataset_readers.xtreme_pawsx import XtremePawsxReader
-from allennlp_robust_xlt.data.dataset_readers.xtreme_xnli import XtremeXnliReader
 from allennlp_robust_xlt.data.dataset_readers.randomized_smoothing import RandomizedSmoothingReader

@@ -20,8 +20,8 @@ from allennlp.data.tokenizers import PretrainedTransformerTokenizer
 from allennlp.data.vocabulary import Vocabulary
 
 from allennlp_robust_xlt.common.errors import InputFileError, ParameterError
-from allennlp_robust_xlt.data.dataset_readers import (
-    RandomizedSmoothingReader,
+from allennlp_robust_xlt.data.dataset_readers import RandomizedSmoothingReader
+from allennlp_robust_xlt.pair_classification.dataset_readers import (
     XtremePawsxReader,
     XtremeXnliReader,
 )

@@ -15,7 +15,7 @@ from allennlp.models import Model
 from allennlp.training import GradientDescentTrainer
 from allennlp.training.callbacks.callback import TrainerCallback
 
-from allennlp_robust_xlt.data.dataset_readers import XtremeXnliReader
+from allennlp_robust_xlt.pair_classification.dataset_readers import XtremeXnliReader
 from tests import XTREME_DATA
 
 HIDDEN = 32  # hidden size of the tiny test transformers

@@ -15,8 +15,11 @@ from allennlp.data.dataset_readers.dataset_reader import DistributedInfo, Worker
 from allennlp.data.vocabulary import Vocabulary
 
 from allennlp_robust_xlt.common.errors import InputFileError
-from allennlp_robust_xlt.data.dataset_readers import XtremePawsxReader, XtremeXnliReader
-from allennlp_robust_xlt.data.pair_files import NotParallelError
+from allennlp_robust_xlt.pair_classification.dataset_readers import (
+    XtremePawsxReader,
+    XtremeXnliReader,
+)
+from allennlp_robust_xlt.pair_classification.dataset_readers.pair_files import NotParallelError
 from tests import DATA_ROOT, XTREME_DATA
 
 XNLI = XTREME_DATA / "xnli"

@@ -20,7 +20,12 @@ from allennlp.data.tokenizers import (
 
 from allennlp_robust_xlt.common.errors import InputFileError, ParameterError
 from allennlp_robust_xlt.common.languages import LANGUAGES, TASK_LANGUAGES, check_language_codes
-from allennlp_robust_xlt.data.pair_files import NotParallelError, PairRow, PairSource, open_source
+from allennlp_robust_xlt.pair_classification.dataset_readers.pair_files import (
+    NotParallelError,
+    PairRow,
+    PairSource,
+    open_source,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -57,10 +62,10 @@ class XtremePairReader(DatasetReader):
     longest-first to `max_length` wordpieces), a `label` field (when the file has labels) and a
     `metadata` field with the languages of the two sentences and their raw texts.
 
-    File layouts (detected from the header and the file name, see
-    `allennlp_robust_xlt.data.pair_files`): XTREME's `{split}-{lang}.tsv`, XNLI-1.0's
-    all-language `xnli.{dev,test}.tsv`, XNLI-MT-1.0's `multinli.train.{lang}.tsv`, PAWS-X's
-    `x-final/{lang}/{train,dev_2k,test_2k}.tsv`, and JSON lines.
+    File layouts (detected from the header and the file name, see `pair_files.py` beside this
+    module): XTREME's `{split}-{lang}.tsv`, XNLI-1.0's all-language `xnli.{dev,test}.tsv`,
+    XNLI-MT-1.0's `multinli.train.{lang}.tsv`, PAWS-X's `x-final/{lang}/{train,dev_2k,test_2k}.tsv`,
+    and JSON lines.
 
     The generalized cross-lingual setting: a path `{split}-{l1}-{l2}.tsv` that is not a file,
     next to the parallel files `{split}-{l1}.tsv` and `{split}-{l2}.tsv`, yields their pairs with

@@ -19,7 +19,8 @@ from allennlp.evaluation import Evaluator
 from allennlp.models import Model
 
 from allennlp_robust_xlt.common.errors import ParameterError
-from allennlp_robust_xlt.data.dataset_readers import RandomizedSmoothingReader, XtremeXnliReader
+from allennlp_robust_xlt.data.dataset_readers import RandomizedSmoothingReader
+from allennlp_robust_xlt.pair_classification.dataset_readers import XtremeXnliReader
 from allennlp_robust_xlt.data.reader_calls import record_call
 from allennlp_robust_xlt.evaluation import (
     SmoothedVoteEvaluator,

@@ -6,8 +6,8 @@ from allennlp.common.testing import AllenNlpTestCase
 from allennlp.data.tokenizers import PretrainedTransformerTokenizer
 
 from allennlp_robust_xlt.common.errors import InputFileError
-from allennlp_robust_xlt.data.dataset_readers import XtremeXnliReader
-from allennlp_robust_xlt.data.dataset_readers.xtreme_pair_reader import truncate_pair
+from allennlp_robust_xlt.pair_classification.dataset_readers import XtremeXnliReader
+from allennlp_robust_xlt.pair_classification.dataset_readers.xtreme_pair_reader import truncate_pair
 from tests import XTREME_DATA
 
 

@@ -12,7 +12,7 @@ from allennlp_robust_xlt.common.errors import ParameterError
 from allennlp_robust_xlt.data.reader_calls import record_call
 from allennlp_robust_xlt.evaluation.smoothed_vote_evaluator import vote_json
 from allennlp_robust_xlt.evaluation.smoothed_voting import SmoothedVoter, Vote, VoteNoise
-from allennlp_robust_xlt.predictors.xtreme_pair_classification import (
+from allennlp_robust_xlt.pair_classification.predictors.xtreme_pair_classification import (
     XtremePairClassificationPredictor,
 )
 

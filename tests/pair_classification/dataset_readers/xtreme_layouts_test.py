@@ -11,7 +11,10 @@ from allennlp.data import DatasetReader, Instance
 from allennlp.data.tokenizers import PretrainedTransformerTokenizer
 
 from allennlp_robust_xlt.common.errors import InputFileError, ParameterError
-from allennlp_robust_xlt.data.dataset_readers import XtremePawsxReader, XtremeXnliReader
+from allennlp_robust_xlt.pair_classification.dataset_readers import (
+    XtremePawsxReader,
+    XtremeXnliReader,
+)
 from tests import DATA_ROOT, XTREME_DATA
 
 ORIGINAL = DATA_ROOT / "original"
@@ -199,7 +202,8 @@ class TestBadInputInEveryLayout(AllenNlpTestCase):
             list(XtremePawsxReader().read(data))
         reader = XtremePawsxReader(skip_invalid_lines=True)
         with caplog.at_level(
-            "WARNING", logger="allennlp_robust_xlt.data.dataset_readers.xtreme_pair_reader"
+            "WARNING",
+            logger="allennlp_robust_xlt.pair_classification.dataset_readers.xtreme_pair_reader",
         ):
             assert len(list(reader.read(data))) == 1
         assert "test_2k.tsv: skipped 2 invalid line(s)" in caplog.text
@@ -230,7 +234,10 @@ class TestBadInputInEveryLayout(AllenNlpTestCase):
 
 def test_header_only_layout_table_is_consistent():
     """The layout table and detection, independent of any reader."""
-    from allennlp_robust_xlt.data.pair_files import TSV_LAYOUTS, detect_layout
+    from allennlp_robust_xlt.pair_classification.dataset_readers.pair_files import (
+        TSV_LAYOUTS,
+        detect_layout,
+    )
 
     assert TSV_LAYOUTS[-1].name == "XTREME" and not TSV_LAYOUTS[-1].has_header
     names = {spec.name for spec in TSV_LAYOUTS}

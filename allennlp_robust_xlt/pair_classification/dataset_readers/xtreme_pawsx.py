@@ -1,6 +1,8 @@
 from allennlp.data.dataset_readers.dataset_reader import DatasetReader
 
-from allennlp_robust_xlt.data.dataset_readers.xtreme_pair_reader import XtremePairReader
+from allennlp_robust_xlt.pair_classification.dataset_readers.xtreme_pair_reader import (
+    XtremePairReader,
+)
 
 
 @DatasetReader.register("xtreme_pawsx")

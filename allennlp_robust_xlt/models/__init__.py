@@ -1,1 +1,0 @@
-from allennlp_robust_xlt.models.xtreme_pair_classifier import XtremePairClassifier

@@ -1,0 +1,5 @@
+from allennlp_robust_xlt.pair_classification.dataset_readers.xtreme_pair_reader import (
+    XtremePairReader,
+)
+from allennlp_robust_xlt.pair_classification.dataset_readers.xtreme_pawsx import XtremePawsxReader
+from allennlp_robust_xlt.pair_classification.dataset_readers.xtreme_xnli import XtremeXnliReader
