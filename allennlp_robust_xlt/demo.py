@@ -147,9 +147,11 @@ def run_method(method: str, seed: int, benchmark: Path, run_dir: Path) -> Dict[s
     run_allennlp(
         "xtreme-report",
         str(run_dir / "model.tar.gz"),
-        str(benchmark / "pawsx"),
+        str(benchmark),
         "--task",
-        "synthetic",
+        "pawsx",
+        "--languages",
+        *json.loads((benchmark / "languages.json").read_text())["languages"],
         "--generalized",
         "--output-dir",
         str(report_dir),

@@ -21,10 +21,11 @@ local dim =
   else if std.objectHas(known_dims, transformer) then known_dims[transformer]
   else error 'unknown hidden size of ' + transformer + ': set XLT_TRANSFORMER_DIM';
 
-// The reference's per-task settings (shared/docs: training protocol of the reference scripts).
+// Each task's reader, languages and training settings: the plugin's task table.
+local task_table = import '../allennlp_robust_xlt/tasks.libsonnet';
 local tasks = {
-  xnli: { reader: 'xtreme_xnli', batch_size: 32, accumulation: 1, epochs: 5, rs_da_copies: 3, rs_da_epochs: 1 },
-  pawsx: { reader: 'xtreme_pawsx', batch_size: 8, accumulation: 4, epochs: 5, rs_da_copies: 10, rs_da_epochs: 3 },
+  [key]: task_table[key].training + { reader: task_table[key].reader }
+  for key in std.objectFields(task_table)
 };
 
 {
@@ -35,7 +36,7 @@ local tasks = {
 
   reader(task):: {
     type: tasks[task].reader,
-    max_length: 128,
+    max_length: tasks[task].max_length,
     tokenizer: { type: 'pretrained_transformer', model_name: transformer, add_special_tokens: false },
     token_indexers: { tokens: { type: 'pretrained_transformer', model_name: transformer } },
   },
@@ -76,10 +77,10 @@ local tasks = {
     trainer: {
       num_epochs: tasks[task].epochs,
       num_gradient_accumulation_steps: tasks[task].accumulation,
-      validation_metric: '+accuracy',
+      validation_metric: tasks[task].validation_metric,
       grad_norm: 1.0,
       // AdamW, eps 1e-8, no weight decay, no warm-up, linear decay.
-      optimizer: { type: 'huggingface_adamw', lr: 2e-5, eps: 1e-8, weight_decay: 0.0, correct_bias: true },
+      optimizer: { type: 'huggingface_adamw', lr: tasks[task].learning_rate, eps: 1e-8, weight_decay: 0.0, correct_bias: true },
       learning_rate_scheduler: { type: 'linear_with_warmup', warmup_steps: 0 },
       checkpointer: { keep_most_recent_by_count: 1 },
       // Saves the global random generators in the checkpoints, so that `allennlp train --recover`

@@ -1,17 +1,25 @@
 """
-Language metadata of the XTREME and XTREME-R benchmarks, and the languages of each task.
+Language metadata of the XTREME and XTREME-R benchmarks.
 
 `LANGUAGES` maps a language code to its `Language` (name, family, genus, script) for the 40
-XTREME languages, the 10 that XTREME-R adds, and the synthetic benchmark's target languages
-(`qaa`, `qab`, ...). `TASK_LANGUAGES` lists the languages of the tasks this plugin reads
-(`xnli`, `pawsx`, `synthetic`), English (the source language) first.
-`check_language_codes` turns an unknown code into an error that lists the known ones.
+XTREME languages and the 10 that XTREME-R adds. Each task's languages are in the task table
+(`allennlp_robust_xlt/tasks.libsonnet`).
+
+Codes of ISO 639-2's range reserved for local use (`qaa` to `qtz`) are accepted as languages of
+one's own data (the synthetic benchmark uses them); `register_languages` or a `languages.tsv`
+file beside the data (`load_language_file`: `code<TAB>name<TAB>family<TAB>genus<TAB>script`)
+gives them, or any other new code, a name and a family for reports. Error messages list the
+benchmark languages only. `check_language_codes` turns an unknown code into an error that lists
+the known ones.
 """
 
+import re
 from dataclasses import dataclass
-from typing import Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
+from pathlib import Path
+from typing import Dict, Iterable, List, Mapping, Optional, Sequence, Tuple, Union
 
-from allennlp_robust_xlt.common.errors import ParameterError
+from allennlp_robust_xlt.common.errors import InputFileError, ParameterError
+from allennlp_robust_xlt.common.line_reading import decode_line, numbered_lines
 
 SOURCE_LANGUAGE = "en"
 """The language the models are fine-tuned on in the zero-shot setting."""
@@ -96,69 +104,65 @@ XTREME_R_ADDED_LANGUAGES: Dict[str, Language] = _table(
     ]
 )
 
-# The target languages of the synthetic benchmark (`allennlp_robust_xlt.data.synthetic_xlt`),
-# under ISO 639-2's codes reserved for local use (qaa-qtz): qaa, qab, ... in order of growing
-# misalignment from English.
-SYNTHETIC_LANGUAGES: Dict[str, Language] = _table(
-    (f"qa{letter}", f"Synthetic {letter.upper()}", "Synthetic", "Simulated", "Latin")
-    for letter in "abcdefghijklmnopqrstuvwxyz"
-)
+LANGUAGES: Dict[str, Language] = {**XTREME_LANGUAGES, **XTREME_R_ADDED_LANGUAGES}
+"""The benchmark languages, by code."""
 
-LANGUAGES: Dict[str, Language] = {
-    **XTREME_LANGUAGES,
-    **XTREME_R_ADDED_LANGUAGES,
-    **SYNTHETIC_LANGUAGES,
-}
-"""Every known language, by code."""
+LOCAL_USE_CODE = re.compile(r"^q[a-t][a-z]$")
+"""ISO 639-2's codes reserved for local use."""
 
-TASK_LANGUAGES: Dict[str, Tuple[str, ...]] = {
-    "xnli": (
-        "en",
-        "ar",
-        "bg",
-        "de",
-        "el",
-        "es",
-        "fr",
-        "hi",
-        "ru",
-        "sw",
-        "th",
-        "tr",
-        "ur",
-        "vi",
-        "zh",
-    ),
-    "pawsx": ("en", "de", "es", "fr", "ja", "ko", "zh"),
-    "synthetic": ("en", *SYNTHETIC_LANGUAGES),
-}
-"""The languages of each task's dev and test sets, source language first."""
+_REGISTERED: Dict[str, Language] = {}
 
-TASK_NAMES: Dict[str, str] = {"xnli": "XNLI", "pawsx": "PAWS-X", "synthetic": "synthetic benchmark"}
+
+def register_languages(languages: Iterable[Language]) -> None:
+    """Names and families for languages of one's own data (local-use or other new codes)."""
+    for language in languages:
+        if language.code in LANGUAGES:
+            raise ParameterError(
+                "languages", language.code, "is a benchmark language and cannot be redefined"
+            )
+        _REGISTERED[language.code] = language
+
+
+def load_language_file(path: Union[str, Path]) -> List[Language]:
+    """
+    Registers the languages of a `languages.tsv` file (`code, name, family, genus, script`, tab
+    separated, `#` comments) and returns them.
+    """
+    languages = []
+    for number, raw in numbered_lines(str(path)):
+        text = decode_line(raw, str(path), number)
+        if text.startswith("#"):
+            continue
+        columns = text.split("\t")
+        if len(columns) != 5 or not all(column.strip() for column in columns):
+            raise InputFileError(
+                path, number, "expected 5 tab-separated columns: code, name, family, genus, script"
+            )
+        if not re.fullmatch(r"[a-z]{2,3}", columns[0]):
+            raise InputFileError(path, number, f"{columns[0]!r} is not a 2- or 3-letter code")
+        languages.append(Language(*columns))
+    register_languages(languages)
+    return languages
 
 
 def get_language(code: str) -> Optional[Language]:
-    return LANGUAGES.get(code)
+    return LANGUAGES.get(code) or _REGISTERED.get(code)
 
 
 def is_known_language(code: str) -> bool:
-    return code in LANGUAGES
+    return code in LANGUAGES or code in _REGISTERED or bool(LOCAL_USE_CODE.match(code))
 
 
 def language_name(code: str) -> str:
-    language = LANGUAGES.get(code)
+    language = get_language(code)
     return language.name if language is not None else code
 
 
-def describe_known_codes(task: Optional[str] = None) -> str:
-    """`known codes: ...` for error messages (the task's languages first, when given)."""
-    if task is not None and task in TASK_LANGUAGES:
-        task_codes = TASK_LANGUAGES[task]
-        others = sorted(code for code in LANGUAGES if code not in task_codes)
-        return (
-            f"known {TASK_NAMES[task]} languages: {' '.join(task_codes)}; "
-            f"other known codes: {' '.join(others)}"
-        )
+def describe_known_codes(first: Sequence[str] = (), first_label: str = "") -> str:
+    """`known codes: ...` for error messages (`first`, e.g. a task's languages, listed first)."""
+    if first:
+        others = sorted(code for code in LANGUAGES if code not in first)
+        return f"{first_label}: {' '.join(first)}; other known codes: {' '.join(others)}"
     return f"known codes: {' '.join(sorted(LANGUAGES))}"
 
 
@@ -180,7 +184,7 @@ def family_groups(codes: Iterable[str]) -> Mapping[str, List[str]]:
     """Codes grouped by language family, families in order of first appearance."""
     groups: Dict[str, List[str]] = {}
     for code in codes:
-        language = LANGUAGES.get(code)
+        language = get_language(code)
         family = language.family if language is not None else "unknown"
         groups.setdefault(family, []).append(code)
     return groups

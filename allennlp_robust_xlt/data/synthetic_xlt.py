@@ -223,6 +223,13 @@ def write_benchmark(output_dir: Path, config: SyntheticXltConfig) -> SyntheticXl
         "misalignment": world.misalignment,
     }
     (output_dir / "languages.json").write_text(json.dumps(description, indent=2), encoding="utf-8")
+    # Names and a family for reports (`common/languages.py`, `load_language_file`).
+    rows = [
+        f"{code}\tSynthetic {code[2:].upper()} (misalignment {world.misalignment[code]})"
+        "\tSynthetic\tSimulated\tLatin\n"
+        for code in world.targets
+    ]
+    (output_dir / "languages.tsv").write_text("".join(rows), encoding="utf-8")
     return world
 
 

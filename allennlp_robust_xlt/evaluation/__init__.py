@@ -1,3 +1,4 @@
 from allennlp_robust_xlt.evaluation.smoothed_voting import SmoothedVoter, Vote, VoteNoise
 from allennlp_robust_xlt.evaluation.smoothed_vote_evaluator import SmoothedVoteEvaluator
 from allennlp_robust_xlt.evaluation.word_embedding_noise import WordEmbeddingNoise
+from allennlp_robust_xlt.evaluation.reports import Report

@@ -12,12 +12,12 @@ from typing import Dict
 import pytest
 from allennlp.common.testing import AllenNlpTestCase
 
-from allennlp_robust_xlt.commands.download_xtreme import PAWSX_URL, XNLI_MT_URL, XNLI_URL
 from allennlp_robust_xlt.common.errors import InputFileError, ParameterError
 from allennlp_robust_xlt.pair_classification.dataset_readers import (
     XtremePawsxReader,
     XtremeXnliReader,
 )
+from allennlp_robust_xlt.tasks import TASKS
 from allennlp_robust_xlt.testing.cli import run_allennlp
 from tests import DATA_ROOT, PROJECT_ROOT, XTREME_DATA
 
@@ -114,7 +114,7 @@ class TestDownloadXtreme(AllenNlpTestCase):
             assert len(lines(pawsx / f"dev-{lang}.tsv")) == 4
         assert len(lines(pawsx / "train-en.tsv")) == 12
         assert not list(self.output.rglob("*.partial"))
-        assert f"{xnli / 'train-en.tsv'}\t24 pairs" in capsys.readouterr().out
+        assert f"{xnli / 'train-en.tsv'}\t24 lines" in capsys.readouterr().out
 
         # What it wrote is read by the readers, the generalized setting included.
         assert len(list(XtremeXnliReader().read(xnli / "train-en.tsv"))) == 24
@@ -159,11 +159,25 @@ class TestDownloadXtreme(AllenNlpTestCase):
         assert not (self.output / "xnli" / "train-en.tsv").exists()
         assert not list(self.output.rglob("*.partial"))
 
+    def test_unreachable_address_names_it_and_the_option(self):
+        # Port 9 (discard) on the loopback refuses at once: no test waits on the network.
+        url = "http://127.0.0.1:9/x-final.tar.gz"
+        with pytest.raises(InputFileError) as error:
+            self.download("--tasks", "pawsx", "--pawsx-url", url)
+        message = str(error.value)
+        assert message.startswith(f"{url}: could not be reached")
+        assert "--pawsx-url" in message and "\n" not in message
+        assert not (self.output / "pawsx").exists()
+
 
 def test_default_addresses_are_the_official_releases():
-    assert XNLI_URL == "https://dl.fbaipublicfiles.com/XNLI/XNLI-1.0.zip"
-    assert XNLI_MT_URL == "https://dl.fbaipublicfiles.com/XNLI/XNLI-MT-1.0.zip"
-    assert PAWSX_URL == "https://storage.googleapis.com/paws/pawsx/x-final.tar.gz"
+    assert TASKS["xnli"].download.sources == {
+        "xnli": "https://dl.fbaipublicfiles.com/XNLI/XNLI-1.0.zip",
+        "xnli-mt": "https://dl.fbaipublicfiles.com/XNLI/XNLI-MT-1.0.zip",
+    }
+    assert TASKS["pawsx"].download.sources == {
+        "pawsx": "https://storage.googleapis.com/paws/pawsx/x-final.tar.gz"
+    }
 
 
 @pytest.mark.slow

@@ -9,7 +9,7 @@ from unittest import mock
 import pytest
 from allennlp.models.archival import load_archive
 
-from allennlp_robust_xlt.commands import xtreme_report
+from allennlp_robust_xlt.evaluation import xtreme_report
 from allennlp_robust_xlt.common.errors import InputFileError, ParameterError
 from allennlp_robust_xlt.testing.cli import run_allennlp
 from tests import CONFIGS_ROOT, XTREME_DATA
@@ -52,8 +52,9 @@ def read_csv(path: Path) -> List[List[str]]:
 
 def report_values(output_dir: Path, metric: str = "accuracy") -> Dict[str, float]:
     rows = read_csv(output_dir / "report.csv")
-    assert rows[0] == ["kind", "key", "name", "family", "script", "languages", metric]
-    return {row[1]: float(row[6]) for row in rows[1:]}
+    assert rows[0][:6] == ["kind", "key", "name", "family", "script", "languages"]
+    column = rows[0].index(metric)
+    return {row[1]: float(row[column]) for row in rows[1:]}
 
 
 def test_generalized_report_for_three_languages(
@@ -98,6 +99,20 @@ def test_generalized_report_for_three_languages(
     for code in LANGUAGES:
         assert losses[(code, code)] == metrics["languages"][code]["loss"]
     assert len(set(losses.values())) == 9
+
+    # Per-example results, one line per test pair with its line number as id, whose mean
+    # correctness is the reported accuracy (for intervals over test examples).
+    for key, accuracy in [("de", values["de"]), ("de-zh", scores[("de", "zh")])]:
+        lines = (output_dir / "per_example" / f"{key}.jsonl").read_text().splitlines()
+        examples = [json.loads(line) for line in lines]
+        assert sorted(int(example["id"]) for example in examples) == list(range(1, 13))
+        assert sum(example["correct"] for example in examples) / 12 == pytest.approx(accuracy)
+        assert {example["label"] for example in examples} <= {
+            "entailment",
+            "neutral",
+            "contradiction",
+        }
+    assert not list(tmp_path.glob(".report.*"))  # the scratch directory is gone
 
     png = (output_dir / "generalized.png").read_bytes()
     assert png.startswith(b"\x89PNG\r\n\x1a\n") and len(png) > 2000
@@ -207,10 +222,7 @@ def test_output_dir_is_not_overwritten_without_force(tmp_path: Path):
     assert sorted(p.name for p in output_dir.iterdir()) == ["notes.txt"]
     with pytest.raises(
         ParameterError,
-        match=(
-            r"'--task' is needed \(xnli or pawsx\): the languages fr are the languages of xnli"
-            r" pawsx"
-        ),
+        match=(r"'--task' is needed: the languages fr are the languages of pawsx xnli"),
     ):
         run_allennlp(
             "xtreme-report",
@@ -232,6 +244,19 @@ def test_output_dir_is_not_overwritten_without_force(tmp_path: Path):
     )
     assert report_values(output_dir)["fr"] == 0.5
     assert (output_dir / "notes.txt").read_text() == "mine"
+
+
+def test_an_error_half_way_leaves_no_output_directory(archive: Path, tmp_path: Path):
+    data = tmp_path / "xnli"
+    data.mkdir()
+    for code in ("en", "de"):
+        (data / f"test-{code}.tsv").write_bytes((XNLI / f"test-{code}.tsv").read_bytes())
+    (data / "test-de.tsv").write_text("only one column\n")  # English is fine, German is not
+    output_dir = tmp_path / "out"
+    with pytest.raises(InputFileError, match=r"test-de.tsv:1: expected 3 tab-separated columns"):
+        run_allennlp("xtreme-report", str(archive), str(data), "--output-dir", str(output_dir))
+    assert not output_dir.exists()
+    assert not list(tmp_path.glob(".out.*"))
 
 
 def test_bad_arguments(archive: Path, tmp_path: Path):

@@ -1,35 +1,40 @@
+from pathlib import Path
+
 import pytest
 
-from allennlp_robust_xlt.common.errors import ParameterError
+from allennlp_robust_xlt.common import languages as languages_module
+from allennlp_robust_xlt.common.errors import InputFileError, ParameterError
 from allennlp_robust_xlt.common.languages import (
     LANGUAGES,
-    SYNTHETIC_LANGUAGES,
-    TASK_LANGUAGES,
     XTREME_LANGUAGES,
     XTREME_R_ADDED_LANGUAGES,
     check_language_codes,
     describe_known_codes,
     family_groups,
+    get_language,
+    is_known_language,
+    load_language_file,
 )
+from allennlp_robust_xlt.tasks import TASKS
+
+
+@pytest.fixture
+def no_registered_languages(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(languages_module, "_REGISTERED", {})
 
 
 def test_every_xtreme_and_xtreme_r_language_has_metadata():
     assert len(XTREME_LANGUAGES) == 40
     assert len(XTREME_R_ADDED_LANGUAGES) == 10
-    assert len(SYNTHETIC_LANGUAGES) == 26
-    assert len(LANGUAGES) == 76
+    assert len(LANGUAGES) == 50
     for code, language in LANGUAGES.items():
-        assert language.code == code and len(code) == (3 if code in SYNTHETIC_LANGUAGES else 2)
+        assert language.code == code and len(code) == 2
         assert language.name and language.family and language.genus and language.script
-    # ISO 639-2 reserves qaa-qtz for local use: no real language can collide with them.
-    assert all("qaa" <= code <= "qtz" for code in SYNTHETIC_LANGUAGES)
 
 
-def test_task_languages():
-    assert TASK_LANGUAGES["xnli"] == tuple("en ar bg de el es fr hi ru sw th tr ur vi zh".split())
-    assert TASK_LANGUAGES["pawsx"] == tuple("en de es fr ja ko zh".split())
-    for codes in TASK_LANGUAGES.values():
-        assert set(codes) <= set(LANGUAGES)
+def test_every_task_language_is_a_benchmark_language():
+    for task in TASKS.values():
+        assert set(task.all_languages) <= set(LANGUAGES), task.key
 
 
 def test_facts_used_by_the_report():
@@ -43,18 +48,41 @@ def test_facts_used_by_the_report():
     }
 
 
+def test_local_use_codes_are_languages_of_ones_own_data_but_never_listed(no_registered_languages):
+    # ISO 639-2 reserves qaa-qtz for local use: no real language can collide with them.
+    assert is_known_language("qaa") and is_known_language("qtz")
+    assert not is_known_language("qua") and not is_known_language("xx")
+    assert get_language("qab") is None
+    assert "qa" not in describe_known_codes()
+    assert family_groups(["qab", "de"]) == {"unknown": ["qab"], "Indo-European": ["de"]}
+
+
+def test_a_language_file_names_and_groups_new_languages(no_registered_languages, tmp_path: Path):
+    table = tmp_path / "languages.tsv"
+    table.write_text(
+        "# code name family genus script\nqab\tSynthetic B\tSynthetic\tSimulated\tLatin\n"
+    )
+    (language,) = load_language_file(table)
+    assert get_language("qab") == language and language.family == "Synthetic"
+    assert family_groups(["qab"]) == {"Synthetic": ["qab"]}
+    table.write_text("qac\tSynthetic C\tSynthetic\n")
+    with pytest.raises(InputFileError, match=r"languages.tsv:1: expected 5 tab-separated"):
+        load_language_file(table)
+    table.write_text("de\tMy German\tX\tY\tLatin\n")
+    with pytest.raises(ParameterError, match="is a benchmark language"):
+        load_language_file(table)
+
+
 def test_unknown_codes_list_the_known_ones():
-    assert check_language_codes(["de", "fr"], TASK_LANGUAGES["xnli"], "C", "languages") == [
-        "de",
-        "fr",
-    ]
+    xnli = TASKS["xnli"].languages
+    assert check_language_codes(["de", "fr"], xnli, "C", "languages") == ["de", "fr"]
     with pytest.raises(ParameterError) as error:
-        check_language_codes(["de", "ko"], TASK_LANGUAGES["xnli"], "C", "languages")
+        check_language_codes(["de", "ko"], xnli, "C", "languages")
     assert (
         str(error.value) == "C: parameter 'languages' has the unknown language code 'ko'; "
         "known codes: en ar bg de el es fr hi ru sw th tr ur vi zh"
     )
-    described = describe_known_codes("pawsx")
+    described = describe_known_codes(TASKS["pawsx"].languages, "known PAWS-X languages")
     assert described.startswith(
         "known PAWS-X languages: en de es fr ja ko zh; other known codes: af ar"
     )

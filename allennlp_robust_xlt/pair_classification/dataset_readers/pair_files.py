@@ -43,6 +43,7 @@ from allennlp_robust_xlt.common.errors import InputFileError
 from allennlp_robust_xlt.common.files import local_input
 from allennlp_robust_xlt.common.line_reading import RawLine, decode_line, numbered_lines
 from allennlp_robust_xlt.common.languages import describe_known_codes, is_known_language
+from allennlp_robust_xlt.tasks import Task
 
 # `{split}-{lang}.tsv` as written by XTREME's download scripts (lang may be a pair: `de-fr`).
 XTREME_FILE_NAME = re.compile(
@@ -547,7 +548,15 @@ class ParallelSource(PairSource):
         )
 
 
-def generalized_parts(path: str, task: Optional[str] = None) -> Optional[Tuple[str, str, str, str]]:
+def _known_codes(task: Optional[Task]) -> str:
+    if task is None:
+        return describe_known_codes()
+    return describe_known_codes(task.all_languages, f"known {task.name} languages")
+
+
+def generalized_parts(
+    path: str, task: Optional[Task] = None
+) -> Optional[Tuple[str, str, str, str]]:
     """
     For a local `path` that does not exist and is named `{split}-{l1}-{l2}.{ext}`: the two
     parallel files and languages `(first_path, second_path, l1, l2)`. `None` for other paths.
@@ -565,7 +574,7 @@ def generalized_parts(path: str, task: Optional[str] = None) -> Optional[Tuple[s
                 path,
                 None,
                 f"unknown language code {code!r} in the file name of a generalized pair "
-                f"({{split}}-{{l1}}-{{l2}}.{match.group('ext')}); {describe_known_codes(task)}",
+                f"({{split}}-{{l1}}-{{l2}}.{match.group('ext')}); {_known_codes(task)}",
             )
     directory = Path(local_path).parent
     split, ext = match.group("split"), match.group("ext")
@@ -584,11 +593,11 @@ def generalized_parts(path: str, task: Optional[str] = None) -> Optional[Tuple[s
     return parts[0], parts[1], match.group("first"), match.group("second")
 
 
-def open_source(path: str, task: Optional[str] = None) -> PairSource:
+def open_source(path: str, task: Optional[Task] = None) -> PairSource:
     """
     The source of one input path: a `FileSource` for a file (a URL is fetched through
     `cached_path`), or a `ParallelSource` for a generalized `{split}-{l1}-{l2}` path that is not
-    a file. `task` (`xnli`, `pawsx`) only selects the language codes listed in errors.
+    a file. `task` only selects the language codes listed first in errors.
     """
     if "://" in path:
         return FileSource(path, local_input(path))
@@ -612,7 +621,7 @@ def open_source(path: str, task: Optional[str] = None) -> PairSource:
             path,
             None,
             f"file not found ({unknown[0]!r} is not a known language code;"
-            f" {describe_known_codes(task)})",
+            f" {_known_codes(task)})",
         )
     return FileSource(path, local_path)  # raises "file not found"
 

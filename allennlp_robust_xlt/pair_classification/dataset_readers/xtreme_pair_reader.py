@@ -5,7 +5,7 @@ Not registered itself: the registered subclasses fix the task's labels and file 
 """
 
 import logging
-from typing import Dict, FrozenSet, Iterator, List, Optional, Sequence, Tuple, Union
+from typing import Dict, FrozenSet, Iterator, List, Optional, Tuple, Union
 
 from allennlp.data.dataset_readers.dataset_reader import DatasetReader, PathOrStr
 from allennlp.data.fields import Field, LabelField, MetadataField, TextField
@@ -19,7 +19,8 @@ from allennlp.data.tokenizers import (
 )
 
 from allennlp_robust_xlt.common.errors import InputFileError, ParameterError
-from allennlp_robust_xlt.common.languages import LANGUAGES, TASK_LANGUAGES, check_language_codes
+from allennlp_robust_xlt.common.languages import check_language_codes
+from allennlp_robust_xlt.tasks import TASKS, Task
 from allennlp_robust_xlt.pair_classification.dataset_readers.pair_files import (
     NotParallelError,
     PairRow,
@@ -101,11 +102,12 @@ class XtremePairReader(DatasetReader):
         `max_instances` and the other `DatasetReader` parameters.
     """
 
-    # Set by subclasses.
-    task: str = ""
-    task_name: str = ""
-    labels: Sequence[str] = ()
-    label_aliases: Dict[str, str] = {}
+    task_key: str = ""
+    """Set by subclasses: the task's row in the task table (labels, languages, name)."""
+
+    @property
+    def task(self) -> Task:
+        return TASKS[self.task_key]
 
     def __init__(
         self,
@@ -151,9 +153,10 @@ class XtremePairReader(DatasetReader):
                     "languages",
                     f"must be a non-empty list of language codes, got {languages!r}",
                 )
-            known = TASK_LANGUAGES.get(self.task) or sorted(LANGUAGES)
             self._languages = frozenset(
-                check_language_codes(languages, known, type(self).__name__, "languages")
+                check_language_codes(
+                    languages, self.task.all_languages, type(self).__name__, "languages"
+                )
             )
 
     # -- reading ---------------------------------------------------------------------------
@@ -194,7 +197,7 @@ class XtremePairReader(DatasetReader):
 
     def _open(self, path: str) -> PairSource:
         """The source of `path`: one file, or two parallel files for a generalized pair."""
-        return open_source(path, self.task or None)
+        return open_source(path, self.task)
 
     def _keeps(self, row: PairRow) -> bool:
         """False for a pair in a language that the `languages` parameter leaves out."""
@@ -213,13 +216,13 @@ class XtremePairReader(DatasetReader):
                 raise InputFileError(row.path, row.line, f"empty {name}")
         label = row.label
         if label is not None:
-            label = self.label_aliases.get(label, label)
-            if label not in self.labels:
+            label = self.task.canonical_label(label)
+            if label is None:
                 raise InputFileError(
                     row.path,
                     row.line,
-                    f"unknown {self.task_name} label {row.label!r}; expected one of"
-                    f" {list(self.labels)}",
+                    f"unknown {self.task.name} label {row.label!r}; expected one of"
+                    f" {list(self.task.labels)}",
                 )
         return self.text_to_instance(
             row.first,
@@ -227,6 +230,7 @@ class XtremePairReader(DatasetReader):
             label,
             premise_language=row.first_language,
             hypothesis_language=row.second_language,
+            example_id=str(row.line),
         )
 
     def text_to_instance(  # type: ignore[override]
@@ -236,10 +240,11 @@ class XtremePairReader(DatasetReader):
         label: Optional[str] = None,
         premise_language: Optional[str] = None,
         hypothesis_language: Optional[str] = None,
+        example_id: Optional[str] = None,
     ) -> Instance:
         """
         One pair as an instance. For PAWS-X, `premise` and `hypothesis` are `sentence1` and
-        `sentence2`.
+        `sentence2`. `example_id` (read from files: the line number) goes into the metadata.
         """
         fields: Dict[str, Field] = {}
         premise_tokens = self._tokenizer.tokenize(premise)
@@ -266,6 +271,7 @@ class XtremePairReader(DatasetReader):
                 "hypothesis_language": hypothesis_language,
                 "premise": premise,
                 "hypothesis": hypothesis,
+                "id": example_id,
             }
         )
         return Instance(fields)

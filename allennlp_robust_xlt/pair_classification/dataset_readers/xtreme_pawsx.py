@@ -10,7 +10,8 @@ class XtremePawsxReader(XtremePairReader):
     """
     Registered as a `DatasetReader` with name "xtreme_pawsx".
 
-    Reads PAWS-X sentence pairs with the labels `0` (not a paraphrase) and `1` (paraphrase).
+    Reads PAWS-X sentence pairs with the task table's labels (`pawsx` in
+    `allennlp_robust_xlt/tasks.libsonnet`: `0`, not a paraphrase, and `1`, a paraphrase).
     `sentence1` and `sentence2` become the reader's premise and hypothesis. Accepted files,
     recognised by their header and name:
 
@@ -24,10 +25,8 @@ class XtremePawsxReader(XtremePairReader):
 
     Parameters are those of `XtremePairReader`: `tokenizer`, `token_indexers`, `max_length`
     (default 128), `combine_input_fields`, `skip_invalid_lines` (default false), `languages`
-    (default all; PAWS-X codes: en de es fr ja ko zh), and the usual `DatasetReader` ones such
-    as `max_instances`.
+    (default all; codes of the task table's PAWS-X languages), and the usual `DatasetReader`
+    ones such as `max_instances`.
     """
 
-    task = "pawsx"
-    task_name = "PAWS-X"
-    labels = ("0", "1")
+    task_key = "pawsx"

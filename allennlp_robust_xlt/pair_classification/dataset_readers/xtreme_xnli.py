@@ -10,9 +10,9 @@ class XtremeXnliReader(XtremePairReader):
     """
     Registered as a `DatasetReader` with name "xtreme_xnli".
 
-    Reads XNLI premise/hypothesis pairs with the labels `entailment`, `neutral` and
-    `contradiction` (`contradictory`, as spelled in MultiNLI-derived files, is read as
-    `contradiction`). Accepted files, recognised by their header and name:
+    Reads XNLI premise/hypothesis pairs with the task table's labels (`xnli` in
+    `allennlp_robust_xlt/tasks.libsonnet`; `contradictory`, as spelled in MultiNLI-derived files,
+    is read as `contradiction`). Accepted files, recognised by their header and name:
 
     * XTREME's `xnli/{train,dev,test}-{lang}.tsv`: premise, hypothesis, label; tab-separated,
       no header, no quoting. The language comes from the file name.
@@ -27,11 +27,8 @@ class XtremeXnliReader(XtremePairReader):
 
     Parameters are those of `XtremePairReader`: `tokenizer`, `token_indexers`, `max_length`
     (default 128), `combine_input_fields`, `skip_invalid_lines` (default false), `languages`
-    (default all; XNLI codes: en ar bg de el es fr hi ru sw th tr ur vi zh), and the usual
-    `DatasetReader` ones such as `max_instances`.
+    (default all; codes of the task table's XNLI languages), and the usual `DatasetReader` ones
+    such as `max_instances`.
     """
 
-    task = "xnli"
-    task_name = "XNLI"
-    labels = ("entailment", "neutral", "contradiction")
-    label_aliases = {"contradictory": "contradiction"}
+    task_key = "xnli"

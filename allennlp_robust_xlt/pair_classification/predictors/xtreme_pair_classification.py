@@ -34,6 +34,7 @@ class XtremePairClassificationPredictor(Predictor):
             row.second,
             premise_language=row.first_language,
             hypothesis_language=row.second_language,
+            example_id=None if json_dict.get("id") is None else str(json_dict["id"]),
         )
 
     def predict_json(self, inputs: JsonDict) -> JsonDict:

@@ -1,0 +1,365 @@
+"""
+The logic of `xtreme-report` (the command is `commands/xtreme_report.py`): a model archive's
+per-language (and, in the generalized setting, per language pair) scores on a task, computed
+with AllenNLP's own `Evaluator` and the archive's validation reader and data loader settings,
+loading the model once for all languages; or the same report from `allennlp evaluate` outputs.
+What it writes: `evaluation/reports.py`. Each task's languages, file names and metrics come from
+the task table (`allennlp_robust_xlt/tasks.libsonnet`).
+"""
+
+import logging
+import os
+import re
+import shutil
+import tempfile
+from copy import deepcopy
+from pathlib import Path
+from typing import Any, Dict, List, Optional, Sequence, Tuple
+
+from allennlp.common import Params
+from allennlp.common.util import prepare_environment
+from allennlp.data import DataLoader
+from allennlp.evaluation import Evaluator, SimpleEvaluator
+from allennlp.models.archival import Archive, load_archive
+
+from allennlp_robust_xlt.common.errors import InputFileError, ParameterError
+from allennlp_robust_xlt.common.languages import (
+    LANGUAGES,
+    SOURCE_LANGUAGE,
+    check_language_codes,
+    is_known_language,
+    load_language_file,
+)
+from allennlp_robust_xlt.common.line_reading import read_json_file
+from allennlp_robust_xlt.evaluation.per_example import PerExampleSerializer
+from allennlp_robust_xlt.evaluation.reports import Pair, Report
+from allennlp_robust_xlt.tasks import TASKS, Task, get_task, task_for_reader, tasks_with_languages
+
+logger = logging.getLogger(__name__)
+
+COMMAND = "xtreme-report"
+LANGUAGE_FILE = "languages.tsv"
+PER_EXAMPLE_DIR = "per_example"
+
+
+def xtreme_report(
+    output_dir: str,
+    archive_file: Optional[str] = None,
+    data_dir: Optional[str] = None,
+    task: Optional[str] = None,
+    split: str = "test",
+    languages: Optional[Sequence[str]] = None,
+    generalized: bool = False,
+    force: bool = False,
+    cuda_device: int = -1,
+    batch_size: Optional[int] = None,
+    metric: Optional[str] = None,
+    overrides: str = "",
+    weights_file: Optional[str] = None,
+    from_metrics: Optional[Sequence[str]] = None,
+    source_languages: Sequence[str] = (SOURCE_LANGUAGE,),
+) -> Report:
+    """Builds the report (evaluating the archive, or from metric files) and writes it to `output_dir`."""
+    output = Path(output_dir)
+    if output.exists() and (not output.is_dir() or any(output.iterdir())) and not force:
+        raise ParameterError(
+            COMMAND,
+            "--output-dir",
+            f"{output} exists and is not empty; pass --force to write into it",
+        )
+    if batch_size is not None and batch_size < 1:
+        raise ParameterError(COMMAND, "--batch-size", f"must be positive, got {batch_size}")
+    if from_metrics:
+        if archive_file or data_dir:
+            raise ParameterError(
+                COMMAND, "--from-metrics", "replaces ARCHIVE and DATA_DIR; give one or the other"
+            )
+        if generalized:
+            raise ParameterError(
+                COMMAND,
+                "--generalized",
+                "needs a model: with --from-metrics, pairs come from file names",
+            )
+        report = report_from_metric_files(from_metrics, task, split, metric, languages)
+        report.source_languages = tuple(source_languages)
+        report.write(output)
+        return report
+    if not archive_file or not data_dir:
+        raise ParameterError(
+            COMMAND, "ARCHIVE DATA_DIR", "are both required (or use --from-metrics FILE ...)"
+        )
+    # Per-example results go to a scratch directory beside the output and take their place only
+    # once the whole report is written: an error leaves nothing half-written.
+    created = not output.exists()
+    output.absolute().parent.mkdir(parents=True, exist_ok=True)
+    scratch = Path(tempfile.mkdtemp(prefix=f".{output.name}.", dir=output.absolute().parent))
+    try:
+        report = report_from_archive(
+            archive_file,
+            data_dir,
+            task,
+            split,
+            languages,
+            generalized,
+            cuda_device,
+            batch_size,
+            metric,
+            overrides,
+            weights_file,
+            scratch,
+        )
+        report.source_languages = tuple(source_languages)
+        report.write(output)
+        if any(scratch.iterdir()):
+            shutil.rmtree(output / PER_EXAMPLE_DIR, ignore_errors=True)
+            os.replace(scratch, output / PER_EXAMPLE_DIR)
+    except BaseException:
+        if created:
+            shutil.rmtree(output, ignore_errors=True)
+        raise
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    return report
+
+
+def report_from_archive(
+    archive_file: str,
+    data_dir: str,
+    task: Optional[str],
+    split: str,
+    languages: Optional[Sequence[str]],
+    generalized: bool,
+    cuda_device: int,
+    batch_size: Optional[int],
+    metric: Optional[str],
+    overrides: str,
+    weights_file: Optional[str],
+    examples: Path,
+) -> Report:
+    """Evaluates the archive; per-example results go to the directory `examples`."""
+    if not Path(data_dir).is_dir():
+        raise ParameterError(COMMAND, "DATA_DIR", f"{data_dir} is not a directory")
+    if task is not None:
+        get_task(task, COMMAND)
+    archive = load_archive(
+        archive_file, cuda_device=cuda_device, overrides=overrides, weights_file=weights_file
+    )
+    chosen = TASKS[task] if task is not None else task_of_archive(archive)
+    directory = chosen.task_directory(data_dir)
+    for language_file in dict.fromkeys([Path(data_dir) / LANGUAGE_FILE, directory / LANGUAGE_FILE]):
+        if language_file.is_file():
+            load_language_file(language_file)
+    codes = choose_languages(chosen, directory, split, languages)
+    paths: Dict[str, Path] = {code: directory / chosen.file_name(split, code) for code in codes}
+    pair_paths: Dict[Pair, Path] = {}
+    if generalized:
+        pair_paths = {
+            (l1, l2): directory / chosen.file_name(split, f"{l1}-{l2}")
+            for l1 in codes
+            for l2 in codes
+        }
+    evaluate = ArchiveEvaluator(archive, cuda_device, batch_size)
+    per_language = {
+        code: evaluate(path, examples / f"{code}.jsonl") for code, path in paths.items()
+    }
+    pairs = {
+        pair: evaluate(path, examples / f"{pair[0]}-{pair[1]}.jsonl")
+        for pair, path in pair_paths.items()
+    }
+    metrics = report_metrics(chosen, metric)
+    return Report(chosen.key, split, metrics, str(archive_file), per_language, pairs)
+
+
+def report_metrics(task: Task, metric: Optional[str]) -> List[str]:
+    """The report's columns: the chosen metric (default: the task's), then the task's others."""
+    chosen = metric or task.metric
+    return [chosen] + [name for name in task.metrics if name != chosen]
+
+
+def task_of_archive(archive: Archive) -> Task:
+    """The task whose reader the archive validates with."""
+    config = archive.config.as_dict(quiet=True)
+    reader = config.get("validation_dataset_reader") or config.get("dataset_reader", {})
+    for candidate in (reader, reader.get("base_reader") or {}):
+        task = task_for_reader(candidate.get("type"))
+        if task is not None:
+            return task
+    readers = ", ".join(task.reader for task in TASKS.values())
+    raise ParameterError(
+        COMMAND,
+        "--task",
+        f"is needed: the archive's reader ({reader.get('type')}) is not one of {readers}",
+    )
+
+
+def choose_languages(
+    task: Task, directory: Path, split: str, languages: Optional[Sequence[str]]
+) -> List[str]:
+    """
+    `--languages` (the task's, or languages of one's own data: local-use codes and those of a
+    `languages.tsv`), each of which must have a file; by default the task's languages that have
+    one.
+    """
+    known = task.all_languages
+    if languages:
+        own = [code for code in languages if is_known_language(code) and code not in LANGUAGES]
+        codes = list(dict.fromkeys(languages))
+        check_language_codes(codes, [*known, *own], COMMAND, "--languages")
+        for code in codes:
+            path = directory / task.file_name(split, code)
+            if not path.is_file():
+                raise InputFileError(
+                    path, None, f"file not found (needed for the language {code} of --languages)"
+                )
+        return codes
+    codes = [code for code in known if (directory / task.file_name(split, code)).is_file()]
+    if not codes:
+        raise InputFileError(
+            directory,
+            None,
+            f"has no {task.file_name(split, '{lang}')} file for any {task.name} language"
+            f" ({' '.join(known)})",
+        )
+    missing = [code for code in known if code not in codes]
+    if missing:
+        logger.warning(
+            "%s: no %s file for %s; reporting %s",
+            directory,
+            split,
+            " ".join(missing),
+            " ".join(codes),
+        )
+    return codes
+
+
+class ArchiveEvaluator:
+    """AllenNLP's `Evaluator` on the archive's model, with its validation reader and data loader settings."""
+
+    def __init__(self, archive: Archive, cuda_device: int, batch_size: Optional[int]) -> None:
+        config = deepcopy(archive.config)
+        prepare_environment(config)
+        self.model = archive.model
+        self.model.eval()
+        evaluator_params = config.pop("evaluation", {})
+        evaluator_params["cuda_device"] = cuda_device
+        self.evaluator = Evaluator.from_params(evaluator_params)
+        # Per-example results (for intervals over test examples) where the model gives them and
+        # the evaluator is AllenNLP's plain one (others write their own predictions).
+        self.per_example = type(self.evaluator) is SimpleEvaluator and hasattr(
+            self.model, "per_example_results"
+        )
+        if self.per_example:
+            self.evaluator.batch_serializer = PerExampleSerializer(self.model)
+        self.reader = archive.validation_dataset_reader
+        loader = config.get("validation_data_loader", None) or config.get("data_loader")
+        self.loader_params: Dict[str, Any] = loader.as_dict(quiet=True)
+        if batch_size is not None:
+            if "batch_sampler" in self.loader_params:
+                self.loader_params["batch_sampler"]["batch_size"] = batch_size
+            else:
+                self.loader_params["batch_size"] = batch_size
+
+    def __call__(self, path: Path, examples: Optional[Path] = None) -> Dict[str, Any]:
+        logger.info("evaluating on %s", path)
+        data_loader = DataLoader.from_params(
+            params=Params(deepcopy(self.loader_params)), reader=self.reader, data_path=str(path)
+        )
+        data_loader.index_with(self.model.vocab)
+        predictions = None
+        if self.per_example and examples is not None:
+            examples.parent.mkdir(parents=True, exist_ok=True)
+            predictions = examples
+        return dict(self.evaluator(self.model, data_loader, predictions_output_file=predictions))
+
+
+# -- from `allennlp evaluate` output files ------------------------------------------------------
+
+NAME_SEPARATORS = re.compile(r"[-_.]")
+
+
+def languages_of_metric_file(name: str) -> Optional[Tuple[str, ...]]:
+    """`test-de.json` -> `("de",)`, `metrics_de-fr.outputs` -> `("de", "fr")`, else `None`."""
+    stem = Path(name).stem
+    tokens = NAME_SEPARATORS.split(stem)
+    codes: List[str] = []
+    for token in reversed(tokens):
+        if len(codes) == 2 or not is_known_language(token):
+            break
+        codes.insert(0, token)
+    return tuple(codes) if codes else None
+
+
+def report_from_metric_files(
+    files: Sequence[str],
+    task: Optional[str],
+    split: str,
+    metric: Optional[str],
+    languages: Optional[Sequence[str]],
+) -> Report:
+    per_language: Dict[str, Dict[str, Any]] = {}
+    pairs: Dict[Pair, Dict[str, Any]] = {}
+    for spec in files:
+        if "=" in spec:
+            given, path = spec.split("=", 1)
+            codes: Optional[Tuple[str, ...]] = tuple(given.split("-"))
+            assert codes is not None
+            if len(codes) > 2 or not all(is_known_language(code) for code in codes):
+                raise ParameterError(
+                    COMMAND,
+                    "--from-metrics",
+                    f"{spec}: {given!r} is not a language code or an l1-l2 pair of codes",
+                )
+        else:
+            path = spec
+            codes = languages_of_metric_file(path)
+            if codes is None:
+                raise ParameterError(
+                    COMMAND,
+                    "--from-metrics",
+                    f"{spec}: no language code at the end of the file name; name it like"
+                    " test-de.json or test-de-fr.json, or write LANG=FILE",
+                )
+        metrics = read_json_file(path)
+        if not isinstance(metrics, dict):
+            raise InputFileError(
+                path, None, "expected the JSON object that `allennlp evaluate --output-file` writes"
+            )
+        assert codes is not None
+        target: Dict[Any, Dict[str, Any]] = per_language if len(codes) == 1 else pairs  # type: ignore[assignment]
+        key: Any = codes[0] if len(codes) == 1 else (codes[0], codes[1])
+        if key in target:
+            raise ParameterError(
+                COMMAND, "--from-metrics", f"{spec}: a second file for {'-'.join(codes)}"
+            )
+        target[key] = metrics
+    if not per_language:
+        raise ParameterError(
+            COMMAND, "--from-metrics", "needs at least one single-language file (e.g. test-de.json)"
+        )
+    chosen = (
+        get_task(task, COMMAND)
+        if task is not None
+        else guess_task(list(per_language) + [code for pair in pairs for code in pair])
+    )
+    if languages:
+        keep = set(
+            check_language_codes(list(languages), chosen.all_languages, COMMAND, "--languages")
+        )
+        per_language = {code: value for code, value in per_language.items() if code in keep}
+        pairs = {pair: value for pair, value in pairs.items() if set(pair) <= keep}
+        if not per_language:
+            raise ParameterError(COMMAND, "--languages", "leaves none of the metric files")
+    metrics = report_metrics(chosen, metric)
+    return Report(chosen.key, split, metrics, "metric files", per_language, pairs)
+
+
+def guess_task(codes: Sequence[str]) -> Task:
+    matching = [task.key for task in tasks_with_languages(codes)]
+    if len(matching) != 1:
+        fits = f"the languages of {' '.join(matching)}" if matching else "no task's languages"
+        raise ParameterError(
+            COMMAND,
+            "--task",
+            f"is needed: the languages {' '.join(sorted(set(codes)))} are {fits}",
+        )
+    return TASKS[matching[0]]

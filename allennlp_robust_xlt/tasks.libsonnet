@@ -1,0 +1,78 @@
+// The table of tasks: every fact about an XTREME / XTREME-R task that the plugin's readers,
+// commands (download-xtreme, xtreme-report, ...) and training configs need, written once.
+// Python reads it through `allennlp_robust_xlt/tasks.py` (which checks every row and documents
+// the fields); the configs import it from `training_configs/xtreme.libsonnet`.
+//
+// Adding a task: one row here, and its code in a task-family package
+// (`pair_classification/`, `tagging/`, `rc/`, `mc/`, `retrieval/`).
+//
+// Sources: google-research/xtreme (evaluate.py's task and language lists, scripts/*.sh for the
+// training settings) and the reference protocol of Huang et al. (2021); see
+// shared/docs/xtreme-tasks-reference.md.
+{
+  xnli: {
+    name: 'XNLI',
+    family: 'pair_classification',
+    benchmarks: ['xtreme', 'xtreme-r'],
+    // Test languages, the source language first.
+    languages: ['en', 'ar', 'bg', 'de', 'el', 'es', 'fr', 'hi', 'ru', 'sw', 'th', 'tr', 'ur', 'vi', 'zh'],
+    xtreme_r_languages: ['en', 'ar', 'bg', 'de', 'el', 'es', 'fr', 'hi', 'ru', 'sw', 'th', 'tr', 'ur', 'vi', 'zh'],
+    labels: ['entailment', 'neutral', 'contradiction'],
+    // MultiNLI-derived files (XNLI-MT) spell the last label `contradictory`.
+    label_aliases: { contradictory: 'contradiction' },
+    reader: 'xtreme_xnli',
+    // Files under the data directory: `{directory}/{split}-{lang}{extension}`.
+    directory: 'xnli',
+    extension: '.tsv',
+    train_languages: ['en'],
+    metrics: ['accuracy'],
+    metric: 'accuracy',
+    // The reference protocol (Huang et al. 2021, XTREME's run_classify.py).
+    training: {
+      learning_rate: 2e-5,
+      epochs: 5,
+      batch_size: 32,
+      accumulation: 1,
+      max_length: 128,
+      validation_metric: '+accuracy',
+      rs_da_copies: 3,
+      rs_da_epochs: 1,
+    },
+    download: {
+      recipe: 'xnli',
+      sources: {
+        xnli: 'https://dl.fbaipublicfiles.com/XNLI/XNLI-1.0.zip',
+        'xnli-mt': 'https://dl.fbaipublicfiles.com/XNLI/XNLI-MT-1.0.zip',
+      },
+    },
+  },
+  pawsx: {
+    name: 'PAWS-X',
+    family: 'pair_classification',
+    benchmarks: ['xtreme'],
+    languages: ['en', 'de', 'es', 'fr', 'ja', 'ko', 'zh'],
+    xtreme_r_languages: [],
+    labels: ['0', '1'],
+    label_aliases: {},
+    reader: 'xtreme_pawsx',
+    directory: 'pawsx',
+    extension: '.tsv',
+    train_languages: ['en'],
+    metrics: ['accuracy'],
+    metric: 'accuracy',
+    training: {
+      learning_rate: 2e-5,
+      epochs: 5,
+      batch_size: 8,
+      accumulation: 4,
+      max_length: 128,
+      validation_metric: '+accuracy',
+      rs_da_copies: 10,
+      rs_da_epochs: 3,
+    },
+    download: {
+      recipe: 'pawsx',
+      sources: { pawsx: 'https://storage.googleapis.com/paws/pawsx/x-final.tar.gz' },
+    },
+  },
+}

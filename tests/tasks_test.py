@@ -1,0 +1,61 @@
+"""The task table: one row per task, read by readers, commands and configs."""
+
+import json
+from pathlib import Path
+
+import _jsonnet
+import pytest
+
+from allennlp_robust_xlt.common.errors import ParameterError
+from allennlp_robust_xlt.tasks import TABLE, TASKS, get_task, load_tasks, task_for_reader
+from tests import CONFIGS_ROOT
+
+
+def test_rows_hold_xtremes_facts():
+    xnli = TASKS["xnli"]
+    assert xnli.languages == tuple("en ar bg de el es fr hi ru sw th tr ur vi zh".split())
+    assert xnli.canonical_label("contradictory") == "contradiction"
+    assert xnli.canonical_label("maybe") is None
+    assert TASKS["pawsx"].languages == tuple("en de es fr ja ko zh".split())
+    assert TASKS["pawsx"].target_languages == tuple("de es fr ja ko zh".split())
+    assert task_for_reader("xtreme_pawsx") is TASKS["pawsx"]
+    assert task_for_reader("snli") is None
+
+
+def test_files_in_xtremes_layout(tmp_path: Path):
+    xnli = TASKS["xnli"]
+    assert xnli.file_path(tmp_path, "test", "de") == tmp_path / "test-de.tsv"
+    (tmp_path / "xnli").mkdir()
+    assert xnli.file_path(tmp_path, "test", "de-fr") == tmp_path / "xnli" / "test-de-fr.tsv"
+
+
+def test_unknown_task_lists_the_known_ones():
+    with pytest.raises(ParameterError, match="unknown task 'xnl'; known: pawsx xnli"):
+        get_task("xnl", "xtreme-report")
+
+
+def test_a_bad_row_is_refused(tmp_path: Path):
+    rows = json.loads(_jsonnet.evaluate_file(str(TABLE)))
+    rows["xnli"]["metric"] = "f1"
+    bad = tmp_path / "tasks.libsonnet"
+    bad.write_text(json.dumps(rows))
+    with pytest.raises(ParameterError, match="default metric 'f1' is not one of its metrics"):
+        load_tasks(bad)
+    rows["xnli"]["metric"] = "accuracy"
+    rows["xnli"]["languages"].append("xx")
+    bad.write_text(json.dumps(rows))
+    with pytest.raises(ParameterError, match=r"languages has unknown language codes \['xx'\]"):
+        load_tasks(bad)
+
+
+def test_configs_read_the_table(monkeypatch: pytest.MonkeyPatch):
+    from allennlp.common import Params
+
+    for key, task in TASKS.items():
+        if task.family != "pair_classification":
+            continue
+        params = Params.from_file(str(CONFIGS_ROOT / f"{key}_baseline.jsonnet")).as_dict()
+        assert params["dataset_reader"]["type"] == task.reader
+        assert params["trainer"]["optimizer"]["lr"] == task.training["learning_rate"]
+        assert params["trainer"]["num_epochs"] == task.training["epochs"]
+        assert params["dataset_reader"]["max_length"] == task.training["max_length"]
