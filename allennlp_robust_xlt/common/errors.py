@@ -9,6 +9,7 @@ traceback; set `ROBUST_XLT_TRACEBACK=1` to see the traceback anyway.
 
 import logging
 import os
+import re
 import sys
 from pathlib import Path
 from types import TracebackType
@@ -59,12 +60,72 @@ def check_int(component: str, parameter: str, value: object, minimum: int = 1) -
     return value
 
 
+# transformers' errors when a model name is neither a local directory nor reachable on the hub.
+_UNLOADABLE_MODEL = (
+    re.compile(r"^Can't load (?:config|tokenizer|the model|weights)[^']* for '(?P<name>[^']+)'"),
+    re.compile(
+        r"^We couldn't connect to '[^']+' to load this \w+.*? it looks like (?P<name>\S+) is not"
+    ),
+    re.compile(r"^(?P<name>\S+) is not a local folder and is not a valid model identifier"),
+)
+
+
+class ModelNotFoundError(RobustXltError):
+    """A transformer that can be loaded neither from a local directory nor from the hub."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(
+            f"cannot load the transformer {name!r}: it is not a local model directory and the "
+            "Hugging Face hub is not reachable from here. Point XLT_TRANSFORMER (for the "
+            "training configs) or the model argument at a local copy of the model: a directory "
+            "with its config.json, tokenizer files and weights (save_pretrained's output)"
+        )
+        self.name = name
+
+    def __reduce__(self):  # type: ignore[override]
+        return type(self), (self.name,)
+
+
+# transformers 4.20 without network and without HF_HUB_OFFLINE: the message names no model.
+_HUB_UNREACHABLE = "Connection error, and we cannot find the requested files in the cached path"
+
+
+def _model_name_in_traceback(error: BaseException) -> Optional[str]:
+    """The `pretrained_model_name_or_path` of the innermost `from_pretrained` on the traceback."""
+    name = None
+    traceback = error.__traceback__
+    while traceback is not None:
+        value = traceback.tb_frame.f_locals.get("pretrained_model_name_or_path")
+        if isinstance(value, (str, os.PathLike)):
+            name = str(value)
+        traceback = traceback.tb_next
+    return name
+
+
+def translate_known_error(error: BaseException) -> Optional[RobustXltError]:
+    """Our one-line error for a third-party error with a known user-side cause, else None."""
+    if isinstance(error, OSError):
+        for pattern in _UNLOADABLE_MODEL:
+            match = pattern.match(str(error))
+            if match:
+                return ModelNotFoundError(match.group("name"))
+    if isinstance(error, ValueError) and str(error).startswith(_HUB_UNREACHABLE):
+        return ModelNotFoundError(_model_name_in_traceback(error) or "(unnamed)")
+    return None
+
+
 def _find_user_error(error: Optional[BaseException]) -> Optional[RobustXltError]:
-    """Our error, also when it arrives wrapped (e.g. re-raised by a data-loader worker)."""
+    """
+    Our error, also when it arrives wrapped (e.g. re-raised by a data-loader worker), or the
+    translation of a known third-party error (`translate_known_error`).
+    """
     seen = set()
     while error is not None and id(error) not in seen:
         if isinstance(error, RobustXltError):
             return error
+        translated = translate_known_error(error)
+        if translated is not None:
+            return translated
         seen.add(id(error))
         error = error.__cause__ or error.__context__
     return None

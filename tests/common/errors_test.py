@@ -45,3 +45,34 @@ def test_logged_uncaught_user_error_is_shortened(caplog):
     record = caplog.records[-1]
     assert record.getMessage() == "error: x.tsv:3: bad"
     assert record.exc_info is None
+
+
+def test_transformers_loading_errors_become_one_line_naming_the_model():
+    from allennlp_robust_xlt.common.errors import ModelNotFoundError, translate_known_error
+
+    messages = {
+        "Can't load config for 'xlm-roberta-base'. If you were trying to load it from": (
+            "xlm-roberta-base"
+        ),
+        "Can't load tokenizer for 'my/model'. If you were trying": "my/model",
+        "We couldn't connect to 'https://huggingface.co' to load this file, couldn't find it in"
+        " the cached files and it looks like bert-base-cased is not the path to a directory": (
+            "bert-base-cased"
+        ),
+    }
+    for message, name in messages.items():
+        translated = translate_known_error(OSError(message))
+        assert isinstance(translated, ModelNotFoundError) and translated.name == name
+        assert "XLT_TRANSFORMER" in str(translated) and "\n" not in str(translated)
+
+    def from_pretrained(pretrained_model_name_or_path):
+        raise ValueError(
+            "Connection error, and we cannot find the requested files in the cached path."
+        )
+
+    try:
+        from_pretrained("xlm-roberta-large")
+    except ValueError as error:
+        assert translate_known_error(error).name == "xlm-roberta-large"
+    assert translate_known_error(OSError("disk full")) is None
+    assert translate_known_error(ValueError("something else")) is None

@@ -413,3 +413,18 @@ def test_failed_train_keeps_a_directory_that_existed(archive: Path, tmp_path: Pa
     )  # the user asked AllenNLP to replace it
     assert "parameter 'epsilon'" in last_line(completed.stderr)
     assert out.is_dir()  # replaced by --force, then left for the user to inspect
+
+
+def test_unloadable_transformer_is_one_line_naming_it(tmp_path: Path):
+    """Offline, a model name that is neither a local directory nor cached: one line, no run dir."""
+    command = ["train", str(CONFIGS_ROOT / "xnli_baseline.jsonnet"), "-s", "out"]
+    environment = {"XLT_TRANSFORMER": "no-such-org/no-such-model", "HF_HUB_OFFLINE": "1"}
+    with pytest.MonkeyPatch.context() as patch:
+        for key, value in environment.items():
+            patch.setenv(key, value)
+        completed = run_command(command, tmp_path)
+    line = last_line(completed.stderr)
+    assert completed.returncode != 0
+    assert "error: cannot load the transformer 'no-such-org/no-such-model'" in line
+    assert "XLT_TRANSFORMER" in line and "Traceback" not in completed.stderr
+    assert not (tmp_path / "out").exists()
