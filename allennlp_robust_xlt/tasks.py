@@ -100,10 +100,6 @@ class Task:
     def file_path(self, data_dir: Union[str, Path], split: str, language: str) -> Path:
         return self.task_directory(data_dir) / self.file_name(split, language)
 
-    def describe_languages(self) -> str:
-        """`known XNLI languages: en ar ...` for error messages."""
-        return f"known {self.name} languages: {' '.join(self.all_languages)}"
-
 
 def _task(key: str, row: Dict[str, Any]) -> Task:
     def fail(problem: str) -> ParameterError:
@@ -172,10 +168,6 @@ def get_task(key: str, component: str = "task", parameter: str = "--task") -> Ta
 def task_for_reader(reader_type: Optional[str]) -> Optional[Task]:
     """The task whose registered reader is `reader_type`."""
     return next((task for task in TASKS.values() if task.reader == reader_type), None)
-
-
-def tasks_of_family(family: str) -> List[Task]:
-    return [task for task in TASKS.values() if task.family == family]
 
 
 def tasks_with_languages(codes: Sequence[str]) -> List[Task]:

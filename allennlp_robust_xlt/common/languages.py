@@ -153,11 +153,6 @@ def is_known_language(code: str) -> bool:
     return code in LANGUAGES or code in _REGISTERED or bool(LOCAL_USE_CODE.match(code))
 
 
-def language_name(code: str) -> str:
-    language = get_language(code)
-    return language.name if language is not None else code
-
-
 def describe_known_codes(first: Sequence[str] = (), first_label: str = "") -> str:
     """`known codes: ...` for error messages (`first`, e.g. a task's languages, listed first)."""
     if first:

@@ -36,7 +36,7 @@ import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterator, List, Optional, Pattern, Sequence, Tuple
+from typing import Any, Callable, Iterator, Optional, Pattern, Sequence, Tuple
 
 
 from allennlp_robust_xlt.common.errors import InputFileError
@@ -86,14 +86,6 @@ def languages_from_file_name(path: str) -> Tuple[Optional[str], Optional[str]]:
     if not all(is_known_language(code) for code in codes):
         return None, None
     return codes[0], codes[-1]
-
-
-def language_from_file_name(path: str) -> Optional[str]:
-    """`.../test-de.tsv` -> `de`, `.../test-de-fr.tsv` -> `de-fr`; `None` when not XTREME's layout."""
-    first, second = languages_from_file_name(path)
-    if first is None:
-        return None
-    return first if first == second else f"{first}-{second}"
 
 
 class PairFileLayout:
@@ -624,19 +616,3 @@ def open_source(path: str, task: Optional[Task] = None) -> PairSource:
             f" {_known_codes(task)})",
         )
     return FileSource(path, local_path)  # raises "file not found"
-
-
-def read_all_rows(layout_or_path: Any, local_path: Optional[str] = None) -> List[PairRow]:
-    """
-    Convenience for tests and small files: every row of a file, header skipped. Takes a path
-    (the layout is detected) or, as before, a layout and the local path to read.
-    """
-    if isinstance(layout_or_path, PairFileLayout):
-        lines = numbered_lines(local_path or layout_or_path.path, layout_or_path.path)
-        if layout_or_path.has_header:
-            first = next(lines, None)
-            if first is not None:
-                layout_or_path.check_header(first[1])
-        return [layout_or_path.parse(raw, line) for line, raw in lines]
-    source = open_source(str(layout_or_path))
-    return [source.parse(unit) for unit in source.units()]

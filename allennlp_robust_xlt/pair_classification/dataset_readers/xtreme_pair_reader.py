@@ -134,7 +134,6 @@ class XtremePairReader(DatasetReader):
         self._combine_input_fields = (
             is_transformer if combine_input_fields is None else combine_input_fields
         )
-        self._max_length = max_length
         self._budget: Optional[int] = None
         if is_transformer:
             self._budget = max_length - self._tokenizer.num_special_tokens_for_pair()
