@@ -1,5 +1,6 @@
-// What every training config of allennlp-robust-xlt shares: the reference protocol of
-// Huang et al. (2021) / XTREME's run_classify.py on top of AllenNLP's basic_classifier.
+// What every training config of allennlp-robust-xlt shares: the zero-shot protocol (fine-tune on
+// English, select on English dev only) with each task's XTREME settings from the plugin's task
+// table, one reader and model per task family, and the robust methods on top of any of them.
 //
 // Environment variables (defaults set by the plugin, see allennlp_robust_xlt/common/config_env.py):
 //   XLT_TRANSFORMER      model name or local directory          (default xlm-roberta-base)
@@ -7,6 +8,9 @@
 //   XLT_DATA_DIR         data in XTREME's layout                (default data/xtreme)
 //   XLT_NEIGHBORS        RS-DA neighbour table, path or URL     (default: the reference's table)
 // Sizes (epochs, batch size, ...) are changed with AllenNLP's own `-o/--overrides`.
+//
+// A config is one line: `xtreme.baseline('xnli')`, `xtreme.adversarial('udpos')`, ... A task
+// family adds its reader and model in `families` below.
 local transformer = std.extVar('XLT_TRANSFORMER');
 local data_dir = std.extVar('XLT_DATA_DIR');
 local known_dims = {
@@ -21,55 +25,76 @@ local dim =
   else if std.objectHas(known_dims, transformer) then known_dims[transformer]
   else error 'unknown hidden size of ' + transformer + ': set XLT_TRANSFORMER_DIM';
 
-// Each task's reader, languages and training settings: the plugin's task table.
+// Each task's reader, family, files and training settings: the plugin's task table.
 local task_table = import '../allennlp_robust_xlt/tasks.libsonnet';
 local tasks = {
-  [key]: task_table[key].training + { reader: task_table[key].reader }
+  [key]: task_table[key].training + {
+    reader: task_table[key].reader,
+    family: task_table[key].family,
+    directory: task_table[key].directory,
+    extension: task_table[key].extension,
+  }
   for key in std.objectFields(task_table)
 };
+local file(task, split, language='en') =
+  data_dir + '/' + tasks[task].directory + '/' + split + '-' + language + tasks[task].extension;
 
 {
   transformer: transformer,
+  dim: dim,
   data_dir: data_dir,
   neighbors: std.extVar('XLT_NEIGHBORS'),
   tasks: tasks,
+  file:: file,
 
-  reader(task):: {
-    type: tasks[task].reader,
-    max_length: tasks[task].max_length,
-    tokenizer: { type: 'pretrained_transformer', model_name: transformer, add_special_tokens: false },
-    token_indexers: { tokens: { type: 'pretrained_transformer', model_name: transformer } },
+  // The pretrained transformer as a token embedder (for `basic_classifier`-style models).
+  transformer_embedder:: {
+    type: 'pretrained_transformer',
+    model_name: transformer,
+    // The heads pool or pick tokens themselves: without the transformer's own (unused) pooler,
+    // DDP needs no `find_unused_parameters` and nothing unused is loaded.
+    transformer_kwargs: { add_pooling_layer: false },
   },
 
-  // Fine-tuning on English, model selection on English dev only (zero-shot protocol).
-  baseline(task):: {
-    dataset_reader: $.reader(task),
-    train_data_path: data_dir + '/' + task + '/train-en.tsv',
-    validation_data_path: data_dir + '/' + task + '/dev-en.tsv',
-    model: {
-      type: 'xtreme_pair_classifier',
-      namespace: 'tags',
-      text_field_embedder: {
-        token_embedders: {
-          tokens: {
-            type: 'pretrained_transformer',
-            model_name: transformer,
-            // The classifier pools the first token itself: without the transformer's own
-            // (unused) pooler, DDP needs no `find_unused_parameters` and nothing unused is loaded.
-            transformer_kwargs: { add_pooling_layer: false },
-          },
-        },
+  // Per task family: its reader (`reader(task)`), its model (`model(task)`) and the field its
+  // batches are bucketed by (`sorting_keys`).
+  families:: {
+    pair_classification: {
+      reader(task):: {
+        type: tasks[task].reader,
+        max_length: tasks[task].max_length,
+        tokenizer: { type: 'pretrained_transformer', model_name: transformer, add_special_tokens: false },
+        token_indexers: { tokens: { type: 'pretrained_transformer', model_name: transformer } },
       },
-      // RobertaClassificationHead / BERT pooler: dense + tanh on the first token, then linear.
-      seq2vec_encoder: { type: 'cls_pooler', embedding_dim: dim },
-      feedforward: { input_dim: dim, num_layers: 1, hidden_dims: dim, activations: 'tanh' },
-      dropout: 0.1,
+      model(task):: {
+        type: 'xtreme_pair_classifier',
+        namespace: 'tags',
+        text_field_embedder: { token_embedders: { tokens: $.transformer_embedder } },
+        // RobertaClassificationHead / BERT pooler: dense + tanh on the first token, then linear.
+        seq2vec_encoder: { type: 'cls_pooler', embedding_dim: dim },
+        feedforward: { input_dim: dim, num_layers: 1, hidden_dims: dim, activations: 'tanh' },
+        dropout: 0.1,
+      },
+      sorting_keys: ['tokens'],
     },
+  },
+
+  reader(task):: $.families[tasks[task].family].reader(task),
+
+  // Fine-tuning on English, model selection on English dev only (zero-shot protocol), with the
+  // reference's optimisation (AdamW, eps 1e-8, no weight decay, no warm-up, linear decay,
+  // gradient-norm clipping at 1.0) and the task's learning rate, epochs, batch and length.
+  baseline(task):: {
+    local family = $.families[tasks[task].family],
+    dataset_reader: $.reader(task),
+    train_data_path: file(task, 'train'),
+    validation_data_path: file(task, 'dev'),
+    model: family.model(task),
     data_loader: {
-      batch_sampler: { type: 'bucket', batch_size: tasks[task].batch_size, sorting_keys: ['tokens'] },
+      batch_sampler: { type: 'bucket', batch_size: tasks[task].batch_size, sorting_keys: family.sorting_keys },
     },
     validation_data_loader: {
-      batch_sampler: { type: 'bucket', batch_size: 64, sorting_keys: ['tokens'] },
+      batch_sampler: { type: 'bucket', batch_size: 64, sorting_keys: family.sorting_keys },
     },
     random_seed: 7,
     numpy_seed: 7,
@@ -79,7 +104,6 @@ local tasks = {
       num_gradient_accumulation_steps: tasks[task].accumulation,
       validation_metric: tasks[task].validation_metric,
       grad_norm: 1.0,
-      // AdamW, eps 1e-8, no weight decay, no warm-up, linear decay.
       optimizer: { type: 'huggingface_adamw', lr: tasks[task].learning_rate, eps: 1e-8, weight_decay: 0.0, correct_bias: true },
       learning_rate_scheduler: { type: 'linear_with_warmup', warmup_steps: 0 },
       checkpointer: { keep_most_recent_by_count: 1 },
@@ -90,8 +114,8 @@ local tasks = {
     },
   },
   // RS-DA, randomized smoothing by data augmentation (the reference's recipe): the baseline,
-  // trained on `rs_da_copies` synonym-perturbed copies of each English training pair (made on
-  // the fly by the `randomized_smoothing` reader, nothing written to disk) for `rs_da_epochs`
+  // trained on `rs_da_copies` synonym-perturbed copies of each English training example (made
+  // on the fly by the `randomized_smoothing` reader, nothing written to disk) for `rs_da_epochs`
   // epochs. Validation, `allennlp evaluate` and `allennlp predict` read clean text with the
   // plain reader. The neighbour table comes from XLT_NEIGHBORS (override with
   // `-o '{"dataset_reader.neighbors": "..."}'`).
@@ -110,8 +134,9 @@ local tasks = {
   // Adversarial training on the input word embeddings: the baseline plus the
   // `adversarial_training` trainer callback (allennlp_robust_xlt/training/callbacks/
   // adversarial_training.py, where the defaults and their sources are documented: PGD, L2 ball,
-  // epsilon 0.7, alpha 0.2, 3 steps, random start, adversarial loss only, no clean warm-up). Change the method or
-  // a setting with `-o '{"trainer.callbacks.0.method": "freelb", "trainer.callbacks.0.steps": 2}'`.
+  // epsilon 0.7, alpha 0.2, 3 steps, random start, adversarial loss only, no clean warm-up).
+  // Change the method or a setting with
+  // `-o '{"trainer.callbacks.0.method": "freelb", "trainer.callbacks.0.steps": 2}'`.
   adversarial(task, method='pgd'):: $.baseline(task) + {
     trainer+: { callbacks: [{ type: 'adversarial_training', method: method }] + super.callbacks },
   },
