@@ -7,6 +7,7 @@
 //   XLT_TRANSFORMER_DIM  hidden size, if the table below lacks it (default: from the table)
 //   XLT_DATA_DIR         data in XTREME's layout                (default data/xtreme)
 //   XLT_NEIGHBORS        RS-DA neighbour table, path or URL     (default: the reference's table)
+//   XLT_SOURCE_LANGUAGES multi-source configs: training languages, comma list (default en)
 // Sizes (epochs, batch size, ...) are changed with AllenNLP's own `-o/--overrides`.
 //
 // A config is one line: `xtreme.baseline('xnli')`, `xtreme.adversarial('udpos')`, ... A task
@@ -38,6 +39,15 @@ local tasks = {
 };
 local file(task, split, language='en') =
   data_dir + '/' + tasks[task].directory + '/' + split + '-' + language + tasks[task].extension;
+// Machine-translated training data of a language: `{task}/translate-train/train-{lang}`.
+local translated(task, language) =
+  if language == 'en' then file(task, 'train')
+  else data_dir + '/' + tasks[task].directory + '/translate-train/train-' + language + tasks[task].extension;
+local source_languages = [
+  std.stripChars(code, ' ')
+  for code in std.split(std.extVar('XLT_SOURCE_LANGUAGES'), ',')
+  if std.stripChars(code, ' ') != ''
+];
 
 {
   transformer: transformer,
@@ -111,6 +121,34 @@ local file(task, split, language='en') =
       // ends like an uninterrupted run (allennlp_robust_xlt/training/callbacks/rng_state.py).
       // The methods below put their own callback first (`trainer.callbacks.0`).
       callbacks: [{ type: 'rng_state' }],
+    },
+  },
+  // Multi-source transfer: the task trained on several source languages at once
+  // (XLT_SOURCE_LANGUAGES; English's training file and `translate-train/train-{lang}` for the
+  // others), each a dataset of AllenNLP's `multitask` data loader, so that every instance
+  // carries its language (the loader's `task` field). By default every epoch uses every
+  // instance (proportional mixing); temperature-style mixing with
+  // `-o '{"data_loader.instances_per_epoch": 100000,
+  //       "data_loader.sampler": {"type": "temperature", "temperature": 5}}'`.
+  // Model selection on the dev sets of the source languages (read as one validation set by the
+  // plain reader, which `allennlp evaluate` and `xtreme-report` then use too). Each reader
+  // accepts only its own language (`languages`), so an unknown code is one clear error.
+  multisource(config, task):: config + {
+    local family = $.families[tasks[task].family],
+    dataset_reader: {
+      type: 'multitask',
+      readers: {
+        [language]: config.dataset_reader + { languages: [language] }
+        for language in source_languages
+      },
+    },
+    validation_dataset_reader: $.reader(task),
+    train_data_path: { [language]: translated(task, language) for language in source_languages },
+    validation_data_path: [file(task, 'dev', language) for language in source_languages],
+    data_loader: {
+      type: 'multitask',
+      scheduler: { type: 'roundrobin', batch_size: tasks[task].batch_size },
+      shuffle: true,
     },
   },
   // RS-DA, randomized smoothing by data augmentation (the reference's recipe): the baseline,

@@ -49,6 +49,12 @@ class DownloadXtreme(Subcommand):
         )
         subparser.add_argument("--force", action="store_true", help="overwrite existing files")
         subparser.add_argument(
+            "--translate-train",
+            action="store_true",
+            help="also write the releases' machine-translated training sets"
+            " ({task}/translate-train/train-{lang}.tsv, for multi-source training)",
+        )
+        subparser.add_argument(
             "--cache-dir", default=None, help="download cache (default: AllenNLP's cache)"
         )
         for source, url in all_sources().items():
@@ -65,7 +71,12 @@ class DownloadXtreme(Subcommand):
 def download_from_args(args: argparse.Namespace) -> Dict[str, int]:
     urls = {source: getattr(args, f"url_{source}") for source in all_sources()}
     written = download_xtreme(
-        args.output_dir, tasks=args.tasks, force=args.force, cache_dir=args.cache_dir, urls=urls
+        args.output_dir,
+        tasks=args.tasks,
+        force=args.force,
+        cache_dir=args.cache_dir,
+        urls=urls,
+        translate_train=args.translate_train,
     )
     for path, count in written.items():
         print(f"{path}\t{count} lines")

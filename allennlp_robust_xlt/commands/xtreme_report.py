@@ -9,7 +9,6 @@ from typing import Any, Dict
 
 from allennlp.commands.subcommand import Subcommand
 
-from allennlp_robust_xlt.common.languages import SOURCE_LANGUAGE
 from allennlp_robust_xlt.evaluation.xtreme_report import COMMAND, xtreme_report
 from allennlp_robust_xlt.tasks import TASKS
 
@@ -78,8 +77,8 @@ class XtremeReport(Subcommand):
         subparser.add_argument(
             "--source-languages",
             nargs="+",
-            default=[SOURCE_LANGUAGE],
-            help="the training languages, left out of the target averages (default: en)",
+            help="the training languages, left out of the target averages (default: those of the"
+            " archive's training files, else en)",
         )
         subparser.add_argument(
             "--from-metrics",

@@ -12,6 +12,7 @@ allennlp_robust_xlt` and `.allennlp_plugins` both do before the config is read.
 | `XLT_TRANSFORMER_DIM` | `` (from a table of known models) | hidden size, for models the table lacks |
 | `XLT_DATA_DIR` | `data/xtreme` | directory in XTREME's layout (`xnli/`, `pawsx/`) |
 | `XLT_NEIGHBORS` | the reference repository's counter-fitted table | RS-DA neighbour table |
+| `XLT_SOURCE_LANGUAGES` | `en` | multi-source configs: the training languages, a comma list |
 """
 
 import os
@@ -26,6 +27,7 @@ CONFIG_ENV_DEFAULTS: Dict[str, str] = {
     "XLT_TRANSFORMER_DIM": "",
     "XLT_DATA_DIR": "data/xtreme",
     "XLT_NEIGHBORS": REFERENCE_NEIGHBORS_URL,
+    "XLT_SOURCE_LANGUAGES": "en",
 }
 
 

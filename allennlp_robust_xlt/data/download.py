@@ -16,7 +16,10 @@ def pawsx(task: Task, writer: DownloadWriter, sources: Sources) -> None:
 
 `DownloadRecipe.planned` lists the files a recipe writes (by default: a `train` file for each of
 the task's training languages, `dev` and `test` files for each test language), so that existing
-files are refused before anything is downloaded.
+files are refused before anything is downloaded. With `translate_train` (the command's
+`--translate-train`), recipes that can also write the machine-translated training sets of their
+release into `{task}/translate-train/train-{lang}` (`DownloadWriter.write_translated`), listed
+by their `translated` function.
 """
 
 import logging
@@ -37,6 +40,7 @@ from allennlp_robust_xlt.tasks import TASKS, Task
 logger = logging.getLogger(__name__)
 
 COMMAND = "download-xtreme"
+TRANSLATE_TRAIN = "translate-train"
 
 Row = Tuple[str, ...]
 
@@ -51,6 +55,10 @@ class DownloadWriter:
 
     def path(self, task: Task, split: str, language: str) -> Path:
         return self.output / task.directory / task.file_name(split, language)
+
+    def translated_path(self, task: Task, language: str) -> Path:
+        """`{task}/translate-train/train-{language}`: machine-translated training data."""
+        return self.output / task.directory / TRANSLATE_TRAIN / task.file_name("train", language)
 
     def check_free(self, paths: Sequence[Path]) -> None:
         existing = [str(path) for path in paths if path.exists()]
@@ -85,6 +93,10 @@ class DownloadWriter:
         """`{task directory}/{split}-{language}{extension}`: one tab-separated line per row."""
         lines = ("\t".join(row) + "\n" for row in rows)
         return self.write_lines(self.path(task, split, language), lines)
+
+    def write_translated(self, task: Task, language: str, rows: Iterable[Row]) -> int:
+        lines = ("\t".join(row) + "\n" for row in rows)
+        return self.write_lines(self.translated_path(task, language), lines)
 
 
 def _unreachable(url: str, option: str, error: Exception) -> InputFileError:
@@ -167,11 +179,17 @@ class Archive:
 
 
 class Sources:
-    """The addresses of a task's releases (the table's, or the user's `--{source}-url`)."""
+    """
+    The addresses of a task's releases (the table's, or the user's `--{source}-url`), and
+    whether the recipe also writes the release's translated training sets.
+    """
 
-    def __init__(self, urls: Mapping[str, str], cache_dir: Optional[str]) -> None:
+    def __init__(
+        self, urls: Mapping[str, str], cache_dir: Optional[str], translate_train: bool = False
+    ) -> None:
         self.urls = dict(urls)
         self.cache_dir = cache_dir
+        self.translate_train = translate_train
 
     def url(self, source: str) -> str:
         return self.urls[source]
@@ -192,6 +210,8 @@ RecipeFunction = Callable[[Task, DownloadWriter, Sources], None]
 class DownloadRecipe:
     run: RecipeFunction
     planned: Callable[[Task], List[Tuple[str, str]]]
+    translated: Callable[[Task], List[str]]
+    """The languages of the translated training sets it writes with `--translate-train`."""
 
 
 def default_planned_files(task: Task) -> List[Tuple[str, str]]:
@@ -205,12 +225,14 @@ DOWNLOAD_RECIPES: Dict[str, DownloadRecipe] = {}
 
 
 def download_recipe(
-    name: str, planned: Callable[[Task], List[Tuple[str, str]]] = default_planned_files
+    name: str,
+    planned: Callable[[Task], List[Tuple[str, str]]] = default_planned_files,
+    translated: Callable[[Task], List[str]] = lambda task: [],
 ) -> Callable[[RecipeFunction], RecipeFunction]:
     """Registers a download recipe under the name the task table uses."""
 
     def register(function: RecipeFunction) -> RecipeFunction:
-        DOWNLOAD_RECIPES[name] = DownloadRecipe(function, planned)
+        DOWNLOAD_RECIPES[name] = DownloadRecipe(function, planned, translated)
         return function
 
     return register
@@ -234,6 +256,7 @@ def download_xtreme(
     force: bool = False,
     cache_dir: Optional[str] = None,
     urls: Optional[Mapping[str, str]] = None,
+    translate_train: bool = False,
 ) -> Dict[str, int]:
     """Downloads and writes the tasks' files; returns `{written path: number of lines}`."""
     known = downloadable_tasks()
@@ -253,15 +276,22 @@ def download_xtreme(
             raise ParameterError(COMMAND, "--tasks", f"{key}: no download recipe is registered")
         recipes.append((task, DOWNLOAD_RECIPES[task.download.recipe]))
     # Refuse before any download if a file we are going to write exists.
-    writer.check_free(
-        [
-            writer.path(task, split, code)
+    planned = [
+        writer.path(task, split, code)
+        for task, recipe in recipes
+        for split, code in recipe.planned(task)
+    ]
+    if translate_train:
+        planned += [
+            writer.translated_path(task, code)
             for task, recipe in recipes
-            for split, code in recipe.planned(task)
+            for code in recipe.translated(task)
         ]
-    )
+    writer.check_free(planned)
     for task, recipe in recipes:
         assert task.download is not None
-        sources = Sources({name: addresses[name] for name in task.download.sources}, cache_dir)
+        sources = Sources(
+            {name: addresses[name] for name in task.download.sources}, cache_dir, translate_train
+        )
         recipe.run(task, writer, sources)
     return {str(path): count for path, count in writer.written.items()}

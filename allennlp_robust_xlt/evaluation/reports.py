@@ -127,11 +127,12 @@ class Report:
 
         targets = self.target_languages
         if targets:
+            sources = ordered_languages(self.task, self.source_languages)
             rows.append(
                 ReportRow(
                     "average",
-                    f"avg_without_{'_'.join(self.source_languages)}",
-                    f"average without {' '.join(self.source_languages)}",
+                    f"avg_without_{'_'.join(sources)}",
+                    f"average without {' '.join(sources)}",
                     targets,
                     averaged(targets),
                 )
@@ -170,7 +171,7 @@ class Report:
     def markdown(self) -> str:
         columns = self.columns()
         title = f"{self.task_name} {self.split}, {', '.join(columns)} (%) — {self.source}"
-        marked = [f"{code} (source)" for code in self.source_languages if code in self.per_language]
+        marked = [code for code in self.languages if code in self.source_languages]
         lines = [
             f"## {title}",
             "",

@@ -57,7 +57,7 @@ def xtreme_report(
     overrides: str = "",
     weights_file: Optional[str] = None,
     from_metrics: Optional[Sequence[str]] = None,
-    source_languages: Sequence[str] = (SOURCE_LANGUAGE,),
+    source_languages: Optional[Sequence[str]] = None,
 ) -> Report:
     """Builds the report (evaluating the archive, or from metric files) and writes it to `output_dir`."""
     output = Path(output_dir)
@@ -81,7 +81,7 @@ def xtreme_report(
                 "needs a model: with --from-metrics, pairs come from file names",
             )
         report = report_from_metric_files(from_metrics, task, split, metric, languages)
-        report.source_languages = tuple(source_languages)
+        report.source_languages = tuple(source_languages or (SOURCE_LANGUAGE,))
         report.write(output)
         return report
     if not archive_file or not data_dir:
@@ -108,7 +108,8 @@ def xtreme_report(
             weights_file,
             scratch,
         )
-        report.source_languages = tuple(source_languages)
+        if source_languages:
+            report.source_languages = tuple(source_languages)
         report.write(output)
         if any(scratch.iterdir()):
             shutil.rmtree(output / PER_EXAMPLE_DIR, ignore_errors=True)
@@ -167,7 +168,26 @@ def report_from_archive(
         for pair, path in pair_paths.items()
     }
     metrics = report_metrics(chosen, metric)
-    return Report(chosen.key, split, metrics, str(archive_file), per_language, pairs)
+    report = Report(chosen.key, split, metrics, str(archive_file), per_language, pairs)
+    report.source_languages = source_languages_of_archive(archive)
+    return report
+
+
+def source_languages_of_archive(archive: Archive) -> Tuple[str, ...]:
+    """
+    The languages the archive's model was trained on: the dataset names of a multi-source
+    `train_data_path` (a dictionary by language), else the languages of its files' names
+    (`train-en.tsv`, `translate-train/train-de.tsv`), else English.
+    """
+    paths = archive.config.as_dict(quiet=True).get("train_data_path")
+    if isinstance(paths, dict) and all(is_known_language(key) for key in paths):
+        return tuple(paths)
+    found = []
+    for path in paths if isinstance(paths, list) else [paths]:
+        language = Path(str(path)).stem.rsplit("-", 1)[-1]
+        if is_known_language(language) and language not in found:
+            found.append(language)
+    return tuple(found) or (SOURCE_LANGUAGE,)
 
 
 def report_metrics(task: Task, metric: Optional[str]) -> List[str]:

@@ -8,6 +8,14 @@ Download recipes of the sentence-pair tasks (`download-xtreme --tasks xnli pawsx
   `xnli.{dev,test}.tsv` (columns `sentence1`, `sentence2`, `gold_label`, split by `language`).
 * PAWS-X: `train-en.tsv` from `x-final/en/train.tsv`, `{dev,test}-{lang}.tsv` from
   `x-final/{lang}/{dev_2k,test_2k}.tsv` (columns `sentence1`, `sentence2`, `label`).
+
+With `--translate-train`, also the releases' machine-translated training sets, for multi-source
+training: `xnli/translate-train/train-{lang}.tsv` from XNLI-MT-1.0's
+`multinli/multinli.train.{lang}.tsv`, `pawsx/translate-train/train-{lang}.tsv` from
+`x-final/{lang}/translated_train.tsv`, for every test language but English. (XTREME's own
+translations, `https://storage.googleapis.com/xtreme_translations/{XNLI,PAWSX}/translate-train/
+en-{lang}-translated.tsv`, have five columns, the English pair first; the readers recognise them
+too: save one as `translate-train/train-{lang}.tsv`.)
 """
 
 import logging
@@ -55,12 +63,37 @@ def _checker(task: Task) -> Callable[[PairRow], Triple]:
     return check
 
 
-@download_recipe("xnli")
+def _translated_languages(task: Task) -> List[str]:
+    return [code for code in task.languages if code != SOURCE_LANGUAGE]
+
+
+def _write_translated(
+    task: Task,
+    writer: DownloadWriter,
+    archive: Archive,
+    check: Callable[[PairRow], Triple],
+    member: str,
+) -> None:
+    """The archive's translated training sets (`member` with `{lang}`), those it has."""
+    missing = []
+    for language in _translated_languages(task):
+        name = member.format(lang=language)
+        if not archive.has(name):
+            missing.append(name)
+            continue
+        writer.write_translated(task, language, map(check, pair_rows(archive, archive.find(name))))
+    if missing:
+        logger.warning("%s has no %s", archive.url, " ".join(missing))
+
+
+@download_recipe("xnli", translated=_translated_languages)
 def xnli(task: Task, writer: DownloadWriter, sources: Sources) -> None:
     check = _checker(task)
     with sources.archive("xnli-mt") as archive:
         member = archive.find("multinli/multinli.train.en.tsv")
         writer.write(task, "train", "en", map(check, pair_rows(archive, member)))
+        if sources.translate_train:
+            _write_translated(task, writer, archive, check, "multinli/multinli.train.{lang}.tsv")
     with sources.archive("xnli") as archive:
         for split in ("dev", "test"):
             by_language: Dict[str, List[Triple]] = {}
@@ -81,10 +114,12 @@ def xnli(task: Task, writer: DownloadWriter, sources: Sources) -> None:
                 writer.write(task, split, language, rows)
 
 
-@download_recipe("pawsx")
+@download_recipe("pawsx", translated=_translated_languages)
 def pawsx(task: Task, writer: DownloadWriter, sources: Sources) -> None:
     check = _checker(task)
     with sources.archive("pawsx") as archive:
+        if sources.translate_train:
+            _write_translated(task, writer, archive, check, "{lang}/translated_train.tsv")
         missing = []
         for split, language in default_planned_files(task):
             member = f"{language}/{PAWSX_SPLIT_FILES[split]}"

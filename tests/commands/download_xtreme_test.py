@@ -11,6 +11,7 @@ from typing import Dict
 
 import pytest
 from allennlp.common.testing import AllenNlpTestCase
+from allennlp.common.util import ensure_list
 
 from allennlp_robust_xlt.common.errors import InputFileError, ParameterError
 from allennlp_robust_xlt.pair_classification.dataset_readers import (
@@ -120,6 +121,21 @@ class TestDownloadXtreme(AllenNlpTestCase):
         assert len(list(XtremeXnliReader().read(xnli / "train-en.tsv"))) == 24
         assert len(list(XtremeXnliReader().read(xnli / "test-ar-fr.tsv"))) == 12
         assert len(list(XtremePawsxReader().read(pawsx / "test-ja-de.tsv"))) == 10
+
+    def test_translated_training_sets(self, caplog: pytest.LogCaptureFixture):
+        self.download("--translate-train")
+        xnli, pawsx = (
+            self.output / "xnli" / "translate-train",
+            self.output / "pawsx" / "translate-train",
+        )
+        # The fixture releases hold German only; the others are missing with a warning.
+        assert [p.name for p in xnli.iterdir()] == ["train-de.tsv"]
+        assert lines(xnli / "train-de.tsv") == ["Ein Satz.\tNoch einer.\tneutral"]
+        assert [p.name for p in pawsx.iterdir()] == ["train-de.tsv"]
+        assert len(ensure_list(XtremePawsxReader().read(pawsx / "train-de.tsv"))) == 6
+        assert "multinli/multinli.train.fr.tsv" in caplog.text
+        with pytest.raises(ParameterError, match=r"--force' is needed .*xnli/train-en.tsv"):
+            self.download("--tasks", "xnli", "--translate-train")
 
     def test_existing_files_are_kept_without_force(self):
         self.download("--tasks", "pawsx")

@@ -98,3 +98,24 @@ class TestDistributed(AllenNlpTestCase):
                 if line["rank"] == rank and line["epoch"] == 0
             )
             assert per_rank == XNLI_TRAIN_PAIRS * XNLI_RS_DA_COPIES // 2
+
+    def test_multisource_on_two_workers(self):
+        """Each instance of every source language is trained on once per epoch, by one worker."""
+        serialization_dir = self.TEST_DIR / "multisource"
+        overrides = small_overrides(
+            "xnli_multisource_baseline",
+            extra_callbacks=["test_batch_log"],
+            distributed=TWO_CPU_WORKERS,
+        )
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setenv("XLT_SOURCE_LANGUAGES", "en,de")
+            train("xnli_multisource_baseline", serialization_dir, overrides)
+        lines = logged_batches(serialization_dir)
+        translated = XTREME_DATA / "xnli" / "translate-train" / "train-de.tsv"
+        expected = train_pairs() + Counter(
+            tuple(row.split("\t")[2:4]) for row in translated.read_text().splitlines()
+        )
+        seen = seen_per_epoch(lines, lambda m: (m["premise"], m["hypothesis"]))
+        assert sorted(seen) == [0, 1]
+        for epoch, counter in seen.items():
+            assert counter == expected, f"epoch {epoch}"

@@ -29,9 +29,10 @@ def config_callbacks(name: str) -> List[Any]:
 
 def small_overrides(name: str, extra_callbacks: Iterable[str] = (), **more: Any) -> str:
     """Two epochs, batches of 8, the config's callbacks plus test-only ones at the end."""
+    batch_size = "data_loader.scheduler" if "multisource" in name else "data_loader.batch_sampler"
     overrides: Dict[str, Any] = {
         "trainer.num_epochs": 2,
-        "data_loader.batch_sampler.batch_size": 8,
+        f"{batch_size}.batch_size": 8,
         "trainer.callbacks": config_callbacks(name) + list(extra_callbacks),
     }
     if "rs_da" in name:

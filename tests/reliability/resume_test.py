@@ -116,3 +116,15 @@ class TestResume(AllenNlpTestCase):
         assert validation == pytest.approx(
             {key: training_metrics(part)[key] for key in validation}, abs=TOLERANCE
         )
+
+    def test_multisource_recovered_equals_uninterrupted(self, monkeypatch: pytest.MonkeyPatch):
+        """Multi-source training (AllenNLP's multitask data loader) resumes exactly too."""
+        monkeypatch.setenv("XLT_SOURCE_LANGUAGES", "en,de")
+        config = "xnli_multisource_adv"
+        overrides = small_overrides(config, extra_callbacks=["test_interrupt"])
+        full, part = self.TEST_DIR / "full", self.TEST_DIR / "part"
+        train(config, full, overrides)
+        with pytest.raises(KeyboardInterrupt):
+            train(config, part, overrides, interrupt_at_epoch=1)
+        train(config, part, overrides, "--recover")
+        assert_same_run(full, part)

@@ -12,11 +12,14 @@ the (comparatively expensive) parsing and tokenization:
 Layouts are found by one mechanism, the table `TSV_LAYOUTS` (see `detect_layout`): a file
 whose first line is the header of a layout in the table has that layout; a file whose *name*
 belongs to a layout with a header but whose first line is not that header is an error; any
-other `.tsv` has XTREME's header-less layout; `.jsonl`/`.json` files are JSON lines.
+other `.tsv` has XTREME's header-less layout (3 columns, or 2 without labels), or that of XTREME's
+translate-train files if its first line has 5 columns (the English pair first: `PairRow`'s
+`source_first`/`source_second`); `.jsonl`/`.json` files are JSON lines.
 
 | layout | file names | header | sentence 1, sentence 2, label | language |
 |---|---|---|---|---|
 | XTREME | `{split}-{lang}.tsv` | none | columns 1, 2, 3 | file name |
+| XTREME translations | `{split}-{lang}.tsv`, `en-{lang}-translated.tsv` | none, 5 columns | 3, 4, 5 | file name |
 | XNLI-1.0 | `xnli.{dev,test}.tsv` | `language gold_label ...` | `sentence1`, `sentence2`, `gold_label` | column |
 | XNLI-MT-1.0 | `multinli.train.{lang}.tsv` | `premise hypo label` | `premise`, `hypo`, `label` | file name |
 | PAWS-X | `x-final/{lang}/{train,dev_2k,test_2k}.tsv` | `id sentence1 sentence2 label` | same names | directory |
@@ -67,6 +70,9 @@ class PairRow:
     second_language: Optional[str]
     path: str
     line: int
+    source_first: Optional[str] = None
+    """The English original of `first`, in files of translations (XTREME's translate-train)."""
+    source_second: Optional[str] = None
 
 
 class NotParallelError(InputFileError):
@@ -121,10 +127,12 @@ class TsvLayout(PairFileLayout):
         header: Optional[Sequence[str]] = None,
         language: Optional[str] = None,
         second_language: Optional[str] = None,
+        source_columns: Optional[Tuple[int, int]] = None,
     ) -> None:
         super().__init__(name, path, has_header=header is not None)
         self.first = first
         self.second = second
+        self.source_columns = source_columns
         self.label = label
         self.num_columns = num_columns
         self.language_column = language_column
@@ -169,6 +177,11 @@ class TsvLayout(PairFileLayout):
             first_language = second_language = columns[self.language_column]
         else:
             first_language, second_language = self.language, self.second_language
+        sources = (
+            (columns[self.source_columns[0]], columns[self.source_columns[1]])
+            if self.source_columns is not None
+            else (None, None)
+        )
         return PairRow(
             first=columns[self.first],
             second=columns[self.second],
@@ -177,6 +190,8 @@ class TsvLayout(PairFileLayout):
             second_language=second_language,
             path=self.path,
             line=line,
+            source_first=sources[0],
+            source_second=sources[1],
         )
 
 
@@ -289,6 +304,8 @@ class TsvLayoutSpec:
     label: str
     language: Optional[str]
     language_of: Callable[[str], Tuple[Optional[str], Optional[str]]]
+    sources: Optional[Tuple[str, str]] = None
+    """The columns of the English originals, in files of translations."""
 
     @property
     def required_columns(self) -> Tuple[str, ...]:
@@ -317,6 +334,11 @@ class TsvLayoutSpec:
             header=columns if self.has_header else None,
             language=first_language,
             second_language=second_language,
+            source_columns=(
+                (columns.index(self.sources[0]), columns.index(self.sources[1]))
+                if self.sources is not None
+                else None
+            ),
         )
 
 
@@ -337,6 +359,32 @@ XTREME_LAYOUT = TsvLayoutSpec(
     label="label",
     language=None,
     language_of=languages_from_file_name,
+)
+
+# XTREME's machine translations of the English training sets (translate-train), e.g.
+# `xtreme_translations/XNLI/translate-train/en-de-translated.tsv`: the English pair, its
+# translation, the label; no header. Recognised by its five columns.
+TRANSLATIONS_FILE_NAME = re.compile(r"^en-(?P<lang>[a-z]{2,3})-translated\.tsv$")
+
+
+def _translation_languages(path: str) -> Tuple[Optional[str], Optional[str]]:
+    first, second = languages_from_file_name(path)
+    if first is None:
+        first, second = _language_from_pattern(TRANSLATIONS_FILE_NAME)(path)
+    return first, second
+
+
+XTREME_TRANSLATIONS_LAYOUT = TsvLayoutSpec(
+    name="XTREME translate-train",
+    file_name=TRANSLATIONS_FILE_NAME,
+    columns=("english_sentence1", "english_sentence2", "sentence1", "sentence2", "label"),
+    has_header=False,
+    first="sentence1",
+    second="sentence2",
+    label="label",
+    language=None,
+    language_of=_translation_languages,
+    sources=("english_sentence1", "english_sentence2"),
 )
 
 TSV_LAYOUTS: Tuple[TsvLayoutSpec, ...] = (
@@ -407,6 +455,8 @@ def detect_layout(path: str, first_line: Optional[bytes]) -> PairFileLayout:
                 f"the file name is that of the {spec.name} layout, but line 1 is not its header "
                 f"(columns {list(spec.required_columns)} expected, found {shown})",
             )
+    if first_line is not None and first_line.count(b"\t") == 4:
+        return XTREME_TRANSLATIONS_LAYOUT.bind(path)
     return XTREME_LAYOUT.bind(path)
 
 

@@ -7,6 +7,7 @@ from typing import List, Tuple
 import pytest
 from allennlp.common import Params
 from allennlp.common.testing import AllenNlpTestCase
+from allennlp.common.util import ensure_list
 from allennlp.data import DatasetReader, Instance
 from allennlp.data.tokenizers import PretrainedTransformerTokenizer
 
@@ -15,6 +16,7 @@ from allennlp_robust_xlt.pair_classification.dataset_readers import (
     XtremePawsxReader,
     XtremeXnliReader,
 )
+from allennlp_robust_xlt.pair_classification.dataset_readers.pair_files import open_source
 from tests import DATA_ROOT, XTREME_DATA
 
 ORIGINAL = DATA_ROOT / "original"
@@ -95,6 +97,27 @@ class TestXnliLayouts(AllenNlpTestCase):
         raw = XNLI_MT_TRAIN.read_text(encoding="utf-8").splitlines()
         assert raw[0] == "premise\thypo\tlabel"  # the header is not read as a pair
         assert triples(instances)[0] == tuple(raw[1].split("\t")[:2]) + ("contradiction",)
+
+    def test_xtreme_translate_train_files_with_five_columns(self, tmp_path: Path):
+        """XTREME's translations: the English pair, the translated pair, the label."""
+        path = XTREME_DATA / "xnli" / "translate-train" / "train-de.tsv"
+        instances = ensure_list(XtremeXnliReader().read(path))
+        german = xtreme_rows(XTREME_DATA / "xnli" / "test-de.tsv")
+        assert triples(instances) == german  # `contradictory` read as `contradiction`
+        assert languages(instances) == {"de": 12}
+        # The same file under XTREME's bucket name, and its English originals kept in the rows.
+        renamed = tmp_path / "en-de-translated.tsv"
+        renamed.write_bytes(path.read_bytes())
+        assert languages(ensure_list(XtremeXnliReader().read(renamed))) == {"de": 12}
+        source = open_source(str(renamed))
+        rows = [source.parse(unit) for unit in source.units()]
+        english = xtreme_rows(XTREME_DATA / "xnli" / "test-en.tsv")
+        assert [(row.source_first, row.source_second) for row in rows] == [
+            (first, second) for first, second, _ in english
+        ]
+        renamed.write_text("a\tb\tc\td\tmaybe\n")
+        with pytest.raises(InputFileError, match=r"translated.tsv:1: unknown XNLI label 'maybe'"):
+            ensure_list(XtremeXnliReader().read(renamed))
 
     def test_json_lines_with_language_key(self, tmp_path: Path):
         data = tmp_path / "mixed.jsonl"

@@ -1,0 +1,1 @@
+from allennlp_robust_xlt.data.data_loaders.temperature_sampler import TemperatureSampler
