@@ -23,7 +23,7 @@ setup(
     long_description_content_type="text/markdown",
     license="Apache-2.0",
     packages=find_packages(exclude=["tests", "tests.*", "benchmarks", "benchmarks.*"]),
-    package_data={"allennlp_robust_xlt": ["py.typed"]},
+    package_data={"allennlp_robust_xlt": ["py.typed", "tasks.libsonnet"]},
     python_requires=">=3.8,<3.11",
     install_requires=[
         "allennlp==2.10.1",
