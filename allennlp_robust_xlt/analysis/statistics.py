@@ -153,12 +153,15 @@ def resample_counts(n_items: int, n_resamples: int, rng: numpy.random.Generator)
     (shape (B, n), rows sum to n). A statistic that is a function of sums over the items (a
     mean, a ratio of sums, a micro F1) is then `counts @ values` per replicate.
     """
-    counts = numpy.zeros((n_resamples, n_items), dtype=numpy.int32)
+    counts = numpy.empty((n_resamples, n_items), dtype=numpy.int32)
     chunk = max(1, 2_000_000 // max(1, n_items))
     for start in range(0, n_resamples, chunk):
         indices = resample_indices(n_items, min(chunk, n_resamples - start), rng)
-        rows = numpy.repeat(numpy.arange(len(indices)), n_items)
-        numpy.add.at(counts[start : start + len(indices)], (rows, indices.ravel()), 1)
+        rows = len(indices)
+        flat = (numpy.arange(rows)[:, None] * n_items + indices).ravel()
+        counts[start : start + rows] = numpy.bincount(flat, minlength=rows * n_items).reshape(
+            rows, n_items
+        )
     return counts
 
 
