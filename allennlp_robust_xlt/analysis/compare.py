@@ -155,6 +155,7 @@ FAMILY_COLUMNS = (
     "interval",
 )
 ALL_TARGETS = "all targets"
+TIE_DECIMALS = 12
 
 
 # -- reading the inputs -------------------------------------------------------------------------
@@ -777,9 +778,11 @@ def compare_runs(
         ys: Mapping[str, float],
     ) -> None:
         used = [key for key in ys if xs.get(key) is not None]
+        # Rounded to 12 decimals so that equal values that float arithmetic made differ in
+        # the last bits (two languages with the same gain) stay ties for the ranks.
         result = statistics.correlate(
-            [xs[key] for key in used],  # type: ignore[misc]
-            [ys[key] for key in used],
+            [round(xs[key], TIE_DECIMALS) for key in used],  # type: ignore[arg-type]
+            [round(ys[key], TIE_DECIMALS) for key in used],
             seed=seed,
             n_permutations=n_permutations,
             n_bootstrap=n_bootstrap,
