@@ -483,35 +483,40 @@ def _check_same(reports: Sequence[Report], metric: Optional[str]) -> str:
     return metric
 
 
+def _lacking_per_example(reports: Sequence[Report], keys: Sequence[str]) -> Optional[Path]:
+    """The first per-example file some run lacks, or None if every run has them for every key."""
+    for report in reports:
+        for key in keys:
+            if not report.per_example_path(key).is_file():
+                return report.per_example_path(key)
+    return None
+
+
 def _load_per_example(
-    reports: Dict[str, List[Report]], keys: Sequence[str], metric: str
-) -> Optional[Dict[Tuple[str, str, int], PerExample]]:
-    """Every run's per-example results for every key, checked, or None if any file is absent."""
-    all_reports = [report for method_reports in reports.values() for report in method_reports]
-    if not all(report.per_example_path(key).is_file() for report in all_reports for key in keys):
-        return None
-    loaded: Dict[Tuple[str, str, int], PerExample] = {}
-    for key in keys:
-        first: Optional[PerExample] = None
-        for method, method_reports in reports.items():
-            for index, report in enumerate(method_reports):
-                examples = read_per_example(report.per_example_path(key))
-                check_reproduces(examples, metric, report.value(key, metric), str(report.path))
-                if first is None:
-                    first = examples
-                elif examples.ids != first.ids:
-                    difference = next(
-                        (i for i, (a, b) in enumerate(zip(examples.ids, first.ids)) if a != b),
-                        min(len(examples), len(first)),
-                    )
-                    raise InputFileError(
-                        examples.path,
-                        None,
-                        f"has other test examples than {first.path} (from example"
-                        f" {difference + 1}: {len(examples)} vs {len(first)} examples):"
-                        " the runs were not evaluated on one test set",
-                    )
-                loaded[(key, method, index)] = examples
+    reports: Mapping[str, List[Report]], key: str, metric: str
+) -> Dict[Tuple[str, int], PerExample]:
+    """(method, seed index) -> the run's per-example results for one key, checked."""
+    loaded: Dict[Tuple[str, int], PerExample] = {}
+    first: Optional[PerExample] = None
+    for method, method_reports in reports.items():
+        for index, report in enumerate(method_reports):
+            examples = read_per_example(report.per_example_path(key))
+            check_reproduces(examples, metric, report.value(key, metric), str(report.path))
+            if first is None:
+                first = examples
+            elif examples.ids != first.ids:
+                difference = next(
+                    (i for i, (a, b) in enumerate(zip(examples.ids, first.ids)) if a != b),
+                    min(len(examples), len(first)),
+                )
+                raise InputFileError(
+                    examples.path,
+                    None,
+                    f"has other test examples than {first.path} (from example"
+                    f" {difference + 1}: {len(examples)} vs {len(first)} examples):"
+                    " the runs were not evaluated on one test set",
+                )
+            loaded[(method, index)] = examples
     return loaded
 
 
@@ -578,20 +583,14 @@ def compare_runs(
 
     # Intervals: over examples where every run has them, else over seeds.
     keys = languages + pairs
-    per_example = _load_per_example(reports, keys, metric)
-    interval = "examples" if per_example is not None else "seeds"
-    if per_example is not None:
+    lacking = _lacking_per_example(all_reports, keys)
+    interval = "examples" if lacking is None else "seeds"
+    if lacking is None:
         interval_note = (
             f"95% percentile bootstrap over test examples ({n_bootstrap} replicates, paired: one"
             " draw of the examples for every run), seeds averaged"
         )
     else:
-        lacking = next(
-            report.per_example_path(key)
-            for report in all_reports
-            for key in keys
-            if not report.per_example_path(key).is_file()
-        )
         interval_note = (
             f"95% percentile bootstrap over seeds ({n_bootstrap} replicates); no per-example"
             f" results in every run (e.g. no {lacking})"
@@ -605,26 +604,29 @@ def compare_runs(
     cells: Dict[Tuple[str, str], Cell] = {}
     for key in keys:
         role = "pair" if key in pairs else ("source" if key in sources else "target")
+        per_example: Dict[Tuple[str, int], PerExample] = {}
         counts = None
-        if per_example is not None:
-            n = len(per_example[(key, reference, 0)])
+        if interval == "examples":
+            # One key at a time: the generalized setting has |languages|^2 files per run.
+            per_example = _load_per_example(reports, key, metric)
             counts = statistics.resample_counts(
-                n, n_bootstrap, statistics.rng_for(seed, "examples", key)
+                len(per_example[(reference, 0)]),
+                n_bootstrap,
+                statistics.rng_for(seed, "examples", key),
             ).astype(float)
         for method, method_reports in reports.items():
             values = [report.value(key, metric) for report in method_reports]
-            if counts is not None and per_example is not None:
+            replicates: Optional[numpy.ndarray] = None
+            if counts is not None:
                 replicates = numpy.mean(
                     [
-                        per_example[(key, method, index)].replicates(metric, counts)
+                        per_example[(method, index)].replicates(metric, counts)
                         for index in range(len(method_reports))
                     ],
                     axis=0,
                 )
             elif len(values) >= 2 and len(reports[reference]) >= 2:
                 replicates = numpy.asarray(values)[seed_draws[method]].mean(axis=1)
-            else:
-                replicates = None
             cells[(key, method)] = Cell(key, method, role, values, replicates=replicates)
     if interval == "seeds" and any(len(r) < 2 for r in reports.values()):
         notes.append(
