@@ -66,7 +66,6 @@ from allennlp_robust_xlt.analysis import statistics
 from allennlp_robust_xlt.analysis.language_distances import (
     LANG2VEC_FEATURE_SETS,
     MEASURE,
-    DistanceValue,
     check_lang2vec_languages,
     iso639_3,
     lang2vec_distance,
@@ -520,6 +519,15 @@ def _load_per_example(
     return loaded
 
 
+@dataclass
+class _Predictors:
+    """Predictor name -> key -> value (None where undefined), per unit, and the distances.csv rows."""
+
+    languages: Dict[str, Dict[str, Optional[float]]] = field(default_factory=dict)
+    pairs: Dict[str, Dict[str, Optional[float]]] = field(default_factory=dict)
+    rows: List[Dict[str, Any]] = field(default_factory=list)
+
+
 def compare_runs(
     runs: Mapping[str, Sequence[Path]],
     reference: Optional[str] = None,
@@ -536,27 +544,8 @@ def compare_runs(
 ) -> Comparison:
     """Reads the runs and computes every table of the comparison (nothing is written)."""
     methods = list(runs)
-    if reference is None:
-        reference = methods[0]
-    if reference not in runs:
-        raise ParameterError(
-            COMMAND,
-            "--reference",
-            f"is {reference!r}, not a method of --runs ({', '.join(methods)})",
-        )
-    for name in lang2vec:
-        if name not in LANG2VEC_FEATURE_SETS:
-            raise ParameterError(
-                COMMAND,
-                "--lang2vec",
-                f"has {name!r}; choose from {', '.join(LANG2VEC_FEATURE_SETS)} or none",
-            )
-    if n_bootstrap < 100:
-        raise ParameterError(COMMAND, "--bootstrap", f"must be at least 100, got {n_bootstrap}")
-    if n_permutations < 100:
-        raise ParameterError(
-            COMMAND, "--permutations", f"must be at least 100, got {n_permutations}"
-        )
+    reference = methods[0] if reference is None else reference
+    _check_options(methods, reference, lang2vec, n_bootstrap, n_permutations)
     reports = {
         method: [read_report(method, Path(d)) for d in dirs] for method, dirs in runs.items()
     }
@@ -581,7 +570,6 @@ def compare_runs(
             f"{COMMAND}: the runs report no target language (only {' '.join(sources)})"
         )
 
-    # Intervals: over examples where every run has them, else over seeds.
     keys = languages + pairs
     lacking = _lacking_per_example(all_reports, keys)
     interval = "examples" if lacking is None else "seeds"
@@ -595,6 +583,101 @@ def compare_runs(
             f"95% percentile bootstrap over seeds ({n_bootstrap} replicates); no per-example"
             f" results in every run (e.g. no {lacking})"
         )
+        if any(len(r) < 2 for r in reports.values()):
+            notes.append(
+                "no interval for methods with fewer than 2 seeds, nor for gains over a reference"
+                " with fewer than 2 seeds (over-seed intervals need at least 2 per side)"
+            )
+    cells = _cells(reports, reference, metric, keys, pairs, sources, interval, seed, n_bootstrap)
+    overrides = read_families(Path(families_file)) if families_file else {}
+    groups = _groups(cells, methods, reference, targets, overrides)
+    predictors = _predictors(targets, pairs, sources, lang2vec, distance_files, notes)
+    alignment = read_alignment(Path(alignment_dir), alignment_layer) if alignment_dir else None
+    method_alignment = _method_alignment(alignment, methods, reference, notes)
+    correlations = _correlations(
+        cells,
+        methods,
+        reference,
+        targets,
+        pairs,
+        predictors,
+        method_alignment,
+        scores,
+        seed,
+        n_permutations,
+        n_bootstrap,
+    )
+    return Comparison(
+        task=first.task,
+        split=first.split,
+        metric=metric,
+        reference=reference,
+        methods=methods,
+        runs={method: list(dirs) for method, dirs in runs.items()},
+        interval=interval,
+        interval_note=interval_note,
+        cells=cells,
+        languages=languages,
+        targets=targets,
+        pairs=pairs,
+        groups=groups,
+        correlations=correlations,
+        distances=predictors.rows,
+        predictor_values={**predictors.languages, **predictors.pairs},
+        alignment=alignment,
+        notes=notes,
+        settings={
+            "seed": seed,
+            "bootstrap": n_bootstrap,
+            "permutations": n_permutations,
+            "lang2vec": list(lang2vec),
+            "sources": sources,
+            "families": families_file or "WALS (allennlp_robust_xlt.common.languages)",
+            "family_of": {code: _family(code, overrides) for code in languages},
+        },
+    )
+
+
+def _check_options(
+    methods: Sequence[str],
+    reference: str,
+    lang2vec: Sequence[str],
+    n_bootstrap: int,
+    n_permutations: int,
+) -> None:
+    if reference not in methods:
+        raise ParameterError(
+            COMMAND,
+            "--reference",
+            f"is {reference!r}, not a method of --runs ({', '.join(methods)})",
+        )
+    for name in lang2vec:
+        if name not in LANG2VEC_FEATURE_SETS:
+            raise ParameterError(
+                COMMAND,
+                "--lang2vec",
+                f"has {name!r}; choose from {', '.join(LANG2VEC_FEATURE_SETS)} or none",
+            )
+    if n_bootstrap < 100:
+        raise ParameterError(COMMAND, "--bootstrap", f"must be at least 100, got {n_bootstrap}")
+    if n_permutations < 100:
+        raise ParameterError(
+            COMMAND, "--permutations", f"must be at least 100, got {n_permutations}"
+        )
+
+
+def _cells(
+    reports: Mapping[str, List[Report]],
+    reference: str,
+    metric: str,
+    keys: Sequence[str],
+    pairs: Sequence[str],
+    sources: Sequence[str],
+    interval: str,
+    seed: int,
+    n_bootstrap: int,
+) -> Dict[Tuple[str, str], Cell]:
+    """Every method on every key: its seeds' values, gain, bootstrap replicates and interval."""
     seed_draws = {
         method: statistics.resample_indices(
             len(method_reports), n_bootstrap, statistics.rng_for(seed, "seeds", method)
@@ -628,28 +711,30 @@ def compare_runs(
             elif len(values) >= 2 and len(reports[reference]) >= 2:
                 replicates = numpy.asarray(values)[seed_draws[method]].mean(axis=1)
             cells[(key, method)] = Cell(key, method, role, values, replicates=replicates)
-    if interval == "seeds" and any(len(r) < 2 for r in reports.values()):
-        notes.append(
-            "no interval for methods with fewer than 2 seeds, nor for gains over a reference"
-            " with fewer than 2 seeds (over-seed intervals need at least 2 per side)"
-        )
-    for key in keys:
         base = cells[(key, reference)]
-        for method in methods:
+        for method in reports:
             cell = cells[(key, method)]
             cell.gain = cell.mean - base.mean
             if method != reference and cell.replicates is not None and base.replicates is not None:
                 cell.ci = statistics.percentile_interval(cell.replicates - base.replicates)
+    return cells
 
-    # Family and genus groups of the target languages, and all targets together.
-    overrides = read_families(Path(families_file)) if families_file else {}
-    groups: List[GroupRow] = []
-    grouping: List[Tuple[str, str, List[str]]] = [("average", ALL_TARGETS, targets)]
+
+def _groups(
+    cells: Mapping[Tuple[str, str], Cell],
+    methods: Sequence[str],
+    reference: str,
+    targets: Sequence[str],
+    overrides: Mapping[str, Tuple[str, str]],
+) -> List[GroupRow]:
+    """All targets, then each family and genus of the target languages, for every method."""
+    grouping: List[Tuple[str, str, List[str]]] = [("average", ALL_TARGETS, list(targets))]
     for level, position in (("family", 0), ("genus", 1)):
         members: Dict[str, List[str]] = {}
         for code in targets:
             members.setdefault(_family(code, overrides)[position], []).append(code)
         grouping += [(level, name, codes) for name, codes in members.items()]
+    groups = []
     for level, name, codes in grouping:
         for method in methods:
             group_cells = [cells[(code, method)] for code in codes]
@@ -662,8 +747,7 @@ def compare_runs(
                     c.replicates - b.replicates  # type: ignore[operator]
                     for c, b in zip(group_cells, base_cells)
                 ]
-                gains = numpy.mean(differences, axis=0)
-                ci = statistics.percentile_interval(gains)
+                ci = statistics.percentile_interval(numpy.mean(differences, axis=0))
             groups.append(
                 GroupRow(
                     level,
@@ -675,207 +759,177 @@ def compare_runs(
                     ci,
                 )
             )
+    return groups
 
-    # Predictors: distances from English (per language), and for pairs.
-    distance_rows: List[Dict[str, Any]] = []
-    language_predictors: Dict[str, Dict[str, Optional[float]]] = {}
-    pair_predictors: Dict[str, Dict[str, Optional[float]]] = {}
-    pair_languages = sorted({part for key in pairs for part in key.split("-")})
-    lang2vec_languages = sorted(set(targets) | set(pair_languages))
+
+def _predictors(
+    targets: Sequence[str],
+    pairs: Sequence[str],
+    sources: Sequence[str],
+    lang2vec: Sequence[str],
+    distance_files: Sequence[str],
+    notes: List[str],
+) -> _Predictors:
+    """The lang2vec and user distances from English, per target language and per pair."""
+    predictors = _Predictors()
+    pair_languages = {part for key in pairs for part in key.split("-")}
+    lang2vec_languages = sorted(set(targets) | pair_languages | {SOURCE_LANGUAGE})
     if lang2vec:
-        check_lang2vec_languages([SOURCE_LANGUAGE, *lang2vec_languages], lang2vec)
+        check_lang2vec_languages(lang2vec_languages, lang2vec)
     for name in lang2vec:
-        from_english: Dict[str, DistanceValue] = {
-            code: lang2vec_distance(code, SOURCE_LANGUAGE, name)
-            for code in sorted(set(lang2vec_languages) | {SOURCE_LANGUAGE})
+        from_english = {
+            code: lang2vec_distance(code, SOURCE_LANGUAGE, name) for code in lang2vec_languages
         }
         predictor = f"lang2vec:{name}"
-        language_predictors[predictor] = {code: from_english[code].value for code in targets}
-        for code, distance in from_english.items():
-            distance_rows.append(
-                {
-                    "language": code,
-                    "distance_name": predictor,
-                    "value": distance.value,
-                    "note": distance.note,
-                    "iso639_3": iso639_3(code),
-                    "from": SOURCE_LANGUAGE,
-                    "source": distance.source,
-                    "measure": MEASURE,
-                }
-            )
+        predictors.languages[predictor] = {code: from_english[code].value for code in targets}
+        predictors.rows += [
+            {
+                "language": code,
+                "distance_name": predictor,
+                "value": distance.value,
+                "note": distance.note,
+                "iso639_3": iso639_3(code),
+                "from": SOURCE_LANGUAGE,
+                "source": distance.source,
+                "measure": MEASURE,
+            }
+            for code, distance in from_english.items()
+        ]
         if pairs:
-            pair_predictors[f"{predictor}:mean"] = {
+            predictors.pairs[f"{predictor}:mean"] = {
                 key: _mean_or_none([from_english[part].value for part in key.split("-")])
                 for key in pairs
             }
-            pair_predictors[f"{predictor}:between"] = {
-                key: lang2vec_distance(*key.split("-"), name).value for key in pairs  # type: ignore[misc]
+            predictors.pairs[f"{predictor}:between"] = {
+                key: lang2vec_distance(*key.split("-", 1), name).value for key in pairs
             }
     for path in distance_files:
-        table = read_distance_table(path)
-        for name, values in table.items():
+        for name, values in read_distance_table(path).items():
             predictor = f"distance:{name}"
-            if predictor in language_predictors:
+            if predictor in predictors.languages:
                 raise InputFileError(
-                    path,
-                    None,
-                    f"gives the distance {name!r} again (another --distances file has it)",
+                    path, None, f"gives the distance {name!r} that another --distances file gives"
                 )
             absent = [code for code in targets if code not in values]
             if absent:
                 notes.append(f"{path}: {name} has no row for {' '.join(absent)}")
-            language_predictors[predictor] = {
+            predictors.languages[predictor] = {
                 code: values[code].value if code in values else None for code in targets
             }
             if pairs:
+                # The source languages' own distance is 0 unless the table gives one.
                 own = {**{code: 0.0 for code in sources}, **{c: v.value for c, v in values.items()}}
-                pair_predictors[f"{predictor}:mean"] = {
+                predictors.pairs[f"{predictor}:mean"] = {
                     key: _mean_or_none([own.get(part) for part in key.split("-")]) for key in pairs
                 }
-            for code, value in values.items():
-                distance_rows.append(
-                    {
-                        "language": code,
-                        "distance_name": predictor,
-                        "value": value.value,
-                        "note": value.note,
-                        "iso639_3": "",
-                        "from": SOURCE_LANGUAGE,
-                        "source": str(path),
-                        "measure": "user table",
-                    }
-                )
+            predictors.rows += [
+                {
+                    "language": code,
+                    "distance_name": predictor,
+                    "value": value.value,
+                    "note": value.note,
+                    "iso639_3": "",
+                    "from": SOURCE_LANGUAGE,
+                    "source": str(path),
+                    "measure": "user table",
+                }
+                for code, value in values.items()
+            ]
+    return predictors
 
-    # Alignment: per method, its model's levels; the change against the reference model's.
-    alignment = read_alignment(Path(alignment_dir), alignment_layer) if alignment_dir else None
-    method_alignment: Dict[str, Dict[str, Dict[str, float]]] = {}
-    if alignment is not None:
-        reference_levels = alignment.for_method(reference)
-        if reference_levels is None:
-            raise InputFileError(
-                alignment.path,
-                None,
-                f"has no model named {reference!r} (the reference method) at layer"
-                f" {alignment.layer}; models: {', '.join(sorted(alignment.levels))}",
+
+def _method_alignment(
+    alignment: Optional[Alignment], methods: Sequence[str], reference: str, notes: List[str]
+) -> Dict[str, Dict[str, Dict[str, float]]]:
+    """Method -> language -> alignment metric -> its model's level (the reference must have one)."""
+    if alignment is None:
+        return {}
+    if alignment.for_method(reference) is None:
+        raise InputFileError(
+            alignment.path,
+            None,
+            f"has no model named {reference!r} (the reference method) at layer"
+            f" {alignment.layer}; models: {', '.join(sorted(alignment.levels))}",
+        )
+    levels = {}
+    for method in methods:
+        found = alignment.for_method(method)
+        if found is None:
+            notes.append(
+                f"{alignment.path}: no model named {method!r}; no alignment predictor for it"
             )
-        for method in methods:
-            levels = alignment.for_method(method)
-            if levels is None:
-                notes.append(
-                    f"{alignment.path}: no model named {method!r}; no alignment predictor for it"
-                )
-            else:
-                method_alignment[method] = levels
+        else:
+            levels[method] = found
+    return levels
 
-    # The tests.
-    correlation_rows: List[CorrelationRow] = []
 
-    def test(
-        method: str,
-        predictor: str,
-        quantity: str,
-        unit: str,
-        xs: Mapping[str, Optional[float]],
-        ys: Mapping[str, float],
-    ) -> None:
+def _correlations(
+    cells: Mapping[Tuple[str, str], Cell],
+    methods: Sequence[str],
+    reference: str,
+    targets: Sequence[str],
+    pairs: Sequence[str],
+    predictors: _Predictors,
+    method_alignment: Mapping[str, Mapping[str, Mapping[str, float]]],
+    scores: bool,
+    seed: int,
+    n_permutations: int,
+    n_bootstrap: int,
+) -> List[CorrelationRow]:
+    """Every test (method x quantity x predictor), with Holm's adjustment over all of them."""
+    rows: List[CorrelationRow] = []
+
+    def test(method: str, predictor: str, quantity: str, unit: str, xs, ys) -> None:
         used = [key for key in ys if xs.get(key) is not None]
         # Rounded to 12 decimals so that equal values that float arithmetic made differ in
         # the last bits (two languages with the same gain) stay ties for the ranks.
         result = statistics.correlate(
-            [round(xs[key], TIE_DECIMALS) for key in used],  # type: ignore[arg-type]
+            [round(xs[key], TIE_DECIMALS) for key in used],
             [round(ys[key], TIE_DECIMALS) for key in used],
             seed=seed,
             n_permutations=n_permutations,
             n_bootstrap=n_bootstrap,
         )
-        correlation_rows.append(CorrelationRow(method, predictor, quantity, unit, used, result))
+        rows.append(CorrelationRow(method, predictor, quantity, unit, used, result))
 
     quantities = [("gain", [m for m in methods if m != reference])]
     if scores:
-        quantities.append(("score", methods))
+        quantities.append(("score", list(methods)))
+    base = method_alignment.get(reference, {})
     for quantity, quantity_methods in quantities:
         for method in quantity_methods:
-            ys = {
-                code: (
-                    cells[(code, method)].gain if quantity == "gain" else cells[(code, method)].mean
-                )
-                for code in targets
-            }
-            for predictor, xs in language_predictors.items():
-                test(method, predictor, quantity, "language", xs, ys)
-            if method in method_alignment and reference in method_alignment:
-                for alignment_metric in ALIGNMENT_PREDICTORS:
-                    own = method_alignment[method]
-                    base = method_alignment[reference]
-                    xs_alignment: Dict[str, Optional[float]] = {}
-                    for code in targets:
-                        if code in own and (quantity == "score" or code in base):
-                            level = own[code][alignment_metric]
-                            xs_alignment[code] = (
-                                level
-                                if quantity == "score"
-                                else level - base[code][alignment_metric]
-                            )
-                    if quantity == "gain" and method == reference:
-                        continue
-                    test(
-                        method,
-                        f"alignment:{alignment_metric}",
-                        quantity,
-                        "language",
-                        xs_alignment,
-                        ys,
-                    )
-            if pairs:
-                pair_ys = {
-                    key: (
-                        cells[(key, method)].gain
-                        if quantity == "gain"
-                        else cells[(key, method)].mean
-                    )
-                    for key in pairs
-                }
-                for predictor, xs in pair_predictors.items():
-                    test(method, predictor, quantity, "pair", xs, pair_ys)
-    adjusted = statistics.holm([row.result.p_spearman for row in correlation_rows])
-    for row, p_holm in zip(correlation_rows, adjusted):
-        row.p_holm = p_holm
 
-    predictor_values = {**language_predictors, **pair_predictors}
-    return Comparison(
-        task=first.task,
-        split=first.split,
-        metric=metric,
-        reference=reference,
-        methods=methods,
-        runs={method: list(dirs) for method, dirs in runs.items()},
-        interval=interval,
-        interval_note=interval_note,
-        cells=cells,
-        languages=languages,
-        targets=targets,
-        pairs=pairs,
-        groups=groups,
-        correlations=correlation_rows,
-        distances=distance_rows,
-        predictor_values=predictor_values,
-        alignment=alignment,
-        notes=notes,
-        settings={
-            "seed": seed,
-            "bootstrap": n_bootstrap,
-            "permutations": n_permutations,
-            "lang2vec": list(lang2vec),
-            "sources": sources,
-            "families": families_file or "WALS (allennlp_robust_xlt.common.languages)",
-            "family_of": {code: _family(code, overrides) for code in languages},
-        },
-    )
+            def y(key: str) -> float:
+                cell = cells[(key, method)]
+                return cell.gain if quantity == "gain" else cell.mean
+
+            ys = {code: y(code) for code in targets}
+            for predictor, xs in predictors.languages.items():
+                test(method, predictor, quantity, "language", xs, ys)
+            own = method_alignment.get(method)
+            if own is not None:
+                for name in ALIGNMENT_PREDICTORS:
+                    if quantity == "score":
+                        change = {c: own[c][name] for c in targets if c in own}
+                    else:
+                        change = {
+                            c: own[c][name] - base[c][name]
+                            for c in targets
+                            if c in own and c in base
+                        }
+                    test(method, f"alignment:{name}", quantity, "language", change, ys)
+            pair_ys = {key: y(key) for key in pairs}
+            for predictor, xs in predictors.pairs.items():
+                test(method, predictor, quantity, "pair", xs, pair_ys)
+    for row, p_holm in zip(rows, statistics.holm([row.result.p_spearman for row in rows])):
+        row.p_holm = p_holm
+    return rows
 
 
 def _mean_or_none(values: Sequence[Optional[float]]) -> Optional[float]:
-    return None if any(v is None for v in values) else float(numpy.mean(values))  # type: ignore[arg-type]
+    if any(value is None for value in values):
+        return None
+    return float(numpy.mean([float(value) for value in values]))  # type: ignore[arg-type]
 
 
 # -- writing ----------------------------------------------------------------------------------
