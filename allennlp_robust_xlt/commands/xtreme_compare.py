@@ -75,7 +75,8 @@ class XtremeCompare(Subcommand):
             nargs="+",
             default=list(LANG2VEC_FEATURE_SETS),
             choices=[*LANG2VEC_FEATURE_SETS, "none"],
-            help="lang2vec distances to use (default: all; none for none)",
+            metavar="SET",
+            help=f"lang2vec distances: {' '.join(LANG2VEC_FEATURE_SETS)} (default: all) or none",
         )
         subparser.add_argument("--alignment", metavar="DIR", help="an xtreme-alignment output")
         subparser.add_argument(
