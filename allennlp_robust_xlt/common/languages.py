@@ -1,8 +1,9 @@
 """
 Language metadata of the XTREME and XTREME-R benchmarks.
 
-`LANGUAGES` maps a language code to its `Language` (name, family, genus, script) for the 40
-XTREME languages and the 10 that XTREME-R adds. Each task's languages are in the task table
+`LANGUAGES` maps a language code to its `Language` (name, family, genus, script, ISO 639-3 code,
+WALS entry) for the 40 XTREME languages and the 10 that XTREME-R adds (az gu ht lt pa pl qu ro
+uk wo). Each task's languages are in the task table
 (`allennlp_robust_xlt/tasks.libsonnet`).
 
 Codes of ISO 639-2's range reserved for local use (`qaa` to `qtz`) are accepted as languages of
@@ -11,6 +12,20 @@ file beside the data (`load_language_file`: `code<TAB>name<TAB>family<TAB>genus<
 gives them, or any other new code, a name and a family for reports. Error messages list the
 benchmark languages only. `check_language_codes` turns an unknown code into an error that lists
 the known ones.
+
+Families and genera: WALS (Dryer & Haspelmath, eds., The World Atlas of Language Structures
+Online; `cldf/languages.csv` of github.com/cldf-datasets/wals v2020.4, CC BY 4.0), read from the
+language (doculect) whose id is the `wals` column. Where WALS has several doculects for one ISO
+code (German, Greek, Spanish, Basque, Hebrew, Indonesian, Italian, Dutch, Tamil, Romanian,
+Mandarin) the standard variety was taken; they agree on family and genus. Azerbaijani is WALS
+`aze`, which lists both azj and azb. WALS files Haitian Creole under the family "other", genus
+"Creoles and Pidgins": the table uses the genus as its family too. XTREME's README labels differ
+in places: it says Turkic where WALS says Altaic (family; genus Turkic), Japonic for Japanese,
+Koreanic (an isolate) for Korean, Kra-Dai for Tai-Kadai, Austroasiatic for Austro-Asiatic.
+
+ISO 639-3 codes are the individual languages, not the macrolanguages that lang2vec maps
+two-letter codes to (ar arb, et ekk, fa pes, ms zsm, sw swh, zh cmn, az azj, qu quy; see
+`allennlp_robust_xlt.analysis.language_distances`).
 """
 
 import re
@@ -28,79 +43,91 @@ SOURCE_LANGUAGE = "en"
 @dataclass(frozen=True)
 class Language:
     code: str
+    """The code the benchmark uses (ISO 639-1 for XTREME's languages; local-use `qaa`... for one's own)."""
     name: str
     family: str
-    """Top-level language family (e.g. Indo-European); isolates are their own family."""
+    """Top-level language family as WALS names it (isolates are their own family)."""
     genus: str
-    """Branch within the family (e.g. Germanic, Romance, Indo-Aryan)."""
+    """WALS genus: the branch within the family (e.g. Germanic, Romance, Indic)."""
     script: str
+    iso639_3: str = ""
+    """The individual-language ISO 639-3 code (not the macrolanguage: `arb`, not `ara`)."""
+    wals: str = ""
+    """The WALS language (doculect) id the family and genus were read from, when there is one."""
 
 
-def _table(rows: Iterable[Tuple[str, str, str, str, str]]) -> Dict[str, Language]:
-    return {
-        code: Language(code, name, family, genus, script)
-        for code, name, family, genus, script in rows
-    }
+def _table(rows: Iterable[Tuple[str, ...]]) -> Dict[str, Language]:
+    return {row[0]: Language(*row) for row in rows}
 
 
 # The 40 XTREME languages (Hu et al., 2020), then the 10 added by XTREME-R (Ruder et al., 2021).
+# Columns: code, name, WALS family, WALS genus, script, ISO 639-3 code, WALS id (see the module
+# docstring for the source and the choices).
 XTREME_LANGUAGES: Dict[str, Language] = _table(
     [
-        ("af", "Afrikaans", "Indo-European", "Germanic", "Latin"),
-        ("ar", "Arabic", "Afro-Asiatic", "Semitic", "Arabic"),
-        ("bg", "Bulgarian", "Indo-European", "Slavic", "Cyrillic"),
-        ("bn", "Bengali", "Indo-European", "Indo-Aryan", "Bengali"),
-        ("de", "German", "Indo-European", "Germanic", "Latin"),
-        ("el", "Greek", "Indo-European", "Hellenic", "Greek"),
-        ("en", "English", "Indo-European", "Germanic", "Latin"),
-        ("es", "Spanish", "Indo-European", "Romance", "Latin"),
-        ("et", "Estonian", "Uralic", "Finnic", "Latin"),
-        ("eu", "Basque", "Basque", "Basque", "Latin"),
-        ("fa", "Persian", "Indo-European", "Iranian", "Arabic"),
-        ("fi", "Finnish", "Uralic", "Finnic", "Latin"),
-        ("fr", "French", "Indo-European", "Romance", "Latin"),
-        ("he", "Hebrew", "Afro-Asiatic", "Semitic", "Hebrew"),
-        ("hi", "Hindi", "Indo-European", "Indo-Aryan", "Devanagari"),
-        ("hu", "Hungarian", "Uralic", "Ugric", "Latin"),
-        ("id", "Indonesian", "Austronesian", "Malayo-Polynesian", "Latin"),
-        ("it", "Italian", "Indo-European", "Romance", "Latin"),
-        ("ja", "Japanese", "Japonic", "Japanese", "Kanji/Kana"),
-        ("jv", "Javanese", "Austronesian", "Malayo-Polynesian", "Latin"),
-        ("ka", "Georgian", "Kartvelian", "Karto-Zan", "Georgian"),
-        ("kk", "Kazakh", "Turkic", "Kipchak", "Cyrillic"),
-        ("ko", "Korean", "Koreanic", "Korean", "Hangul"),
-        ("ml", "Malayalam", "Dravidian", "South Dravidian", "Malayalam"),
-        ("mr", "Marathi", "Indo-European", "Indo-Aryan", "Devanagari"),
-        ("ms", "Malay", "Austronesian", "Malayo-Polynesian", "Latin"),
-        ("my", "Burmese", "Sino-Tibetan", "Lolo-Burmese", "Myanmar"),
-        ("nl", "Dutch", "Indo-European", "Germanic", "Latin"),
-        ("pt", "Portuguese", "Indo-European", "Romance", "Latin"),
-        ("ru", "Russian", "Indo-European", "Slavic", "Cyrillic"),
-        ("sw", "Swahili", "Niger-Congo", "Bantu", "Latin"),
-        ("ta", "Tamil", "Dravidian", "South Dravidian", "Tamil"),
-        ("te", "Telugu", "Dravidian", "South-Central Dravidian", "Telugu"),
-        ("th", "Thai", "Kra-Dai", "Tai", "Thai"),
-        ("tl", "Tagalog", "Austronesian", "Malayo-Polynesian", "Latin"),
-        ("tr", "Turkish", "Turkic", "Oghuz", "Latin"),
-        ("ur", "Urdu", "Indo-European", "Indo-Aryan", "Arabic"),
-        ("vi", "Vietnamese", "Austroasiatic", "Vietic", "Latin"),
-        ("yo", "Yoruba", "Niger-Congo", "Volta-Niger", "Latin"),
-        ("zh", "Chinese", "Sino-Tibetan", "Sinitic", "Chinese characters"),
+        ("af", "Afrikaans", "Indo-European", "Germanic", "Latin", "afr", "afr"),
+        ("ar", "Arabic", "Afro-Asiatic", "Semitic", "Arabic", "arb", "ams"),
+        ("bg", "Bulgarian", "Indo-European", "Slavic", "Cyrillic", "bul", "bul"),
+        ("bn", "Bengali", "Indo-European", "Indic", "Bengali", "ben", "ben"),
+        ("de", "German", "Indo-European", "Germanic", "Latin", "deu", "ger"),
+        ("el", "Greek", "Indo-European", "Greek", "Greek", "ell", "grk"),
+        ("en", "English", "Indo-European", "Germanic", "Latin", "eng", "eng"),
+        ("es", "Spanish", "Indo-European", "Romance", "Latin", "spa", "spa"),
+        ("et", "Estonian", "Uralic", "Finnic", "Latin", "ekk", "est"),
+        ("eu", "Basque", "Basque", "Basque", "Latin", "eus", "bsq"),
+        ("fa", "Persian", "Indo-European", "Iranian", "Arabic", "pes", "prs"),
+        ("fi", "Finnish", "Uralic", "Finnic", "Latin", "fin", "fin"),
+        ("fr", "French", "Indo-European", "Romance", "Latin", "fra", "fre"),
+        ("he", "Hebrew", "Afro-Asiatic", "Semitic", "Hebrew", "heb", "heb"),
+        ("hi", "Hindi", "Indo-European", "Indic", "Devanagari", "hin", "hin"),
+        ("hu", "Hungarian", "Uralic", "Ugric", "Latin", "hun", "hun"),
+        ("id", "Indonesian", "Austronesian", "Malayo-Sumbawan", "Latin", "ind", "ind"),
+        ("it", "Italian", "Indo-European", "Romance", "Latin", "ita", "ita"),
+        ("ja", "Japanese", "Japanese", "Japanese", "Kanji/Kana", "jpn", "jpn"),
+        ("jv", "Javanese", "Austronesian", "Javanese", "Latin", "jav", "jav"),
+        ("ka", "Georgian", "Kartvelian", "Kartvelian", "Georgian", "kat", "geo"),
+        ("kk", "Kazakh", "Altaic", "Turkic", "Cyrillic", "kaz", "kaz"),
+        ("ko", "Korean", "Korean", "Korean", "Hangul", "kor", "kor"),
+        ("ml", "Malayalam", "Dravidian", "Dravidian", "Malayalam", "mal", "mym"),
+        ("mr", "Marathi", "Indo-European", "Indic", "Devanagari", "mar", "mhi"),
+        ("ms", "Malay", "Austronesian", "Malayo-Sumbawan", "Latin", "zsm", "mly"),
+        ("my", "Burmese", "Sino-Tibetan", "Burmese-Lolo", "Myanmar", "mya", "brm"),
+        ("nl", "Dutch", "Indo-European", "Germanic", "Latin", "nld", "dut"),
+        ("pt", "Portuguese", "Indo-European", "Romance", "Latin", "por", "por"),
+        ("ru", "Russian", "Indo-European", "Slavic", "Cyrillic", "rus", "rus"),
+        ("sw", "Swahili", "Niger-Congo", "Bantu", "Latin", "swh", "swa"),
+        ("ta", "Tamil", "Dravidian", "Dravidian", "Tamil", "tam", "tml"),
+        ("te", "Telugu", "Dravidian", "Dravidian", "Telugu", "tel", "tel"),
+        ("th", "Thai", "Tai-Kadai", "Kam-Tai", "Thai", "tha", "tha"),
+        ("tl", "Tagalog", "Austronesian", "Greater Central Philippine", "Latin", "tgl", "tag"),
+        ("tr", "Turkish", "Altaic", "Turkic", "Latin", "tur", "tur"),
+        ("ur", "Urdu", "Indo-European", "Indic", "Arabic", "urd", "urd"),
+        ("vi", "Vietnamese", "Austro-Asiatic", "Vietic", "Latin", "vie", "vie"),
+        ("yo", "Yoruba", "Niger-Congo", "Defoid", "Latin", "yor", "yor"),
+        ("zh", "Chinese", "Sino-Tibetan", "Chinese", "Chinese characters", "cmn", "mnd"),
     ]
 )
 
 XTREME_R_ADDED_LANGUAGES: Dict[str, Language] = _table(
     [
-        ("gu", "Gujarati", "Indo-European", "Indo-Aryan", "Gujarati"),
-        ("ht", "Haitian Creole", "French Creole", "French Creole", "Latin"),
-        ("lt", "Lithuanian", "Indo-European", "Baltic", "Latin"),
-        ("mg", "Malagasy", "Austronesian", "Malayo-Polynesian", "Latin"),
-        ("pa", "Punjabi", "Indo-European", "Indo-Aryan", "Gurmukhi"),
-        ("pl", "Polish", "Indo-European", "Slavic", "Latin"),
-        ("qu", "Quechua", "Quechuan", "Quechua", "Latin"),
-        ("ro", "Romanian", "Indo-European", "Romance", "Latin"),
-        ("uk", "Ukrainian", "Indo-European", "Slavic", "Cyrillic"),
-        ("wo", "Wolof", "Niger-Congo", "Senegambian", "Latin"),
+        ("az", "Azerbaijani", "Altaic", "Turkic", "Latin", "azj", "aze"),
+        ("gu", "Gujarati", "Indo-European", "Indic", "Gujarati", "guj", "guj"),
+        (
+            "ht",
+            "Haitian Creole",
+            "Creoles and Pidgins",
+            "Creoles and Pidgins",
+            "Latin",
+            "hat",
+            "hcr",
+        ),
+        ("lt", "Lithuanian", "Indo-European", "Baltic", "Latin", "lit", "lit"),
+        ("pa", "Punjabi", "Indo-European", "Indic", "Gurmukhi", "pan", "pan"),
+        ("pl", "Polish", "Indo-European", "Slavic", "Latin", "pol", "pol"),
+        ("qu", "Quechua", "Quechuan", "Quechuan", "Latin", "quy", "qay"),
+        ("ro", "Romanian", "Indo-European", "Romance", "Latin", "ron", "rom"),
+        ("uk", "Ukrainian", "Indo-European", "Slavic", "Cyrillic", "ukr", "ukr"),
+        ("wo", "Wolof", "Niger-Congo", "Wolof", "Latin", "wol", "wlf"),
     ]
 )
 

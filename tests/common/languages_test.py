@@ -30,6 +30,49 @@ def test_every_xtreme_and_xtreme_r_language_has_metadata():
     for code, language in LANGUAGES.items():
         assert language.code == code and len(code) == 2
         assert language.name and language.family and language.genus and language.script
+        assert len(language.iso639_3) == 3
+
+
+# The reference note's code choices (shared/docs/analyses-reference.md §3.1), typed in by hand.
+ISO_639_3 = (
+    "af afr, ar arb, bg bul, bn ben, de deu, el ell, en eng, es spa, et ekk, eu eus, fa pes, "
+    "fi fin, fr fra, he heb, hi hin, hu hun, id ind, it ita, ja jpn, jv jav, ka kat, kk kaz, "
+    "ko kor, ml mal, mr mar, ms zsm, my mya, nl nld, pt por, ru rus, sw swh, ta tam, te tel, "
+    "th tha, tl tgl, tr tur, ur urd, vi vie, yo yor, zh cmn, "
+    "az azj, lt lit, pl pol, uk ukr, ro ron, qu quy, wo wol, pa pan, gu guj, ht hat"
+)
+
+# WALS families as the reference note read them (§3.2), Haitian Creole under its WALS genus.
+WALS_FAMILIES = {
+    "Indo-European": "af bg bn de el en es fa fr gu hi it lt mr nl pa pl pt ro ru uk ur",
+    "Afro-Asiatic": "ar he",
+    "Uralic": "et fi hu",
+    "Austronesian": "id jv ms tl",
+    "Dravidian": "ml ta te",
+    "Niger-Congo": "sw wo yo",
+    "Sino-Tibetan": "my zh",
+    "Altaic": "az kk tr",
+    "Japanese": "ja",
+    "Korean": "ko",
+    "Basque": "eu",
+    "Kartvelian": "ka",
+    "Tai-Kadai": "th",
+    "Austro-Asiatic": "vi",
+    "Quechuan": "qu",
+    "Creoles and Pidgins": "ht",
+}
+
+
+def test_the_50_xtreme_r_languages_their_iso_codes_and_wals_families():
+    assert sorted(XTREME_R_ADDED_LANGUAGES) == "az gu ht lt pa pl qu ro uk wo".split()
+    expected_iso = dict(pair.split() for pair in ISO_639_3.split(", "))
+    real = {**XTREME_LANGUAGES, **XTREME_R_ADDED_LANGUAGES}
+    assert {code: language.iso639_3 for code, language in real.items()} == expected_iso
+    families = {code: family for family, codes in WALS_FAMILIES.items() for code in codes.split()}
+    assert {code: language.family for code, language in real.items()} == families
+    assert all(language.wals for language in real.values())
+    assert LANGUAGES["kk"].genus == LANGUAGES["tr"].genus == LANGUAGES["az"].genus == "Turkic"
+    assert LANGUAGES["hi"].genus == "Indic" and LANGUAGES["zh"].genus == "Chinese"
 
 
 def test_every_task_language_is_a_benchmark_language():
