@@ -7,6 +7,7 @@ What it writes: `evaluation/reports.py`. Each task's languages, file names and m
 the task table (`allennlp_robust_xlt/tasks.libsonnet`).
 """
 
+import json
 import logging
 import os
 import re
@@ -29,6 +30,12 @@ from allennlp_robust_xlt.common.languages import (
     check_language_codes,
     is_known_language,
     load_language_file,
+)
+from allennlp_robust_xlt.analysis.per_example import (
+    check_reproduces,
+    read_per_example,
+    recipe_for,
+    write_per_example,
 )
 from allennlp_robust_xlt.common.line_reading import read_json_file
 from allennlp_robust_xlt.evaluation.per_example import PerExampleSerializer
@@ -289,7 +296,10 @@ class ArchiveEvaluator:
         if self.per_example and examples is not None:
             examples.parent.mkdir(parents=True, exist_ok=True)
             predictions = examples
-        return dict(self.evaluator(self.model, data_loader, predictions_output_file=predictions))
+        metrics = dict(self.evaluator(self.model, data_loader, predictions_output_file=predictions))
+        if predictions is not None:
+            tidy_per_example(predictions, metrics)
+        return metrics
 
 
 # -- from `allennlp evaluate` output files ------------------------------------------------------
@@ -383,3 +393,31 @@ def guess_task(codes: Sequence[str]) -> Task:
             f"is needed: the languages {' '.join(sorted(set(codes)))} are {fits}",
         )
     return TASKS[matching[0]]
+
+
+def tidy_per_example(path: Path, metrics: Dict[str, Any]) -> None:
+    """
+    Rewrites the evaluator's per-example lines (in batch order, with whatever the model adds)
+    as `analysis/per_example.py` defines them: the id and the numeric result fields, in the
+    order of the ids, checked to reproduce every metric they can.
+    """
+    records = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
+    numeric = [
+        {
+            key: value
+            for key, value in record.items()
+            if key == "id" or (isinstance(value, (int, float)) and not isinstance(value, bool))
+        }
+        for record in records
+    ]
+    numeric.sort(key=lambda record: _sort_key(record["id"]))
+    write_per_example(path, numeric)
+    written = read_per_example(path)
+    for metric, value in metrics.items():
+        if isinstance(value, (int, float)) and recipe_for(metric, written.values) is not None:
+            check_reproduces(written, metric, float(value), "the evaluation")
+
+
+def _sort_key(example_id: Any) -> Tuple[int, Any]:
+    text = str(example_id)
+    return (0, int(text)) if text.isdigit() else (1, text)
