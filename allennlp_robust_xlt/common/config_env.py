@@ -12,6 +12,13 @@ allennlp_robust_xlt` and `.allennlp_plugins` both do before the config is read.
 | `XLT_TRANSFORMER_DIM` | `` (from a table of known models) | hidden size, for models the table lacks |
 | `XLT_DATA_DIR` | `data/xtreme` | directory in XTREME's layout (`xnli/`, `pawsx/`) |
 | `XLT_NEIGHBORS` | the reference repository's counter-fitted table | RS-DA neighbour table |
+| `XLT_INTERMEDIATE_ARCHIVE` | `` (none) | a `model.tar.gz` of an intermediate task to start from |
+
+`XLT_INTERMEDIATE_ARCHIVE` serves intermediate-task training (XTREME-R trains XCOPA after SIQA):
+when it names an archive, the configs of a task with an `intermediate_task` in the task table
+(and any config that wraps its model in `xtreme.intermediate(...)`) load the encoder and the head
+from that archive through AllenNLP's `_pretrained` (trainable); empty, they start from the
+pretrained `XLT_TRANSFORMER`. See `allennlp_robust_xlt/nn/intermediate_archive.py`.
 """
 
 import os
@@ -26,6 +33,7 @@ CONFIG_ENV_DEFAULTS: Dict[str, str] = {
     "XLT_TRANSFORMER_DIM": "",
     "XLT_DATA_DIR": "data/xtreme",
     "XLT_NEIGHBORS": REFERENCE_NEIGHBORS_URL,
+    "XLT_INTERMEDIATE_ARCHIVE": "",
 }
 
 
