@@ -16,9 +16,10 @@ allennlp_robust_xlt` and `.allennlp_plugins` both do before the config is read.
 
 `XLT_INTERMEDIATE_ARCHIVE` serves intermediate-task training (XTREME-R trains XCOPA after SIQA):
 when it names an archive, the configs of a task with an `intermediate_task` in the task table
-(and any config that wraps its model in `xtreme.intermediate(...)`) load the encoder and the head
-from that archive through AllenNLP's `_pretrained` (trainable); empty, they start from the
-pretrained `XLT_TRANSFORMER`. See `allennlp_robust_xlt/nn/intermediate_archive.py`.
+(and any config that wraps its model in `xtreme.intermediate(...)`) load the modules their task
+family names (for multiple choice: the encoder and the head) from that archive through
+AllenNLP's `_pretrained`, trainable; empty, they start from the pretrained `XLT_TRANSFORMER`.
+See `training_configs/xtreme.libsonnet` and `allennlp_robust_xlt/nn/intermediate_archive.py`.
 """
 
 import os

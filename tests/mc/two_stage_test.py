@@ -190,6 +190,10 @@ class TestTwoStages(AllenNlpTestCase):
                 str(XTREME_DATA),
                 "--output-dir",
                 str(self.TEST_DIR / "report-test"),
+                "--task",
+                "xcopa",
+                "--split",
+                "test",
             )
         assert list(
             json.loads((self.TEST_DIR / "report-test" / "metrics.json").read_text())["languages"]

@@ -39,9 +39,9 @@ def language_from_file_name(path: str) -> Optional[str]:
     return code if code is not None and is_known_language(code) else None
 
 
-def json_record(raw: bytes, path: str, line: Optional[int]) -> Dict[str, Any]:
+def json_record(raw: bytes, path: str, line: int) -> Dict[str, Any]:
     """The JSON object on one line, or an `InputFileError` naming the file and line."""
-    text = decode_line(raw, path, line) if line is not None else raw.decode("utf-8")
+    text = decode_line(raw, path, line)
     try:
         record = json.loads(text)
     except json.JSONDecodeError as error:

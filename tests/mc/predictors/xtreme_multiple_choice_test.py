@@ -49,4 +49,6 @@ def test_bad_input_is_one_line(tiny_xlmr: Path):
     with pytest.raises(InputFileError, match=r"^prediction input: missing the field 'choice2'"):
         predictor.predict_json({k: v for k, v in COPA.items() if k != "choice2"})
     with pytest.raises(ParameterError, match="must be a multiple-choice reader"):
-        XtremeMultipleChoicePredictor(model, TextClassificationJsonReader(tokenizer=WhitespaceTokenizer()))
+        XtremeMultipleChoicePredictor(
+            model, TextClassificationJsonReader(tokenizer=WhitespaceTokenizer())
+        )
