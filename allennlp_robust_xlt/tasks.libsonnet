@@ -75,4 +75,83 @@
       sources: { pawsx: 'https://storage.googleapis.com/paws/pawsx/x-final.tar.gz' },
     },
   },
+  // Multiple choice (XTREME-R): XCOPA, trained on English COPA after the intermediate task SIQA
+  // (google-research/xtreme scripts/train_xcopa.sh, third_party/run_xcopa.py).
+  xcopa: {
+    name: 'XCOPA',
+    family: 'mc',
+    benchmarks: ['xtreme-r'],
+    // XCOPA has no English test set: English COPA gives train-en and val-en only.
+    languages: ['et', 'ht', 'id', 'it', 'qu', 'sw', 'ta', 'th', 'tr', 'vi', 'zh'],
+    xtreme_r_languages: ['et', 'ht', 'id', 'it', 'qu', 'sw', 'ta', 'th', 'tr', 'vi', 'zh'],
+    // The label is the index of the right choice (0 or 1).
+    labels: [],
+    label_aliases: {},
+    reader: 'xtreme_xcopa',
+    directory: 'xcopa',
+    extension: '.jsonl',
+    // XCOPA (and SuperGLUE's COPA) name the dev split `val`: `xcopa/val-{lang}.jsonl`.
+    split_names: { dev: 'val' },
+    train_languages: ['en'],
+    metrics: ['accuracy'],
+    metric: 'accuracy',
+    training: {
+      learning_rate: 2e-5,
+      epochs: 5,
+      batch_size: 8,
+      accumulation: 4,
+      max_length: 128,
+      validation_metric: '+accuracy',
+      // Not from a reference (Huang et al. did not run XCOPA): COPA has 400 training examples,
+      // so as many copies as for PAWS-X, for the baseline's 5 epochs.
+      rs_da_copies: 10,
+      rs_da_epochs: 5,
+      // XTREME-R trains on SIQA first; the configs start from that archive when
+      // XLT_INTERMEDIATE_ARCHIVE names one (training_configs/xtreme.libsonnet, `intermediate`).
+      intermediate_task: 'siqa',
+    },
+    download: {
+      recipe: 'xcopa',
+      sources: {
+        // SuperGLUE's English COPA: COPA/{train,val,test}.jsonl.
+        copa: 'https://dl.fbaipublicfiles.com/glue/superglue/data/v2/COPA.zip',
+        // The base of XCOPA's files `{base}/{lang}/{val,test}.{lang}.jsonl`.
+        xcopa: 'https://raw.githubusercontent.com/cambridgeltl/xcopa/master/data',
+      },
+    },
+  },
+  // Social IQa, XTREME-R's intermediate task for XCOPA (3 choices; English only; not scored by
+  // XTREME-R). Files as released in socialIQa_v1.4.tgz: `siqa/socialIQa_v1.4_{trn,dev,tst}.jsonl`.
+  siqa: {
+    name: 'SIQA',
+    family: 'mc',
+    benchmarks: [],
+    languages: ['en'],
+    xtreme_r_languages: [],
+    // The label is the letter of the right answer (`correct`: A, B or C).
+    labels: [],
+    label_aliases: {},
+    reader: 'xtreme_siqa',
+    directory: 'siqa',
+    extension: '.jsonl',
+    file_pattern: 'socialIQa_v1.4_{split}{extension}',
+    split_names: { train: 'trn', dev: 'dev', test: 'tst' },
+    train_languages: ['en'],
+    metrics: ['accuracy'],
+    metric: 'accuracy',
+    training: {
+      learning_rate: 2e-5,
+      epochs: 5,
+      batch_size: 8,
+      accumulation: 4,
+      max_length: 128,
+      validation_metric: '+accuracy',
+      rs_da_copies: 3,
+      rs_da_epochs: 1,
+    },
+    download: {
+      recipe: 'siqa',
+      sources: { siqa: 'https://maartensap.github.io/social-iqa/data/socialIQa_v1.4.tgz' },
+    },
+  },
 }

@@ -12,6 +12,7 @@ xnli.file_path("data/xtreme", "test", "de")   # data/xtreme/xnli/test-de.tsv
 
 import json
 from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from pathlib import Path
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple, Union
 
@@ -71,6 +72,12 @@ class Task:
     training: Mapping[str, Any]
     """XTREME's (or the reference's) training settings, read by the configs."""
     download: Optional[Download]
+    # Optional fields (a row may leave them out; `OPTIONAL_FIELDS` has their defaults).
+    split_names: Mapping[str, str] = dataclass_field(default_factory=dict)
+    """The release's name of a split where it differs from ours (`train`, `dev`, `test`):
+    XCOPA's dev files are `val-{lang}.jsonl`, so its row has `{dev: 'val'}`."""
+    file_pattern: str = "{split}-{lang}{extension}"
+    """File names under the task's directory, `{split}` being the release's split name."""
 
     @property
     def all_languages(self) -> Tuple[str, ...]:
@@ -89,8 +96,11 @@ class Task:
         return label if label in self.labels else None
 
     def file_name(self, split: str, language: str) -> str:
-        """`{split}-{language}{extension}`; `language` may be a pair `l1-l2`."""
-        return f"{split}-{language}{self.extension}"
+        """`{split}-{language}{extension}` (or the row's `file_pattern` with its `split_names`);
+        `language` may be a pair `l1-l2`."""
+        return self.file_pattern.format(
+            split=self.split_names.get(split, split), lang=language, extension=self.extension
+        )
 
     def task_directory(self, data_dir: Union[str, Path]) -> Path:
         """The task's directory: `data_dir/{directory}` when `data_dir` is the data root."""
@@ -101,11 +111,18 @@ class Task:
         return self.task_directory(data_dir) / self.file_name(split, language)
 
 
+OPTIONAL_FIELDS: Dict[str, Any] = {"split_names": {}, "file_pattern": "{split}-{lang}{extension}"}
+"""The fields a row may leave out, and their defaults."""
+
+SPLITS = ("train", "dev", "test")
+
+
 def _task(key: str, row: Dict[str, Any]) -> Task:
     def fail(problem: str) -> ParameterError:
         return ParameterError(str(TABLE), key, problem)
 
     fields = set(Task.__dataclass_fields__) - {"key"}
+    row = {**OPTIONAL_FIELDS, **row}
     missing, unknown = fields - set(row), set(row) - fields
     if missing or unknown:
         raise fail(f"row has missing fields {sorted(missing)} / unknown fields {sorted(unknown)}")
@@ -122,6 +139,10 @@ def _task(key: str, row: Dict[str, Any]) -> Task:
     aliases = row["label_aliases"]
     if any(target not in row["labels"] for target in aliases.values()):
         raise fail(f"label_aliases {aliases} must map to labels {row['labels']}")
+    if not set(row["split_names"]) <= set(SPLITS):
+        raise fail(f"split_names {row['split_names']} must rename splits among {SPLITS}")
+    if "{split}" not in row["file_pattern"]:
+        raise fail(f"file_pattern {row['file_pattern']!r} must contain {{split}}")
     download = row["download"]
     return Task(
         key=key,
@@ -144,6 +165,8 @@ def _task(key: str, row: Dict[str, Any]) -> Task:
             if download is not None
             else None
         ),
+        split_names=dict(row["split_names"]),
+        file_pattern=row["file_pattern"],
     )
 
 

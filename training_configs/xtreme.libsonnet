@@ -8,6 +8,8 @@
 //   XLT_DATA_DIR         data in XTREME's layout                (default data/xtreme)
 //   XLT_NEIGHBORS        RS-DA neighbour table, path or URL     (default: the reference's table)
 //   XLT_SOURCE_LANGUAGES multi-source configs: training languages, comma list (default en)
+//   XLT_INTERMEDIATE_ARCHIVE  model.tar.gz of an intermediate task to start from (default: none;
+//                        see `intermediate` below)
 // Sizes (epochs, batch size, ...) are changed with AllenNLP's own `-o/--overrides`.
 //
 // A config is one line: `xtreme.baseline('xnli')`, `xtreme.adversarial('udpos')`, ... A task
@@ -21,6 +23,7 @@ local known_dims = {
   'bert-base-multilingual-uncased': 768,
 };
 local dim_override = std.extVar('XLT_TRANSFORMER_DIM');
+local intermediate_archive = std.extVar('XLT_INTERMEDIATE_ARCHIVE');
 local dim =
   if dim_override != '' then std.parseInt(dim_override)
   else if std.objectHas(known_dims, transformer) then known_dims[transformer]
@@ -34,11 +37,19 @@ local tasks = {
     family: task_table[key].family,
     directory: task_table[key].directory,
     extension: task_table[key].extension,
+    split_names: std.get(task_table[key], 'split_names', {}),
+    file_pattern: std.get(task_table[key], 'file_pattern', '{split}-{lang}{extension}'),
   }
   for key in std.objectFields(task_table)
 };
+// `{directory}/{split}-{lang}{extension}`, or the row's `file_pattern` with its `split_names`
+// (as `Task.file_name` in allennlp_robust_xlt/tasks.py).
 local file(task, split, language='en') =
-  data_dir + '/' + tasks[task].directory + '/' + split + '-' + language + tasks[task].extension;
+  local row = tasks[task];
+  local name = std.strReplace(std.strReplace(std.strReplace(
+    row.file_pattern, '{split}', std.get(row.split_names, split, split)
+  ), '{lang}', language), '{extension}', row.extension);
+  data_dir + '/' + row.directory + '/' + name;
 // Machine-translated training data of a language: `{task}/translate-train/train-{lang}`.
 local translated(task, language) =
   if language == 'en' then file(task, 'train')
@@ -87,7 +98,53 @@ local source_languages = [
       },
       sorting_keys: ['tokens'],
     },
+    // Multiple choice (XCOPA, SIQA): XTREME's AutoModelForMultipleChoice as
+    // `xtreme_multiple_choice`; a choice's pair is "{premise} What was the {question}?" (SIQA:
+    // "{context} {question}") with the choice, truncated to max_length wordpieces.
+    mc: {
+      reader(task):: {
+        type: tasks[task].reader,
+        max_length: tasks[task].max_length,
+        tokenizer: { type: 'pretrained_transformer', model_name: transformer, add_special_tokens: false },
+        token_indexers: { tokens: { type: 'pretrained_transformer', model_name: transformer } },
+      },
+      model(task):: {
+        type: 'xtreme_multiple_choice',
+        // Checked against the embedder's transformer (one from an intermediate archive included).
+        transformer_model: transformer,
+        text_field_embedder: { token_embedders: { tokens: $.transformer_embedder } },
+        // BERT's pooler (dense + tanh on the first token), dropout 0.1, one score per choice.
+        seq2vec_encoder: { type: 'cls_pooler', embedding_dim: dim },
+        scorer: {
+          input_dim: dim,
+          num_layers: 2,
+          hidden_dims: [dim, 1],
+          activations: ['tanh', 'linear'],
+          dropout: [0.1, 0.0],
+        },
+      },
+      // The number of choices, the same for every example: batches are drawn at random.
+      sorting_keys: ['alternatives'],
+      // What an intermediate archive gives the model: the encoder and the head.
+      intermediate_modules: { text_field_embedder: '_text_field_embedder', scorer: '_scorer' },
+    },
   },
+
+  // Intermediate-task training (XTREME-R trains XCOPA after SIQA): `model` with each of its
+  // constructor arguments named in `modules` (argument -> module path in the archived model)
+  // loaded from the archive that XLT_INTERMEDIATE_ARCHIVE names, through AllenNLP's `_pretrained`
+  // with `freeze: false` (AllenNLP's default would freeze them); `model` unchanged when the
+  // variable is empty. The argument's own settings stay beside `_pretrained`: training ignores
+  // them, and the model builds itself from them when its archive is loaded (so the intermediate
+  // archive is not needed then; allennlp_robust_xlt/nn/intermediate_archive.py).
+  intermediate(model, modules)::
+    if intermediate_archive == '' then model
+    else model + {
+      [argument]: model[argument] + {
+        _pretrained: { archive_file: intermediate_archive, module_path: modules[argument], freeze: false },
+      }
+      for argument in std.objectFields(modules)
+    },
 
   reader(task):: $.families[tasks[task].family].reader(task),
 
@@ -99,7 +156,12 @@ local source_languages = [
     dataset_reader: $.reader(task),
     train_data_path: file(task, 'train'),
     validation_data_path: file(task, 'dev'),
-    model: family.model(task),
+    // A task trained after an intermediate task (`intermediate_task` in its table row) starts
+    // from the archive XLT_INTERMEDIATE_ARCHIVE names, when it names one.
+    model:
+      if std.objectHas(tasks[task], 'intermediate_task')
+      then $.intermediate(family.model(task), family.intermediate_modules)
+      else family.model(task),
     data_loader: {
       batch_sampler: { type: 'bucket', batch_size: tasks[task].batch_size, sorting_keys: family.sorting_keys },
     },

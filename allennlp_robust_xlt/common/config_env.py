@@ -13,6 +13,14 @@ allennlp_robust_xlt` and `.allennlp_plugins` both do before the config is read.
 | `XLT_DATA_DIR` | `data/xtreme` | directory in XTREME's layout (`xnli/`, `pawsx/`) |
 | `XLT_NEIGHBORS` | the reference repository's counter-fitted table | RS-DA neighbour table |
 | `XLT_SOURCE_LANGUAGES` | `en` | multi-source configs: the training languages, a comma list |
+| `XLT_INTERMEDIATE_ARCHIVE` | `` (none) | a `model.tar.gz` of an intermediate task to start from |
+
+`XLT_INTERMEDIATE_ARCHIVE` serves intermediate-task training (XTREME-R trains XCOPA after SIQA):
+when it names an archive, the configs of a task with an `intermediate_task` in the task table
+(and any config that wraps its model in `xtreme.intermediate(...)`) load the modules their task
+family names (for multiple choice: the encoder and the head) from that archive through
+AllenNLP's `_pretrained`, trainable; empty, they start from the pretrained `XLT_TRANSFORMER`.
+See `training_configs/xtreme.libsonnet` and `allennlp_robust_xlt/nn/intermediate_archive.py`.
 """
 
 import os
@@ -28,6 +36,7 @@ CONFIG_ENV_DEFAULTS: Dict[str, str] = {
     "XLT_DATA_DIR": "data/xtreme",
     "XLT_NEIGHBORS": REFERENCE_NEIGHBORS_URL,
     "XLT_SOURCE_LANGUAGES": "en",
+    "XLT_INTERMEDIATE_ARCHIVE": "",
 }
 
 

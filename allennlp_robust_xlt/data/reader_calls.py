@@ -152,7 +152,8 @@ class TextArguments:
     reader : `DatasetReader`
     names : `Sequence[str]`, optional
         Parameter names of `text_to_instance` that hold text (a `str`, or a list of words). By
-        default, those of its parameters named like `DEFAULT_TEXT_ARGUMENTS`.
+        default, those the reader's class declares in `TEXT_ARGUMENTS`, else those of its
+        parameters named like `DEFAULT_TEXT_ARGUMENTS`.
     component : `str`
         The user's component, for error messages.
     """
@@ -171,7 +172,9 @@ class TextArguments:
         ]
         shown = f"{self.reader_name}.text_to_instance({', '.join(parameters)})"
         if names is None:
-            self.names = [name for name in parameters if name in DEFAULT_TEXT_ARGUMENTS]
+            # A reader may declare its text arguments (class attribute `TEXT_ARGUMENTS`).
+            defaults = getattr(type(reader), "TEXT_ARGUMENTS", None) or DEFAULT_TEXT_ARGUMENTS
+            self.names = [name for name in parameters if name in defaults]
             if not self.names:
                 raise ParameterError(
                     component,

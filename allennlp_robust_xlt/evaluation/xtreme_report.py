@@ -32,6 +32,7 @@ from allennlp_robust_xlt.common.languages import (
     load_language_file,
 )
 from allennlp_robust_xlt.analysis.per_example import (
+    EXAMPLE_FIELDS,
     check_reproduces,
     read_per_example,
     recipe_for,
@@ -398,16 +399,13 @@ def guess_task(codes: Sequence[str]) -> Task:
 def tidy_per_example(path: Path, metrics: Dict[str, Any]) -> None:
     """
     Rewrites the evaluator's per-example lines (in batch order, with whatever the model adds)
-    as `analysis/per_example.py` defines them: the id and the numeric result fields, in the
+    as `analysis/per_example.py` defines them: the id and the result fields, in the
     order of the ids, checked to reproduce every metric they can.
     """
     records = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
+    known = {field for fields in EXAMPLE_FIELDS.values() for field in fields} | {"attacked_correct"}
     numeric = [
-        {
-            key: value
-            for key, value in record.items()
-            if key == "id" or (isinstance(value, (int, float)) and not isinstance(value, bool))
-        }
+        {key: value for key, value in record.items() if key == "id" or key in known}
         for record in records
     ]
     numeric.sort(key=lambda record: _sort_key(record["id"]))

@@ -1,0 +1,1 @@
+from allennlp_robust_xlt.mc.models.xtreme_multiple_choice import XtremeMultipleChoice
