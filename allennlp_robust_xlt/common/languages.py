@@ -91,10 +91,10 @@ XTREME_LANGUAGES: Dict[str, Language] = _table(
 
 XTREME_R_ADDED_LANGUAGES: Dict[str, Language] = _table(
     [
+        ("az", "Azerbaijani", "Turkic", "Oghuz", "Latin"),
         ("gu", "Gujarati", "Indo-European", "Indo-Aryan", "Gujarati"),
         ("ht", "Haitian Creole", "French Creole", "French Creole", "Latin"),
         ("lt", "Lithuanian", "Indo-European", "Baltic", "Latin"),
-        ("mg", "Malagasy", "Austronesian", "Malayo-Polynesian", "Latin"),
         ("pa", "Punjabi", "Indo-European", "Indo-Aryan", "Gurmukhi"),
         ("pl", "Polish", "Indo-European", "Slavic", "Latin"),
         ("qu", "Quechua", "Quechuan", "Quechua", "Latin"),
