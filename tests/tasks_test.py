@@ -30,7 +30,7 @@ def test_files_in_xtremes_layout(tmp_path: Path):
 
 
 def test_unknown_task_lists_the_known_ones():
-    with pytest.raises(ParameterError, match="unknown task 'xnl'; known: pawsx xnli"):
+    with pytest.raises(ParameterError, match="unknown task 'xnl'; known: panx pawsx udpos xnli"):
         get_task("xnl", "xtreme-report")
 
 

@@ -77,6 +77,39 @@ local file(task, split, language='en') =
       },
       sorting_keys: ['tokens'],
     },
+    // UD-POS, PAN-X: XTREME's run_tag.py as AllenNLP pieces. Each word is split into sub-words by
+    // the mismatched indexer; the embedder gives each word the vector of its first sub-word (XTREME
+    // labels the first sub-word) and folds sentences longer than `max_length` sub-words into
+    // windows, so every word gets one tag.
+    tagging: {
+      mismatched(task):: { model_name: transformer, max_length: tasks[task].max_length },
+      reader(task):: {
+        type: tasks[task].reader,
+        token_indexers: {
+          tokens: { type: 'pretrained_transformer_mismatched' } + $.families.tagging.mismatched(task),
+        },
+      },
+      model(task):: {
+        type: 'xtreme_tagger',
+        text_field_embedder: {
+          token_embedders: {
+            tokens: $.transformer_embedder + $.families.tagging.mismatched(task) + {
+              type: 'pretrained_transformer_mismatched',
+              sub_token_mode: 'first',
+            },
+          },
+        },
+        dropout: 0.1,
+        // The classifier as transformers initialises it (normal, std 0.02; bias 0).
+        initializer: {
+          regexes: [
+            ['tag_projection.weight', { type: 'normal', std: 0.02 }],
+            ['tag_projection.bias', { type: 'zero' }],
+          ],
+        },
+      },
+      sorting_keys: ['tokens'],
+    },
   },
 
   reader(task):: $.families[tasks[task].family].reader(task),

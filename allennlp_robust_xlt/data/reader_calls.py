@@ -47,8 +47,10 @@ from allennlp_robust_xlt.common.errors import ParameterError
 
 _T = TypeVar("_T")
 
-# Argument names that hold text in AllenNLP's and allennlp-models' readers and in ours.
+# Argument names that hold text in AllenNLP's and allennlp-models' readers and in ours (`words`:
+# the list of words of a tagging reader, each substituted one for one).
 DEFAULT_TEXT_ARGUMENTS = (
+    "words",
     "premise",
     "hypothesis",
     "sentence1",

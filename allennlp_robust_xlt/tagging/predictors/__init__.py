@@ -1,0 +1,1 @@
+from allennlp_robust_xlt.tagging.predictors.xtreme_tagging import XtremeTaggingPredictor
