@@ -7,3 +7,4 @@ from allennlp_robust_xlt.tagging.dataset_readers import *
 from allennlp_robust_xlt.tagging.metrics import *
 from allennlp_robust_xlt.tagging.models import *
 from allennlp_robust_xlt.tagging.predictors import *
+from allennlp_robust_xlt.tagging import download
