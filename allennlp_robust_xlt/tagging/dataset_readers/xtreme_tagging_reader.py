@@ -226,6 +226,7 @@ class XtremeTaggingReader(DatasetReader):
                 "language": language,
                 "id": example_id,
                 "path": path,
+                "line": lines[0] if lines else None,
                 "has_tags": tags is not None,
             }
         )

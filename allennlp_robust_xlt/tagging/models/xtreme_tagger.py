@@ -91,7 +91,14 @@ class XtremeTagger(Model):
         }
         if tags is not None:
             output["loss"] = sequence_cross_entropy_with_logits(logits, tags, mask, average="token")
-            self.metrics(*self._tag_strings(logits, tags, mask))
+            gold, predicted = self._tag_strings(logits, tags, mask)
+            # XTREME scores a file's sentences in their order (it matters for UD-POS's `X`).
+            order = (
+                [(meta.get("path") or "", meta.get("line") or 0) for meta in metadata]
+                if metadata is not None
+                else None
+            )
+            self.metrics(gold, predicted, order)
         elif metadata is not None:
             paths = [meta["path"] for meta in metadata if meta.get("path")]
             if paths and self.training:
