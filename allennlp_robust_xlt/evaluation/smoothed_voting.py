@@ -233,7 +233,8 @@ class SmoothedVoter:
                 raise ParameterError(
                     type(self.model).__name__,
                     "forward",
-                    "gives probabilities per position (a tagger): vote per position instead",
+                    "gives probabilities per word (a tagger): a vote per example does not apply;"
+                    " tag by vote with the smoothed_tagging predictor (a vote per word)",
                 )
             votes.append(self._vote(counts, prob_sums, gold))
         return votes

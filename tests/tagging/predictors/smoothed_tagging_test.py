@@ -6,6 +6,7 @@ import pytest
 
 from allennlp_robust_xlt.common.errors import ParameterError
 from allennlp_robust_xlt.data.reader_calls import build_instance, record_call
+from allennlp_robust_xlt.evaluation.smoothed_voting import SmoothedVoter
 from allennlp_robust_xlt.tagging.predictors import SmoothedTaggingPredictor, XtremeTaggingPredictor
 from tests import FIXTURES_ROOT
 from tests.tagging.helpers import reader_and_model
@@ -43,3 +44,15 @@ def test_it_reads_json_lines_only(tiny_xlmr):
     smoothed = SmoothedTaggingPredictor(model, reader, neighbors=str(TABLE), copies=2)
     with pytest.raises(ParameterError, match="reads JSON lines"):
         smoothed.predict_batch_instance(instances[:1])
+
+
+def test_a_vote_per_example_points_to_the_vote_per_word(tiny_xlmr):
+    reader, model, _ = reader_and_model("udpos")
+    voter = SmoothedVoter(
+        model.eval(), reader, neighbors=str(TABLE), copies=2, text_arguments=["words"]
+    )
+    call = record_call(reader, lambda: reader.text_to_instance(["The", "old", "man"]))
+    with pytest.raises(ParameterError, match="smoothed_tagging predictor"):
+        voter.vote([call])
+    [votes] = voter.vote_per_position([call])
+    assert len(votes) == 3 and all(sum(vote.counts) == 2 for vote in votes)
