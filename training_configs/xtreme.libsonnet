@@ -109,6 +109,8 @@ local file(task, split, language='en') =
         },
       },
       sorting_keys: ['tokens'],
+      // RS-DA perturbs the reader's list of words, each word replaced by one word (one tag each).
+      text_arguments: ['words'],
     },
   },
 
@@ -153,6 +155,7 @@ local file(task, split, language='en') =
   // plain reader. The neighbour table comes from XLT_NEIGHBORS (override with
   // `-o '{"dataset_reader.neighbors": "..."}'`).
   rs_da(task):: $.baseline(task) + {
+    local family = $.families[tasks[task].family],
     dataset_reader: {
       type: 'randomized_smoothing',
       base_reader: $.reader(task),
@@ -160,7 +163,7 @@ local file(task, split, language='en') =
       copies: tasks[task].rs_da_copies,
       match: 'exact',
       seed: 7,
-    },
+    } + (if std.objectHas(family, 'text_arguments') then { text_arguments: family.text_arguments } else {}),
     validation_dataset_reader: $.reader(task),
     trainer+: { num_epochs: tasks[task].rs_da_epochs },
   },

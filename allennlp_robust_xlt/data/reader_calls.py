@@ -47,10 +47,8 @@ from allennlp_robust_xlt.common.errors import ParameterError
 
 _T = TypeVar("_T")
 
-# Argument names that hold text in AllenNLP's and allennlp-models' readers and in ours (`words`:
-# the list of words of a tagging reader, each substituted one for one).
+# Argument names that hold text in AllenNLP's and allennlp-models' readers and in ours.
 DEFAULT_TEXT_ARGUMENTS = (
-    "words",
     "premise",
     "hypothesis",
     "sentence1",

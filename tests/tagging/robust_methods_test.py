@@ -100,4 +100,5 @@ def test_the_configs_put_the_methods_on_the_tagger():
         assert rs_rp[0]["type"] == "random_perturbation"
         rs_da = config(task, "rs_da")
         assert rs_da["dataset_reader"]["base_reader"] == rs_da["validation_dataset_reader"]
+        assert rs_da["dataset_reader"]["text_arguments"] == ["words"]
         assert json.dumps(rs_da["model"]) == json.dumps(config(task)["model"])
