@@ -59,3 +59,14 @@ def test_configs_read_the_table(monkeypatch: pytest.MonkeyPatch):
         assert params["trainer"]["optimizer"]["lr"] == task.training["learning_rate"]
         assert params["trainer"]["num_epochs"] == task.training["epochs"]
         assert params["dataset_reader"]["max_length"] == task.training["max_length"]
+
+
+def test_download_rows_name_manual_sources_among_their_sources(tmp_path: Path):
+    assert TASKS["panx"].download.manual and TASKS["panx"].download.sources == {"panx": ""}
+    assert not TASKS["udpos"].download.by_default and TASKS["xnli"].download.by_default
+    rows = json.loads(_jsonnet.evaluate_file(str(TABLE)))
+    rows["panx"]["download"]["manual"] = {"elsewhere": "somewhere"}
+    bad = tmp_path / "tasks.libsonnet"
+    bad.write_text(json.dumps(rows))
+    with pytest.raises(ParameterError, match="manual sources that are not among its sources"):
+        load_tasks(bad)

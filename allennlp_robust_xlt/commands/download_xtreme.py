@@ -31,6 +31,8 @@ class DownloadXtreme(Subcommand):
     `download.py`). Existing files are never overwritten unless `--force` is given. Each
     `--{source}-url` option (`--xnli-url`, `--xnli-mt-url`, `--pawsx-url`, ...) takes another
     address, a local archive path or a `file://` URL (a mirror, or a copy made earlier).
+    `--tasks` defaults to the tasks the task table downloads by default (XNLI, PAWS-X); UD-POS
+    and PAN-X are fetched when named, and PAN-X needs `--panx-url` (its official address is gone).
     """
 
     requires_plugins = True
