@@ -33,11 +33,20 @@ local tasks = {
     family: task_table[key].family,
     directory: task_table[key].directory,
     extension: task_table[key].extension,
+    // File names by split (optional in the table; see allennlp_robust_xlt/tasks.py).
+    files: std.get(task_table[key], 'files', '{split}-{lang}' + task_table[key].extension),
   }
   for key in std.objectFields(task_table)
 };
 local file(task, split, language='en') =
-  data_dir + '/' + tasks[task].directory + '/' + split + '-' + language + tasks[task].extension;
+  local files = tasks[task].files;
+  local pattern = if std.isString(files) then files else files[split];
+  local filled = std.foldl(
+    function(name, pair) std.strReplace(name, pair[0], pair[1]),
+    [['{split}', split], ['{lang}', language], ['{question}', language], ['{context}', language]],
+    pattern
+  );
+  data_dir + '/' + tasks[task].directory + '/' + filled;
 
 {
   transformer: transformer,
@@ -104,8 +113,9 @@ local file(task, split, language='en') =
       num_gradient_accumulation_steps: tasks[task].accumulation,
       validation_metric: tasks[task].validation_metric,
       grad_norm: 1.0,
-      optimizer: { type: 'huggingface_adamw', lr: tasks[task].learning_rate, eps: 1e-8, weight_decay: 0.0, correct_bias: true },
-      learning_rate_scheduler: { type: 'linear_with_warmup', warmup_steps: 0 },
+      // Weight decay and warm-up steps: 0 unless the task's training settings give them (QA).
+      optimizer: { type: 'huggingface_adamw', lr: tasks[task].learning_rate, eps: 1e-8, weight_decay: std.get(tasks[task], 'weight_decay', 0.0), correct_bias: true },
+      learning_rate_scheduler: { type: 'linear_with_warmup', warmup_steps: std.get(tasks[task], 'warmup_steps', 0) },
       checkpointer: { keep_most_recent_by_count: 1 },
       // Saves the global random generators in the checkpoints, so that `allennlp train --recover`
       // ends like an uninterrupted run (allennlp_robust_xlt/training/callbacks/rng_state.py).
