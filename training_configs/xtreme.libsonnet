@@ -86,6 +86,22 @@ local file(task, split, language='en') =
       },
       sorting_keys: ['tokens'],
     },
+    // Extractive QA (SQuAD, XQuAD, MLQA, TyDiQA-GoldP): one instance per question with all its
+    // windows (allennlp_robust_xlt/rc/); batches count questions.
+    rc: {
+      reader(task):: {
+        type: tasks[task].reader,
+        transformer_model_name: transformer,
+        max_length: tasks[task].max_length,
+        doc_stride: tasks[task].doc_stride,
+        max_query_length: tasks[task].max_query_length,
+      },
+      model(task):: {
+        type: 'xtreme_transformer_qa',
+        text_field_embedder: { token_embedders: { tokens: $.transformer_embedder } },
+      },
+      sorting_keys: ['windows'],
+    },
   },
 
   reader(task):: $.families[tasks[task].family].reader(task),
@@ -113,8 +129,11 @@ local file(task, split, language='en') =
       num_gradient_accumulation_steps: tasks[task].accumulation,
       validation_metric: tasks[task].validation_metric,
       grad_norm: 1.0,
-      // Weight decay and warm-up steps: 0 unless the task's training settings give them (QA).
-      optimizer: { type: 'huggingface_adamw', lr: tasks[task].learning_rate, eps: 1e-8, weight_decay: std.get(tasks[task], 'weight_decay', 0.0), correct_bias: true },
+      // Weight decay and warm-up steps: 0 unless the task's training settings give them (QA);
+      // as in XTREME's scripts, biases and LayerNorm weights never decay.
+      optimizer: { type: 'huggingface_adamw', lr: tasks[task].learning_rate, eps: 1e-8, weight_decay: std.get(tasks[task], 'weight_decay', 0.0), correct_bias: true } + (
+        if std.get(tasks[task], 'weight_decay', 0.0) > 0 then { parameter_groups: [[['bias', 'LayerNorm\\.weight'], { weight_decay: 0.0 }]] } else {}
+      ),
       learning_rate_scheduler: { type: 'linear_with_warmup', warmup_steps: std.get(tasks[task], 'warmup_steps', 0) },
       checkpointer: { keep_most_recent_by_count: 1 },
       // Saves the global random generators in the checkpoints, so that `allennlp train --recover`
