@@ -31,8 +31,9 @@ from allennlp_robust_xlt.common.languages import (
     load_language_file,
 )
 from allennlp_robust_xlt.common.line_reading import read_json_file
-from allennlp_robust_xlt.evaluation.per_example import PerExampleSerializer
+from allennlp_robust_xlt.evaluation.per_example import PerExampleSerializer, answers_of
 from allennlp_robust_xlt.evaluation.reports import Pair, Report
+from allennlp_robust_xlt.rc.tools.squad_evaluation import write_predictions_file
 from allennlp_robust_xlt.tasks import TASKS, Task, get_task, task_for_reader, tasks_with_languages
 
 logger = logging.getLogger(__name__)
@@ -40,6 +41,7 @@ logger = logging.getLogger(__name__)
 COMMAND = "xtreme-report"
 LANGUAGE_FILE = "languages.tsv"
 PER_EXAMPLE_DIR = "per_example"
+PREDICTIONS_DIR = "predictions"
 
 
 def xtreme_report(
@@ -88,8 +90,9 @@ def xtreme_report(
         raise ParameterError(
             COMMAND, "ARCHIVE DATA_DIR", "are both required (or use --from-metrics FILE ...)"
         )
-    # Per-example results go to a scratch directory beside the output and take their place only
-    # once the whole report is written: an error leaves nothing half-written.
+    # Per-example results (and QA predictions files) go to a scratch directory beside the output
+    # and take their place only once the whole report is written: an error leaves nothing
+    # half-written.
     created = not output.exists()
     output.absolute().parent.mkdir(parents=True, exist_ok=True)
     scratch = Path(tempfile.mkdtemp(prefix=f".{output.name}.", dir=output.absolute().parent))
@@ -106,13 +109,15 @@ def xtreme_report(
             metric,
             overrides,
             weights_file,
-            scratch,
+            scratch / PER_EXAMPLE_DIR,
         )
         report.source_languages = tuple(source_languages)
         report.write(output)
-        if any(scratch.iterdir()):
-            shutil.rmtree(output / PER_EXAMPLE_DIR, ignore_errors=True)
-            os.replace(scratch, output / PER_EXAMPLE_DIR)
+        write_answer_files(scratch / PER_EXAMPLE_DIR, scratch / PREDICTIONS_DIR)
+        for name in (PER_EXAMPLE_DIR, PREDICTIONS_DIR):
+            if (scratch / name).is_dir() and any((scratch / name).iterdir()):
+                shutil.rmtree(output / name, ignore_errors=True)
+                os.replace(scratch / name, output / name)
     except BaseException:
         if created:
             shutil.rmtree(output, ignore_errors=True)
@@ -140,11 +145,12 @@ def report_from_archive(
     if not Path(data_dir).is_dir():
         raise ParameterError(COMMAND, "DATA_DIR", f"{data_dir} is not a directory")
     if task is not None:
-        get_task(task, COMMAND)
+        check_split(get_task(task, COMMAND), split)
     archive = load_archive(
         archive_file, cuda_device=cuda_device, overrides=overrides, weights_file=weights_file
     )
     chosen = TASKS[task] if task is not None else task_of_archive(archive)
+    check_split(chosen, split)
     directory = chosen.task_directory(data_dir)
     for language_file in dict.fromkeys([Path(data_dir) / LANGUAGE_FILE, directory / LANGUAGE_FILE]):
         if language_file.is_file():
@@ -165,9 +171,16 @@ def report_from_archive(
     pairs = {
         pair: evaluate(path, examples / f"{pair[0]}-{pair[1]}.jsonl")
         for pair, path in pair_paths.items()
-    }
+    }  # a file already evaluated (MLQA's diagonal) is not evaluated again
     metrics = report_metrics(chosen, metric)
     return Report(chosen.key, split, metrics, str(archive_file), per_language, pairs)
+
+
+def check_split(task: Task, split: str) -> None:
+    if split not in task.files:
+        raise ParameterError(
+            COMMAND, "--split", f"is {split}, but {task.name} has only {' '.join(task.files)} files"
+        )
 
 
 def report_metrics(task: Task, metric: Optional[str]) -> List[str]:
@@ -250,6 +263,7 @@ class ArchiveEvaluator:
         )
         if self.per_example:
             self.evaluator.batch_serializer = PerExampleSerializer(self.model)
+        self.evaluated: Dict[Path, Tuple[Dict[str, Any], Optional[Path]]] = {}
         self.reader = archive.validation_dataset_reader
         loader = config.get("validation_data_loader", None) or config.get("data_loader")
         self.loader_params: Dict[str, Any] = loader.as_dict(quiet=True)
@@ -260,6 +274,16 @@ class ArchiveEvaluator:
                 self.loader_params["batch_size"] = batch_size
 
     def __call__(self, path: Path, examples: Optional[Path] = None) -> Dict[str, Any]:
+        if path in self.evaluated:  # the same file again: its metrics and per-example results
+            metrics, earlier = self.evaluated[path]
+            if earlier is not None and examples is not None and earlier.is_file():
+                shutil.copyfile(earlier, examples)
+            return dict(metrics)
+        metrics = self.evaluate(path, examples)
+        self.evaluated[path] = (metrics, examples)
+        return dict(metrics)
+
+    def evaluate(self, path: Path, examples: Optional[Path] = None) -> Dict[str, Any]:
         logger.info("evaluating on %s", path)
         data_loader = DataLoader.from_params(
             params=Params(deepcopy(self.loader_params)), reader=self.reader, data_path=str(path)
@@ -270,6 +294,21 @@ class ArchiveEvaluator:
             examples.parent.mkdir(parents=True, exist_ok=True)
             predictions = examples
         return dict(self.evaluator(self.model, data_loader, predictions_output_file=predictions))
+
+
+def write_answer_files(examples: Path, predictions: Path) -> None:
+    """
+    For each per-example file whose results have an `answer` (QA), the SQuAD-style predictions
+    file `{question id: answer}` that the official SQuAD / MLQA scripts read, as
+    `predictions/{lang}.json`.
+    """
+    if not examples.is_dir():
+        return
+    for path in sorted(examples.glob("*.jsonl")):
+        answers = answers_of(path)
+        if answers is not None:
+            predictions.mkdir(exist_ok=True)
+            write_predictions_file(predictions / f"{path.stem}.json", answers)
 
 
 # -- from `allennlp evaluate` output files ------------------------------------------------------
@@ -339,7 +378,10 @@ def report_from_metric_files(
     chosen = (
         get_task(task, COMMAND)
         if task is not None
-        else guess_task(list(per_language) + [code for pair in pairs for code in pair])
+        else guess_task(
+            list(per_language) + [code for pair in pairs for code in pair],
+            [*per_language.values(), *pairs.values()],
+        )
     )
     if languages:
         keep = set(
@@ -353,8 +395,14 @@ def report_from_metric_files(
     return Report(chosen.key, split, metrics, "metric files", per_language, pairs)
 
 
-def guess_task(codes: Sequence[str]) -> Task:
+def guess_task(codes: Sequence[str], evaluations: Sequence[Dict[str, Any]] = ()) -> Task:
+    """The one task with all these languages (and, among several, whose metric they all have)."""
     matching = [task.key for task in tasks_with_languages(codes)]
+    with_metric = [
+        key for key in matching if all(TASKS[key].metric in metrics for metrics in evaluations)
+    ]
+    if len(matching) > 1 and with_metric:
+        matching = with_metric
     if len(matching) != 1:
         fits = f"the languages of {' '.join(matching)}" if matching else "no task's languages"
         raise ParameterError(
