@@ -8,3 +8,4 @@ official metrics, XTREME's windows and its answer selection.
 from allennlp_robust_xlt.rc.dataset_readers import *
 from allennlp_robust_xlt.rc.models import *
 from allennlp_robust_xlt.rc.predictors import *
+from allennlp_robust_xlt.rc import download

@@ -84,8 +84,11 @@ def check_answers(
 
 def read_squad_file(path: str, display_path: Optional[str] = None) -> List[QaExample]:
     """Every question of a SQuAD-layout file, checked (see the module docstring)."""
-    source = display_path or path
-    document = read_json_file(path, display_path)
+    return squad_examples(read_json_file(path, display_path), display_path or path)
+
+
+def squad_examples(document: Any, source: str) -> List[QaExample]:
+    """Every question of a SQuAD-layout JSON document, checked; `source` names it in errors."""
     articles = document.get("data") if isinstance(document, Mapping) else None
     if not isinstance(articles, list):
         raise InputFileError(source, None, "is not in SQuAD format (no 'data' list of articles)")
