@@ -1,6 +1,9 @@
 """`training_configs/squad_{baseline,adv,rs_rp,rs_da}.jsonnet` end to end on the tiny model."""
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -8,7 +11,7 @@ from allennlp.common import Params
 
 from allennlp_robust_xlt.tasks import TASKS
 from allennlp_robust_xlt.testing.cli import run_allennlp
-from tests import CONFIGS_ROOT, FIXTURES_ROOT
+from tests import CONFIGS_ROOT, FIXTURES_ROOT, PROJECT_ROOT, XTREME_DATA
 from tests.rc.conftest import small_qa_overrides
 
 
@@ -77,3 +80,30 @@ def test_robust_configs_train_end_to_end(tmp_path: Path, config: str, callback: 
     if config == "rs_da":
         assert saved["dataset_reader"]["type"] == "randomized_smoothing"
         assert saved["validation_dataset_reader"]["type"] == "xtreme_squad"
+
+
+@pytest.mark.slow
+def test_a_bad_training_file_ends_training_in_one_line(tmp_path: Path):
+    """Through the real command line: one line naming the file and question, no run left."""
+    document = json.loads((XTREME_DATA / "squad" / "train-v1.1.json").read_text())
+    document["data"][0]["paragraphs"][0]["qas"][1]["answers"][0]["answer_start"] = 0
+    bad = tmp_path / "train-v1.1.json"
+    bad.write_text(json.dumps(document))
+    run = tmp_path / "run"
+    completed = subprocess.run(
+        [
+            sys.executable, "-m", "allennlp_robust_xlt", "train",
+            str(CONFIGS_ROOT / "squad_baseline.jsonnet"), "-s", str(run),
+            "-o", json.dumps(small_qa_overrides(train_data_path=str(bad))),
+        ],
+        env={**os.environ, "PYTHONPATH": str(PROJECT_ROOT)},
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )  # fmt: skip
+    assert completed.returncode != 0
+    assert completed.stderr.strip().splitlines()[-1].endswith(
+        f"error: {bad}: question sq-t2: answer_start 0 does not point at the answer '1870' (the"
+        " context has 'The ' there)"
+    )
+    assert "Traceback" not in completed.stderr and not run.exists()
