@@ -40,7 +40,6 @@ from benchmarks.common import (  # noqa: E402
 from benchmarks.evaluate_languages import cli  # noqa: E402
 
 GOAL = 10.0
-MLQA_LANGUAGES = ("en", "es", "de", "ar", "hi", "vi", "zh")
 
 
 def mlqa_files(root: Path, copies: int) -> Dict[Tuple[str, str], Path]:
@@ -49,8 +48,8 @@ def mlqa_files(root: Path, copies: int) -> Dict[Tuple[str, str], Path]:
 
     mlqa = TASKS["mlqa"]
     files = {}
-    for question in MLQA_LANGUAGES:
-        for context in MLQA_LANGUAGES:
+    for question in mlqa.languages:
+        for context in mlqa.languages:
             pair = f"{question}-{context}"
             source = mlqa.file_path(FIXTURE_DATA, "dev", pair)
             document = json.loads(source.read_text(encoding="utf-8"))
