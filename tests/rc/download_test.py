@@ -145,3 +145,20 @@ def test_default_addresses_are_xtremes():
         "tydiqa-train": "https://storage.googleapis.com/tydiqa/v1.1/tydiqa-goldp-v1.1-train.json",
         "tydiqa-dev": "https://storage.googleapis.com/tydiqa/v1.1/tydiqa-goldp-v1.1-dev.tgz",
     }
+
+
+def test_downloaded_mlqa_is_scored_in_the_generalized_setting(squad_run: Path, tmp_path: Path):
+    """Issue 14's Done-when, literally: on the files `download-xtreme` writes (test files with
+    their answers), `xtreme-report ARCHIVE DATA --task mlqa --generalized` writes the 7 x 7
+    matrix."""
+    releases = make_releases(tmp_path)
+    data = tmp_path / "xtreme"
+    download(data, releases)
+    output = tmp_path / "report"
+    run_allennlp(
+        "xtreme-report", str(squad_run / "model.tar.gz"), str(data), "--task", "mlqa",
+        "--generalized", "--output-dir", str(output),
+    )  # fmt: skip
+    rows = (output / "generalized.csv").read_text().splitlines()
+    assert len(rows) == 8 and all(len(row.split(",")) == 8 for row in rows)
+    assert json.loads((output / "metrics.json").read_text())["split"] == "test"
