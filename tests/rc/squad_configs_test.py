@@ -102,8 +102,12 @@ def test_a_bad_training_file_ends_training_in_one_line(tmp_path: Path):
         timeout=600,
     )  # fmt: skip
     assert completed.returncode != 0
-    assert completed.stderr.strip().splitlines()[-1].endswith(
-        f"error: {bad}: question sq-t2: answer_start 0 does not point at the answer '1870' (the"
-        " context has 'The ' there)"
+    assert (
+        completed.stderr.strip()
+        .splitlines()[-1]
+        .endswith(
+            f"error: {bad}: question sq-t2: answer_start 0 does not point at the answer '1870' (the"
+            " context has 'The ' there)"
+        )
     )
     assert "Traceback" not in completed.stderr and not run.exists()
