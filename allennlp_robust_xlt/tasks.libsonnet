@@ -91,7 +91,7 @@
     directory: 'xcopa',
     extension: '.jsonl',
     // XCOPA (and SuperGLUE's COPA) name the dev split `val`: `xcopa/val-{lang}.jsonl`.
-    split_names: { dev: 'val' },
+    files: { train: 'train-{lang}.jsonl', dev: 'val-{lang}.jsonl', test: 'test-{lang}.jsonl' },
     train_languages: ['en'],
     metrics: ['accuracy'],
     metric: 'accuracy',
@@ -134,8 +134,11 @@
     reader: 'xtreme_siqa',
     directory: 'siqa',
     extension: '.jsonl',
-    file_pattern: 'socialIQa_v1.4_{split}{extension}',
-    split_names: { train: 'trn', dev: 'dev', test: 'tst' },
+    files: {
+      train: 'socialIQa_v1.4_trn.jsonl',
+      dev: 'socialIQa_v1.4_dev.jsonl',
+      test: 'socialIQa_v1.4_tst.jsonl',
+    },
     train_languages: ['en'],
     metrics: ['accuracy'],
     metric: 'accuracy',
@@ -255,6 +258,112 @@
               + ' https://www.dropbox.com/s/12h3qqog6q4bjve/panx_dataset.tar (afshinrahimi/mmner)',
       },
       by_default: false,
+    },
+  },
+
+  // -- Extractive QA (family `rc`): SQuAD v1.1 JSON files, scored per question as XTREME scores
+  // them. Trained on English SQuAD v1.1 (`squad`), evaluated zero-shot on XQuAD, MLQA and
+  // TyDiQA-GoldP. Optional fields: `files` (file names by split), `scoring` (the official script:
+  // `squad` = SQuAD v1.1, `mlqa` = MLQA's normalisation of the context's language), `inputs`.
+  // XTREME's run_squad.py / train_qa.sh settings; `doc_stride` is the step between window
+  // starts, `max_query_length` cuts questions (in sub-words).
+  local qa_training = {
+    learning_rate: 3e-5,
+    epochs: 3,
+    batch_size: 4,
+    accumulation: 8,
+    max_length: 384,
+    doc_stride: 128,
+    max_query_length: 64,
+    warmup_steps: 500,
+    weight_decay: 1e-4,
+    // XTREME keeps the final checkpoint; the configs select on English SQuAD dev F1.
+    validation_metric: '+f1',
+    // RS-DA: not in the reference (no QA); 3 copies for 1 epoch, as XNLI (a large training set).
+    rs_da_copies: 3,
+    rs_da_epochs: 1,
+  },
+  local qa_row = {
+    family: 'rc',
+    labels: [],
+    label_aliases: {},
+    extension: '.json',
+    metrics: ['exact_match', 'f1'],
+    metric: 'f1',
+    scoring: 'squad',
+    inputs: ['question', 'context'],
+    training: qa_training,
+  },
+  squad: qa_row {
+    name: 'SQuAD v1.1',
+    benchmarks: [],
+    languages: ['en'],
+    xtreme_r_languages: [],
+    reader: 'xtreme_squad',
+    directory: 'squad',
+    files: { train: 'train-v1.1.json', dev: 'dev-v1.1.json' },
+    train_languages: ['en'],
+    download: {
+      recipe: 'squad',
+      sources: {
+        'squad-train': 'https://raw.githubusercontent.com/rajpurkar/SQuAD-explorer/master/dataset/train-v1.1.json',
+        'squad-dev': 'https://raw.githubusercontent.com/rajpurkar/SQuAD-explorer/master/dataset/dev-v1.1.json',
+      },
+    },
+  },
+  xquad: qa_row {
+    name: 'XQuAD',
+    benchmarks: ['xtreme', 'xtreme-r'],
+    languages: ['en', 'es', 'de', 'el', 'ru', 'tr', 'ar', 'vi', 'th', 'zh', 'hi'],
+    xtreme_r_languages: ['en', 'es', 'de', 'el', 'ru', 'tr', 'ar', 'vi', 'th', 'zh', 'hi', 'ro'],
+    reader: 'xtreme_xquad',
+    directory: 'xquad',
+    // XQuAD has no dev set (dev is SQuAD's); XTREME strips the answers of these files.
+    files: { test: 'xquad.{lang}.json' },
+    train_languages: [],
+    download: {
+      recipe: 'xquad',
+      sources: { xquad: 'https://raw.githubusercontent.com/deepmind/xquad/master/xquad.{lang}.json' },
+    },
+  },
+  mlqa: qa_row {
+    name: 'MLQA',
+    benchmarks: ['xtreme', 'xtreme-r'],
+    languages: ['en', 'es', 'de', 'ar', 'hi', 'vi', 'zh'],
+    xtreme_r_languages: ['en', 'es', 'de', 'ar', 'hi', 'vi', 'zh'],
+    reader: 'xtreme_mlqa',
+    directory: 'mlqa',
+    // A language pair is (question, context): 49 files per split; XTREME uses the diagonal.
+    files: {
+      dev: 'MLQA_V1/dev/dev-context-{context}-question-{question}.json',
+      test: 'MLQA_V1/test/test-context-{context}-question-{question}.json',
+    },
+    train_languages: [],
+    scoring: 'mlqa',
+    download: {
+      recipe: 'mlqa',
+      sources: { mlqa: 'https://dl.fbaipublicfiles.com/MLQA/MLQA_V1.zip' },
+    },
+  },
+  tydiqa: qa_row {
+    name: 'TyDiQA-GoldP',
+    benchmarks: ['xtreme', 'xtreme-r'],
+    languages: ['en', 'ar', 'bn', 'fi', 'id', 'ko', 'ru', 'sw', 'te'],
+    xtreme_r_languages: ['en', 'ar', 'bn', 'fi', 'id', 'ko', 'ru', 'sw', 'te'],
+    reader: 'xtreme_tydiqa',
+    directory: 'tydiqa',
+    // The released dev files are XTREME's test set (stripped by XTREME); no dev set.
+    files: {
+      train: 'tydiqa-goldp-v1.1-train/tydiqa.goldp.{lang}.train.json',
+      test: 'tydiqa-goldp-v1.1-dev/tydiqa.goldp.{lang}.dev.json',
+    },
+    train_languages: ['en', 'ar', 'bn', 'fi', 'id', 'ko', 'ru', 'sw', 'te'],
+    download: {
+      recipe: 'tydiqa',
+      sources: {
+        'tydiqa-train': 'https://storage.googleapis.com/tydiqa/v1.1/tydiqa-goldp-v1.1-train.json',
+        'tydiqa-dev': 'https://storage.googleapis.com/tydiqa/v1.1/tydiqa-goldp-v1.1-dev.tgz',
+      },
     },
   },
 }

@@ -11,6 +11,8 @@ xnli.file_path("data/xtreme", "test", "de")   # data/xtreme/xnli/test-de.tsv
 """
 
 import json
+import re
+import dataclasses
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
 from pathlib import Path
@@ -27,6 +29,17 @@ FAMILIES = ("pair_classification", "tagging", "rc", "mc", "retrieval")
 """The task-family packages, as allennlp-models names them."""
 
 BENCHMARKS = ("xtreme", "xtreme-r")
+
+SPLITS = ("train", "dev", "test")
+
+FILE_PLACEHOLDERS = ("{split}", "{lang}", "{question}", "{context}")
+"""What a `files` pattern may contain: the split, the language (or `l1-l2` pair) as given, and for
+tasks whose files name two languages, the pair's first (`{question}`) and second (`{context}`)."""
+
+DEFAULT_INPUTS = ("first input", "second input")
+
+# Row fields that may be left out, and their defaults (None: computed, see `_task`).
+OPTIONAL_FIELDS: Dict[str, Any] = {"files": None, "scoring": None, "inputs": list(DEFAULT_INPUTS)}
 
 
 @dataclass(frozen=True)
@@ -67,7 +80,7 @@ class Task:
     directory: str
     """Its directory under the data root (XTREME's layout)."""
     extension: str
-    """The extension of its files `{directory}/{split}-{lang}{extension}`."""
+    """The extension of its files (`.tsv`, `.json`, ...)."""
     train_languages: Tuple[str, ...]
     """Languages with a training file in XTREME's layout."""
     metrics: Tuple[str, ...]
@@ -77,12 +90,24 @@ class Task:
     training: Mapping[str, Any]
     """XTREME's (or the reference's) training settings, read by the configs."""
     download: Optional[Download]
-    # Optional fields (a row may leave them out; `OPTIONAL_FIELDS` has their defaults).
-    split_names: Mapping[str, str] = dataclass_field(default_factory=dict)
-    """The release's name of a split where it differs from ours (`train`, `dev`, `test`):
-    XCOPA's dev files are `val-{lang}.jsonl`, so its row has `{dev: 'val'}`."""
-    file_pattern: str = "{split}-{lang}{extension}"
-    """File names under the task's directory, `{split}` being the release's split name."""
+    files: Mapping[str, str] = dataclasses.field(default_factory=dict)
+    """
+    Optional in a row: its file names under `directory`, by split (`{"test": "xquad.{lang}.json"}`),
+    or one pattern for every split; placeholders `FILE_PLACEHOLDERS`. Default
+    `{split}-{lang}{extension}` (XTREME's `test-de.tsv`). A split without an entry has no files.
+    """
+    scoring: Optional[str] = None
+    """
+    Optional: the official script that scores it, when the family has several (QA: `squad`,
+    SQuAD v1.1's English normalisation; `mlqa`, MLQA's normalisation of the context's language).
+    """
+    inputs: Tuple[str, str] = DEFAULT_INPUTS
+    """Optional: what the two inputs of a language pair are (generalized reports: rows, columns)."""
+
+    def __post_init__(self) -> None:
+        if not self.files:
+            default = "{split}-{lang}" + self.extension
+            object.__setattr__(self, "files", {split: default for split in SPLITS})
 
     @property
     def all_languages(self) -> Tuple[str, ...]:
@@ -100,12 +125,56 @@ class Task:
         label = self.label_aliases.get(label, label)
         return label if label in self.labels else None
 
+    def file_pattern(self, split: str) -> str:
+        """The split's file-name pattern, or a `ParameterError` naming the splits that have files."""
+        if split not in self.files:
+            raise ParameterError(
+                self.name,
+                "split",
+                f"is {split!r}, but {self.name} has files for {' '.join(self.files)} only",
+            )
+        return self.files[split]
+
     def file_name(self, split: str, language: str) -> str:
-        """`{split}-{language}{extension}` (or the row's `file_pattern` with its `split_names`);
-        `language` may be a pair `l1-l2`."""
-        return self.file_pattern.format(
-            split=self.split_names.get(split, split), lang=language, extension=self.extension
-        )
+        """
+        The file of `split` in `language` under the task's directory (`test-de.tsv`,
+        `xquad.de.json`, ...). `language` may be a pair `l1-l2`: `{lang}` is then `l1-l2`
+        (`test-de-fr.tsv`), `{question}` l1 and `{context}` l2 (MLQA's
+        `test-context-fr-question-de.json`); a single language fills all three.
+        """
+        first, _, second = language.partition("-")
+        name = self.file_pattern(split)
+        for placeholder, value in (
+            ("{split}", split),
+            ("{lang}", language),
+            ("{question}", first),
+            ("{context}", second or first),
+        ):
+            name = name.replace(placeholder, value)
+        return name
+
+    def match_file(self, path: Union[str, Path]) -> Optional[Tuple[str, str, str]]:
+        """
+        `(split, first language, second language)` if `path` ends like one of the task's file
+        names (its last components, or else its file name alone), else None. A pattern without
+        a language has the task's first language; a single language is both.
+        """
+        parts = Path(path).parts
+        for split, pattern in self.files.items():
+            components = pattern.split("/")
+            for tail in (components, components[-1:]):
+                if len(parts) < len(tail):
+                    continue
+                found = _file_regex("/".join(tail), split).fullmatch("/".join(parts[-len(tail) :]))
+                if found is None:
+                    continue
+                values = found.groupdict()
+                lang = values.get("lang") or self.languages[0]
+                first, _, second = lang.partition("-")
+                first = values.get("question") or first
+                second = values.get("context") or second or first
+                return split, first, second
+        return None
 
     def task_directory(self, data_dir: Union[str, Path]) -> Path:
         """The task's directory: `data_dir/{directory}` when `data_dir` is the data root."""
@@ -116,10 +185,39 @@ class Task:
         return self.task_directory(data_dir) / self.file_name(split, language)
 
 
-OPTIONAL_FIELDS: Dict[str, Any] = {"split_names": {}, "file_pattern": "{split}-{lang}{extension}"}
-"""The fields a row may leave out, and their defaults."""
+_CODE = r"[A-Za-z]{2,3}"
 
-SPLITS = ("train", "dev", "test")
+
+def _file_regex(pattern: str, split: str) -> "re.Pattern[str]":
+    """A regular expression for the file names of `pattern` in `split`, languages as groups."""
+    groups = {"lang": f"{_CODE}(?:-{_CODE})?", "question": _CODE, "context": _CODE}
+    regex, seen = "", set()
+    for piece in re.split(r"(\{[a-z]+\})", pattern):
+        name = piece[1:-1]
+        if piece == "{split}":
+            regex += re.escape(split)
+        elif piece.startswith("{") and name in groups:
+            regex += f"(?P={name})" if name in seen else f"(?P<{name}>{groups[name]})"
+            seen.add(name)
+        else:
+            regex += re.escape(piece)
+    return re.compile(regex)
+
+
+def _files(row: Dict[str, Any], fail: Any) -> Dict[str, str]:
+    files = row.get("files")
+    if files is None:
+        files = "{split}-{lang}" + row["extension"]
+    patterns = {split: files for split in SPLITS} if isinstance(files, str) else files
+    if not isinstance(patterns, dict) or not patterns:
+        raise fail(f"files must be a pattern or an object split -> pattern, got {files!r}")
+    for split, pattern in patterns.items():
+        if split not in SPLITS or not isinstance(pattern, str):
+            raise fail(f"files: {split!r} -> {pattern!r} must map one of {SPLITS} to a pattern")
+        unknown = set(re.findall(r"\{[^}]*\}", pattern)) - set(FILE_PLACEHOLDERS)
+        if unknown:
+            raise fail(f"files: {pattern!r} has unknown placeholders {sorted(unknown)}")
+    return dict(patterns)
 
 
 def _task(key: str, row: Dict[str, Any]) -> Task:
@@ -127,8 +225,7 @@ def _task(key: str, row: Dict[str, Any]) -> Task:
         return ParameterError(str(TABLE), key, problem)
 
     fields = set(Task.__dataclass_fields__) - {"key"}
-    row = {**OPTIONAL_FIELDS, **row}
-    missing, unknown = fields - set(row), set(row) - fields
+    missing, unknown = fields - set(row) - set(OPTIONAL_FIELDS), set(row) - fields
     if missing or unknown:
         raise fail(f"row has missing fields {sorted(missing)} / unknown fields {sorted(unknown)}")
     if row["family"] not in FAMILIES:
@@ -144,10 +241,6 @@ def _task(key: str, row: Dict[str, Any]) -> Task:
     aliases = row["label_aliases"]
     if any(target not in row["labels"] for target in aliases.values()):
         raise fail(f"label_aliases {aliases} must map to labels {row['labels']}")
-    if not set(row["split_names"]) <= set(SPLITS):
-        raise fail(f"split_names {row['split_names']} must rename splits among {SPLITS}")
-    if "{split}" not in row["file_pattern"]:
-        raise fail(f"file_pattern {row['file_pattern']!r} must contain {{split}}")
     download = row["download"]
     if download is not None:
         keys = set(download) - {"recipe", "sources", "manual", "by_default"}
@@ -156,6 +249,9 @@ def _task(key: str, row: Dict[str, Any]) -> Task:
                 f"download has unknown fields {sorted(keys)} or manual sources that are not"
                 " among its sources"
             )
+    inputs = row.get("inputs", OPTIONAL_FIELDS["inputs"])
+    if not (isinstance(inputs, list) and len(inputs) == 2):
+        raise fail(f"inputs must name the two inputs of a language pair, got {inputs!r}")
     return Task(
         key=key,
         name=row["name"],
@@ -182,8 +278,9 @@ def _task(key: str, row: Dict[str, Any]) -> Task:
             if download is not None
             else None
         ),
-        split_names=dict(row["split_names"]),
-        file_pattern=row["file_pattern"],
+        files=_files(row, fail),
+        scoring=row.get("scoring"),
+        inputs=(inputs[0], inputs[1]),
     )
 
 

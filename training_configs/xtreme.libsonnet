@@ -37,19 +37,22 @@ local tasks = {
     family: task_table[key].family,
     directory: task_table[key].directory,
     extension: task_table[key].extension,
-    split_names: std.get(task_table[key], 'split_names', {}),
-    file_pattern: std.get(task_table[key], 'file_pattern', '{split}-{lang}{extension}'),
+    // File names by split (optional in the table; see allennlp_robust_xlt/tasks.py).
+    files: std.get(task_table[key], 'files', '{split}-{lang}' + task_table[key].extension),
   }
   for key in std.objectFields(task_table)
 };
-// `{directory}/{split}-{lang}{extension}`, or the row's `file_pattern` with its `split_names`
-// (as `Task.file_name` in allennlp_robust_xlt/tasks.py).
+// `{directory}/{file name}`: the row's `files` pattern of the split (default
+// `{split}-{lang}{extension}`), as `Task.file_name` in allennlp_robust_xlt/tasks.py.
 local file(task, split, language='en') =
-  local row = tasks[task];
-  local name = std.strReplace(std.strReplace(std.strReplace(
-    row.file_pattern, '{split}', std.get(row.split_names, split, split)
-  ), '{lang}', language), '{extension}', row.extension);
-  data_dir + '/' + row.directory + '/' + name;
+  local files = tasks[task].files;
+  local pattern = if std.isString(files) then files else files[split];
+  local filled = std.foldl(
+    function(name, pair) std.strReplace(name, pair[0], pair[1]),
+    [['{split}', split], ['{lang}', language], ['{question}', language], ['{context}', language]],
+    pattern
+  );
+  data_dir + '/' + tasks[task].directory + '/' + filled;
 // Machine-translated training data of a language: `{task}/translate-train/train-{lang}`.
 local translated(task, language) =
   if language == 'en' then file(task, 'train')
@@ -163,6 +166,22 @@ local source_languages = [
       // RS-DA perturbs the reader's list of words, each word replaced by one word (one tag each).
       text_arguments: ['words'],
     },
+    // Extractive QA (SQuAD, XQuAD, MLQA, TyDiQA-GoldP): one instance per question with all its
+    // windows (allennlp_robust_xlt/rc/); batches count questions.
+    rc: {
+      reader(task):: {
+        type: tasks[task].reader,
+        transformer_model_name: transformer,
+        max_length: tasks[task].max_length,
+        doc_stride: tasks[task].doc_stride,
+        max_query_length: tasks[task].max_query_length,
+      },
+      model(task):: {
+        type: 'xtreme_transformer_qa',
+        text_field_embedder: { token_embedders: { tokens: $.transformer_embedder } },
+      },
+      sorting_keys: ['windows'],
+    },
   },
 
   // Intermediate-task training (XTREME-R trains XCOPA after SIQA): `model` with each of its
@@ -211,8 +230,12 @@ local source_languages = [
       num_gradient_accumulation_steps: tasks[task].accumulation,
       validation_metric: tasks[task].validation_metric,
       grad_norm: 1.0,
-      optimizer: { type: 'huggingface_adamw', lr: tasks[task].learning_rate, eps: 1e-8, weight_decay: 0.0, correct_bias: true },
-      learning_rate_scheduler: { type: 'linear_with_warmup', warmup_steps: 0 },
+      // Weight decay and warm-up steps: 0 unless the task's training settings give them (QA);
+      // as in XTREME's scripts, biases and LayerNorm weights never decay.
+      optimizer: { type: 'huggingface_adamw', lr: tasks[task].learning_rate, eps: 1e-8, weight_decay: std.get(tasks[task], 'weight_decay', 0.0), correct_bias: true } + (
+        if std.get(tasks[task], 'weight_decay', 0.0) > 0 then { parameter_groups: [[['bias', 'LayerNorm\\.weight'], { weight_decay: 0.0 }]] } else {}
+      ),
+      learning_rate_scheduler: { type: 'linear_with_warmup', warmup_steps: std.get(tasks[task], 'warmup_steps', 0) },
       checkpointer: { keep_most_recent_by_count: 1 },
       // Saves the global random generators in the checkpoints, so that `allennlp train --recover`
       // ends like an uninterrupted run (allennlp_robust_xlt/training/callbacks/rng_state.py).

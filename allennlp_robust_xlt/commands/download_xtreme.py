@@ -27,12 +27,14 @@ class DownloadXtreme(Subcommand):
 
     Downloads (through AllenNLP's `cached_path`, so a second run reuses the cache) and writes,
     under OUTPUT_DIR (default `$XLT_DATA_DIR`, else `data/xtreme`), each task's files in XTREME's
-    layout (`{task}/{split}-{lang}.tsv`; what each recipe writes is in its family package's
-    `download.py`). Existing files are never overwritten unless `--force` is given. Each
-    `--{source}-url` option (`--xnli-url`, `--xnli-mt-url`, `--pawsx-url`, ...) takes another
-    address, a local archive path or a `file://` URL (a mirror, or a copy made earlier).
-    `--tasks` defaults to the tasks the task table downloads by default (XNLI, PAWS-X); UD-POS
-    and PAN-X are fetched when named, and PAN-X needs `--panx-url` (its official address is gone).
+    layout (the task table's file names: `xnli/{split}-{lang}.tsv`, `xquad/xquad.{lang}.json`,
+    ...; what each recipe writes is in its family package's `download.py`), all of them or none.
+    Existing files are never overwritten unless `--force` is given. Each `--{source}-url` option
+    (`--xnli-url`, `--xnli-mt-url`, `--pawsx-url`, `--squad-train-url`, `--xquad-url`, ...)
+    takes another address, a local archive path or a `file://` URL (a mirror, or a copy made
+    earlier).
+    `--tasks` defaults to the tasks the task table downloads by default; PAN-X needs `--panx-url`
+    (its official address is gone).
     """
 
     requires_plugins = True

@@ -22,11 +22,13 @@ class XtremeReport(Subcommand):
     [--languages L ...] [--generalized] [--force] [--cuda-device N] [--batch-size N]
     [--metric M] [-o OVERRIDES] [--weights-file FILE] [--source-languages L ...]` loads the model
     archive once and evaluates it, with the archive's validation dataset reader and data loader
-    settings and AllenNLP's `Evaluator`, on the task's `{split}-{lang}` file of every language
-    in `DATA_DIR` (the data root, or the task's directory); with `--generalized` also on every
-    ordered pair `{split}-{l1}-{l2}` (first input in l1, second in l2, read on the fly from the
-    parallel files). `--task` defaults to the task of the archive's reader, `--languages` to the
-    task's languages that have a file, `--metric` to the task's metric.
+    settings and AllenNLP's `Evaluator`, on the task's file of every language in `DATA_DIR`
+    (the data root, or the task's directory; file names from the task table: `{split}-{lang}.tsv`,
+    `xquad.{lang}.json`, ...); with `--generalized` also on every ordered pair (l1, l2): for the
+    pair tasks `{split}-{l1}-{l2}` (first input in l1, second in l2, read on the fly from the
+    parallel files), for MLQA the file with questions in l1 and contexts in l2. `--task`
+    defaults to the task of the archive's reader, `--languages` to the task's languages that
+    have a file, `--metric` to the task's metric. QA reports also get `predictions/{lang}.json`.
 
     `allennlp xtreme-report --from-metrics FILE ... --output-dir DIR [--task ...]` builds the
     same report from `allennlp evaluate --output-file` JSON files instead; each file's language

@@ -1,7 +1,7 @@
 """
 The machinery of `download-xtreme` (the command is `commands/download_xtreme.py`): fetching the
 official release archives through AllenNLP's cache, reading their members, and writing files
-in XTREME's layout atomically and never over a user's file without `force`.
+in XTREME's layout: all the files of a command or none, never over a user's file without `force`.
 
 A task's row in the task table (`tasks.libsonnet`) names its download recipe and the addresses
 of the releases it reads (`download.sources`). A recipe is a function of the task's family
@@ -46,12 +46,30 @@ Row = Tuple[str, ...]
 
 
 class DownloadWriter:
-    """Writes a task's files atomically, never over an existing one unless `force`."""
+    """
+    Writes a task's files, never over an existing one unless `force`. Each file is written to
+    `{name}.partial` and takes its name only at `commit()`, once every recipe of the command has
+    succeeded; `rollback()` (after an error) removes the partial files: a command writes all its
+    files or none.
+    """
 
     def __init__(self, output: Path, force: bool) -> None:
         self.output = output
         self.force = force
         self.written: Dict[Path, int] = {}
+        self._pending: List[Tuple[Path, Path]] = []
+
+    def commit(self) -> None:
+        for partial, path in self._pending:
+            os.replace(partial, path)
+        self._pending = []
+
+    def rollback(self) -> None:
+        for partial, _ in self._pending:
+            if partial.exists():
+                partial.unlink()
+        self._pending = []
+        self.written = {}
 
     def path(self, task: Task, split: str, language: str) -> Path:
         return self.output / task.directory / task.file_name(split, language)
@@ -71,20 +89,16 @@ class DownloadWriter:
             )
 
     def write_lines(self, path: Path, lines: Iterable[str]) -> int:
-        """Writes the lines (each ending in a newline) to `path` atomically; returns their number."""
+        """Writes the lines (each ending in a newline) for `path` (see `commit`); returns their number."""
         self.check_free([path])
         path.parent.mkdir(parents=True, exist_ok=True)
         partial = path.with_name(path.name + ".partial")
+        self._pending.append((partial, path))
         count = 0
-        try:
-            with open(partial, "w", encoding="utf-8", newline="\n") as out:
-                for line in lines:
-                    out.write(line)
-                    count += 1
-            os.replace(partial, path)
-        finally:
-            if partial.exists():
-                partial.unlink()
+        with open(partial, "w", encoding="utf-8", newline="\n") as out:
+            for line in lines:
+                out.write(line)
+                count += 1
         self.written[path] = count
         logger.info("wrote %s (%d lines)", path, count)
         return count
@@ -308,10 +322,17 @@ def download_xtreme(
             for code in recipe.translated(task)
         ]
     writer.check_free(planned)
-    for task, recipe in recipes:
-        assert task.download is not None
-        sources = Sources(
-            {name: addresses[name] for name in task.download.sources}, cache_dir, translate_train
-        )
-        recipe.run(task, writer, sources)
+    try:
+        for task, recipe in recipes:
+            assert task.download is not None
+            sources = Sources(
+                {name: addresses[name] for name in task.download.sources},
+                cache_dir,
+                translate_train,
+            )
+            recipe.run(task, writer, sources)
+        writer.commit()
+    except BaseException:
+        writer.rollback()
+        raise
     return {str(path): count for path, count in writer.written.items()}

@@ -57,6 +57,7 @@ DEFAULT_TEXT_ARGUMENTS = (
     "sentence",
     "question",
     "passage",
+    "context",
 )
 
 
@@ -162,6 +163,11 @@ class TextArguments:
         self, reader: DatasetReader, names: Optional[Sequence[str]], component: str
     ) -> None:
         self.reader_name = type(reader).__name__
+        # A reader whose texts must change together (QA: answer offsets move with the context)
+        # rewrites its own calls: `reader.rewrite_text_arguments(call, perturb_words) -> call`.
+        self._reader_rewrite: Optional[Callable[..., TextToInstanceCall]] = getattr(
+            reader, "rewrite_text_arguments", None
+        )
         self.component = component
         method = type(reader).text_to_instance.__get__(reader, type(reader))
         self.signature = inspect.signature(method)
@@ -220,8 +226,11 @@ class TextArguments:
     ) -> TextToInstanceCall:
         """
         The call with each text argument rewritten: a string is split on single spaces, its
-        words passed to `perturb_words` and joined again; a list of words is passed as is.
+        words passed to `perturb_words` and joined again; a list of words is passed as is. A
+        reader with a `rewrite_text_arguments` method rewrites the call itself instead.
         """
+        if self._reader_rewrite is not None:
+            return self._reader_rewrite(call, perturb_words)
         args = list(call.args)
         kwargs = dict(call.kwargs)
         for name, position in self._positions.items():

@@ -10,6 +10,7 @@ file) and the fields its task's metric is computed from: `correct` (0 or 1) for 
 """
 
 import json
+from pathlib import Path
 from typing import Any, Callable, Dict, Optional
 
 from allennlp.data import DataLoader
@@ -35,3 +36,17 @@ class PerExampleSerializer(Serializer):
     ) -> str:
         results = self.model.per_example_results(batch, output_dict)  # type: ignore[attr-defined]
         return "\n".join(json.dumps(result, ensure_ascii=False) for result in results)
+
+
+def answers_of(path: Path) -> Optional[Dict[str, str]]:
+    """`{id: answer}` of a per-example file whose results have an `answer` (QA), else None."""
+    answers: Dict[str, str] = {}
+    with open(path, encoding="utf-8") as lines:
+        for line in lines:
+            if not line.strip():
+                continue
+            result = json.loads(line)
+            if not isinstance(result.get("answer"), str):
+                return None
+            answers[str(result["id"])] = result["answer"]
+    return answers or None

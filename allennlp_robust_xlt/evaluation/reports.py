@@ -13,9 +13,11 @@ A report directory holds:
   "source", "source_languages", "languages": {code: every metric of the evaluation},
   "summary": {row key: value of the table's metric}, "pairs": {"l1-l2": metrics}}`.
 * With pairs of languages (the generalized setting): `generalized.csv` / `.md` (rows: the
-  first input's language, columns: the second's) and `generalized.png`, a heatmap.
+  first input's language, columns: the second's; for QA the question's and the context's,
+  the task table's `inputs`) and `generalized.png`, a heatmap.
 * Optionally `per_example/{lang}.jsonl`: one JSON line per test example (see
-  `evaluation/per_example.py`).
+  `evaluation/per_example.py`), and for QA `predictions/{lang}.json`, the SQuAD-style
+  `{question id: answer}` file that the official SQuAD / MLQA scripts score.
 """
 
 import csv
@@ -27,7 +29,7 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from allennlp_robust_xlt.common.errors import ParameterError
 from allennlp_robust_xlt.common.languages import SOURCE_LANGUAGE, family_groups, get_language
-from allennlp_robust_xlt.tasks import TASKS
+from allennlp_robust_xlt.tasks import DEFAULT_INPUTS, TASKS
 
 Pair = Tuple[str, str]
 
@@ -66,6 +68,11 @@ class Report:
     @property
     def task_name(self) -> str:
         return TASKS[self.task].name if self.task in TASKS else self.task
+
+    @property
+    def inputs(self) -> Tuple[str, str]:
+        """What the rows' and the columns' languages are of, in the generalized setting."""
+        return TASKS[self.task].inputs if self.task in TASKS else DEFAULT_INPUTS
 
     @property
     def languages(self) -> List[str]:
@@ -205,9 +212,10 @@ class Report:
 
     def matrix_markdown(self) -> str:
         firsts, seconds, values = self.matrix()
+        first_input, second_input = self.inputs
         lines = [
-            "### Generalized setting: first input in l1 (rows), second in l2 (columns),"
-            f" {self.metric} (%)",
+            f"### Generalized setting: {first_input} in l1 (rows), {second_input} in l2"
+            f" (columns), {self.metric} (%)",
             "",
             "| l1 \\ l2 | " + " | ".join(seconds) + " |",
             "|---|" + "---:|" * len(seconds),
@@ -265,8 +273,14 @@ class Report:
                 self.matrix_markdown() + "\n", encoding="utf-8"
             )
             heatmap = output_dir / "generalized.png"
+            first_input, second_input = self.inputs
             write_heatmap(
-                heatmap, firsts, seconds, values, f"{self.task_name} {self.split} {self.metric}"
+                heatmap,
+                firsts,
+                seconds,
+                values,
+                f"{self.task_name} {self.split} {self.metric}",
+                (f"l2: language of the {second_input}", f"l1: language of the {first_input}"),
             )
             written += [matrix_csv, output_dir / "generalized.md", heatmap]
         return written

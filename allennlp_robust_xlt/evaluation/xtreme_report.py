@@ -39,8 +39,9 @@ from allennlp_robust_xlt.analysis.per_example import (
     write_per_example,
 )
 from allennlp_robust_xlt.common.line_reading import read_json_file
-from allennlp_robust_xlt.evaluation.per_example import PerExampleSerializer
+from allennlp_robust_xlt.evaluation.per_example import PerExampleSerializer, answers_of
 from allennlp_robust_xlt.evaluation.reports import Pair, Report
+from allennlp_robust_xlt.rc.tools.squad_evaluation import write_predictions_file
 from allennlp_robust_xlt.tasks import TASKS, Task, get_task, task_for_reader, tasks_with_languages
 
 logger = logging.getLogger(__name__)
@@ -48,6 +49,7 @@ logger = logging.getLogger(__name__)
 COMMAND = "xtreme-report"
 LANGUAGE_FILE = "languages.tsv"
 PER_EXAMPLE_DIR = "per_example"
+PREDICTIONS_DIR = "predictions"
 
 
 def xtreme_report(
@@ -96,8 +98,9 @@ def xtreme_report(
         raise ParameterError(
             COMMAND, "ARCHIVE DATA_DIR", "are both required (or use --from-metrics FILE ...)"
         )
-    # Per-example results go to a scratch directory beside the output and take their place only
-    # once the whole report is written: an error leaves nothing half-written.
+    # Per-example results (and QA predictions files) go to a scratch directory beside the output
+    # and take their place only once the whole report is written: an error leaves nothing
+    # half-written.
     created = not output.exists()
     output.absolute().parent.mkdir(parents=True, exist_ok=True)
     scratch = Path(tempfile.mkdtemp(prefix=f".{output.name}.", dir=output.absolute().parent))
@@ -114,14 +117,15 @@ def xtreme_report(
             metric,
             overrides,
             weights_file,
-            scratch,
+            scratch / PER_EXAMPLE_DIR,
         )
         if source_languages:
             report.source_languages = tuple(source_languages)
         report.write(output)
-        if any(scratch.iterdir()):
-            shutil.rmtree(output / PER_EXAMPLE_DIR, ignore_errors=True)
-            os.replace(scratch, output / PER_EXAMPLE_DIR)
+        for name in (PER_EXAMPLE_DIR, PREDICTIONS_DIR):
+            if (scratch / name).is_dir() and any((scratch / name).iterdir()):
+                shutil.rmtree(output / name, ignore_errors=True)
+                os.replace(scratch / name, output / name)
     except BaseException:
         if created:
             shutil.rmtree(output, ignore_errors=True)
@@ -149,11 +153,12 @@ def report_from_archive(
     if not Path(data_dir).is_dir():
         raise ParameterError(COMMAND, "DATA_DIR", f"{data_dir} is not a directory")
     if task is not None:
-        get_task(task, COMMAND)
+        check_split(get_task(task, COMMAND), split)
     archive = load_archive(
         archive_file, cuda_device=cuda_device, overrides=overrides, weights_file=weights_file
     )
     chosen = TASKS[task] if task is not None else task_of_archive(archive)
+    check_split(chosen, split)
     directory = chosen.task_directory(data_dir)
     for language_file in dict.fromkeys([Path(data_dir) / LANGUAGE_FILE, directory / LANGUAGE_FILE]):
         if language_file.is_file():
@@ -174,7 +179,7 @@ def report_from_archive(
     pairs = {
         pair: evaluate(path, examples / f"{pair[0]}-{pair[1]}.jsonl")
         for pair, path in pair_paths.items()
-    }
+    }  # a file already evaluated (MLQA's diagonal) is not evaluated again
     metrics = report_metrics(chosen, metric)
     report = Report(chosen.key, split, metrics, str(archive_file), per_language, pairs)
     report.source_languages = source_languages_of_archive(archive)
@@ -196,6 +201,13 @@ def source_languages_of_archive(archive: Archive) -> Tuple[str, ...]:
         if is_known_language(language) and language not in found:
             found.append(language)
     return tuple(found) or (SOURCE_LANGUAGE,)
+
+
+def check_split(task: Task, split: str) -> None:
+    if split not in task.files:
+        raise ParameterError(
+            COMMAND, "--split", f"is {split}, but {task.name} has only {' '.join(task.files)} files"
+        )
 
 
 def report_metrics(task: Task, metric: Optional[str]) -> List[str]:
@@ -278,6 +290,7 @@ class ArchiveEvaluator:
         )
         if self.per_example:
             self.evaluator.batch_serializer = PerExampleSerializer(self.model)
+        self.evaluated: Dict[Path, Tuple[Dict[str, Any], Optional[Path]]] = {}
         self.reader = archive.validation_dataset_reader
         loader = config.get("validation_data_loader", None) or config.get("data_loader")
         self.loader_params: Dict[str, Any] = loader.as_dict(quiet=True)
@@ -288,6 +301,19 @@ class ArchiveEvaluator:
                 self.loader_params["batch_size"] = batch_size
 
     def __call__(self, path: Path, examples: Optional[Path] = None) -> Dict[str, Any]:
+        if path in self.evaluated:  # the same file again: its metrics and per-example results
+            metrics, earlier = self.evaluated[path]
+            if earlier is not None and examples is not None and earlier.is_file():
+                shutil.copyfile(earlier, examples)
+                answers = _answer_file(earlier)
+                if answers.is_file():
+                    shutil.copyfile(answers, _answer_file(examples))
+            return dict(metrics)
+        metrics = self.evaluate(path, examples)
+        self.evaluated[path] = (metrics, examples)
+        return dict(metrics)
+
+    def evaluate(self, path: Path, examples: Optional[Path] = None) -> Dict[str, Any]:
         logger.info("evaluating on %s", path)
         data_loader = DataLoader.from_params(
             params=Params(deepcopy(self.loader_params)), reader=self.reader, data_path=str(path)
@@ -299,8 +325,26 @@ class ArchiveEvaluator:
             predictions = examples
         metrics = dict(self.evaluator(self.model, data_loader, predictions_output_file=predictions))
         if predictions is not None:
+            write_answer_file(predictions)
             tidy_per_example(predictions, metrics)
         return metrics
+
+
+def write_answer_file(examples: Path) -> None:
+    """
+    When the per-example results of `per_example/{lang}.jsonl` have an `answer` (QA), the
+    SQuAD-style predictions file `{question id: answer}` that the official SQuAD / MLQA scripts
+    read, beside it as `predictions/{lang}.json`.
+    """
+    answers = answers_of(examples)
+    if answers is not None:
+        _answer_file(examples).parent.mkdir(exist_ok=True)
+        write_predictions_file(_answer_file(examples), answers)
+
+
+def _answer_file(examples: Path) -> Path:
+    """`predictions/{lang}.json` for `per_example/{lang}.jsonl` (both in the same directory)."""
+    return examples.parent.parent / PREDICTIONS_DIR / f"{examples.stem}.json"
 
 
 # -- from `allennlp evaluate` output files ------------------------------------------------------
@@ -372,7 +416,7 @@ def report_from_metric_files(
         if task is not None
         else guess_task(
             list(per_language) + [code for pair in pairs for code in pair],
-            [list(metrics) for metrics in [*per_language.values(), *pairs.values()]],
+            [*per_language.values(), *pairs.values()],
         )
     )
     if languages:
@@ -387,16 +431,13 @@ def report_from_metric_files(
     return Report(chosen.key, split, metrics, "metric files", per_language, pairs)
 
 
-def guess_task(codes: Sequence[str], metric_names: Sequence[Sequence[str]] = ()) -> Task:
-    """
-    The one task whose languages include `codes` and, among several, whose metric every
-    metric file has (`accuracy` files are not UD-POS's or PAN-X's, which report `f1`).
-    """
+def guess_task(codes: Sequence[str], evaluations: Sequence[Dict[str, Any]] = ()) -> Task:
+    """The one task with all these languages (and, among several, whose metric they all have)."""
     matching = [task.key for task in tasks_with_languages(codes)]
     with_metric = [
-        key for key in matching if all(TASKS[key].metric in names for names in metric_names)
+        key for key in matching if all(TASKS[key].metric in metrics for metrics in evaluations)
     ]
-    if with_metric:
+    if len(matching) > 1 and with_metric:
         matching = with_metric
     if len(matching) != 1:
         fits = f"the languages of {' '.join(matching)}" if matching else "no task's languages"

@@ -98,6 +98,10 @@ class ReleaseFiles:
             self.archive.close()
 
 
+RELEASE_SPLITS = {"train": "train", "dev": "val", "test": "test"}
+"""COPA's and XCOPA's names of the splits in their releases (`val` for dev)."""
+
+
 def xcopa_planned_files(task: Task) -> List[Tuple[str, str]]:
     """English COPA's three splits, then XCOPA's dev and test files per language."""
     return [(split, SOURCE_LANGUAGE) for split in SPLITS] + [
@@ -110,7 +114,7 @@ def xcopa(task: Task, writer: DownloadWriter, sources: Sources) -> None:
     reader = XtremeXcopaReader()
     with sources.archive("copa") as archive:
         for split in SPLITS:
-            member = archive.find(f"COPA/{task.split_names.get(split, split)}.jsonl")
+            member = archive.find(f"COPA/{RELEASE_SPLITS[split]}.jsonl")
             with archive.open(member) as stream:
                 lines = checked_lines(
                     reader, number_raw_lines(stream), archive.display_name(member)
@@ -120,7 +124,7 @@ def xcopa(task: Task, writer: DownloadWriter, sources: Sources) -> None:
     missing = []
     try:
         for split in ("dev", "test"):
-            name = task.split_names.get(split, split)
+            name = RELEASE_SPLITS[split]
             for code in task.languages:
                 relative = f"{code}/{name}.{code}.jsonl"
                 found = files.lines(relative)

@@ -487,7 +487,8 @@ def test_reader_that_bypasses_text_to_instance_is_refused(tmp_path: Path):
 def english_sentences() -> List[str]:
     """A few hundred English sentences: the fixtures' English texts and simple variations."""
     base: List[str] = []
-    for path in sorted(XTREME_DATA.glob("*/*-en.tsv")):
+    pair_files = [*XTREME_DATA.glob("xnli/*-en.tsv"), *XTREME_DATA.glob("pawsx/*-en.tsv")]
+    for path in sorted(pair_files):
         for first, second, _ in raw_pairs(path):
             base.extend([first, second])
     base = sorted(set(base))

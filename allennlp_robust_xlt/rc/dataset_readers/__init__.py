@@ -1,0 +1,5 @@
+from allennlp_robust_xlt.rc.dataset_readers.xtreme_qa_reader import XtremeQaReader
+from allennlp_robust_xlt.rc.dataset_readers.xtreme_squad import XtremeSQuADReader
+from allennlp_robust_xlt.rc.dataset_readers.xtreme_xquad import XtremeXQuADReader
+from allennlp_robust_xlt.rc.dataset_readers.xtreme_mlqa import XtremeMLQAReader
+from allennlp_robust_xlt.rc.dataset_readers.xtreme_tydiqa import XtremeTyDiQAReader

@@ -1,0 +1,1 @@
+from allennlp_robust_xlt.rc.metrics.question_answer_scores import QuestionAnswerScores

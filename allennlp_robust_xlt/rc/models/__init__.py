@@ -1,0 +1,1 @@
+from allennlp_robust_xlt.rc.models.xtreme_transformer_qa import XtremeTransformerQA

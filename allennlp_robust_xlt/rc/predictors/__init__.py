@@ -1,0 +1,2 @@
+from allennlp_robust_xlt.rc.predictors.xtreme_transformer_qa import XtremeTransformerQAPredictor
+from allennlp_robust_xlt.rc.predictors.smoothed_transformer_qa import SmoothedTransformerQAPredictor

@@ -1,0 +1,253 @@
+"""
+QA training throughput: `allennlp train` with `training_configs/squad_baseline.jsonnet` (the
+`xtreme_squad` reader and the `xtreme_transformer_qa` model) against a plain PyTorch +
+transformers question-answering loop, as XTREME's `run_squad.py` trains: pre-computed windows,
+`AutoModelForQuestionAnswering` (the same encoder and a linear start/end layer), AdamW (weight
+decay 1e-4 but on biases and LayerNorm weights), linear schedule with warm-up, clipping at 1.0.
+Same model, same windows (the plain loop's tensors are made once, before timing, from the same
+reader's windows: 384 sub-words, starts 128 apart, questions cut at 64), same batches of 4
+questions with all their windows, same torch thread count.
+
+Goal: AllenNLP / plain >= 0.95.
+
+Data: synthetic SQuAD-format questions whose contexts (fixture sentences) all have the same
+number of sub-words, so that every question has the same windows and every batch the same
+shape on both sides. Timing as figure 1 (`train_throughput.py`): process CPU time per optimizer
+step, the two loops interleaved step by step in one process (`benchmark_batch_clock`); the
+ratio is the median over step pairs of plain step / AllenNLP step, after `--warmup` steps.
+
+    python -m benchmarks.qa_throughput [--steps 12] [--warmup 2] [--batch-size 4]
+"""
+
+import sys
+from pathlib import Path
+
+if __package__ in (None, ""):  # run as a file: see benchmarks/common.py
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    for _name in [
+        name for name in sys.modules if name == "benchmarks" or name.startswith("benchmarks.")
+    ]:
+        del sys.modules[_name]
+
+import json  # noqa: E402
+import os  # noqa: E402
+import random  # noqa: E402
+import statistics  # noqa: E402
+import tempfile  # noqa: E402
+from typing import Any, Callable, Dict, List, Tuple  # noqa: E402
+
+import torch  # noqa: E402
+
+from benchmarks.common import (  # noqa: E402
+    COMPUTE_BOUND,
+    CONFIGS,
+    THREADS,
+    FigureResult,
+    figure_main,
+    fixture_sentences,
+    local_model,
+)
+from benchmarks.trainer_clock import BatchClock  # noqa: E402
+
+GOAL = 0.95
+MAX_LENGTH, DOC_STRIDE, MAX_QUERY_LENGTH = 384, 128, 64
+CONTEXT_SUBWORDS = 600  # 3 windows per question with a 12-sub-word question
+LEARNING_RATE, WEIGHT_DECAY, WARMUP = 3e-5, 1e-4, 500
+
+
+def squad_file(path: Path, model: Path, questions: int, seed: int = 0) -> Path:
+    """Questions of 12 sub-words on contexts of exactly CONTEXT_SUBWORDS sub-words."""
+    from transformers import AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(str(model))
+    rng = random.Random(seed)
+    words = " ".join(fixture_sentences()).split()
+    one_piece = [w for w in set(words) if len(tokenizer.tokenize(w)) == 1]
+    articles = []
+    for index in range(questions):
+        context_words: List[str] = []
+        count = 0
+        while count < CONTEXT_SUBWORDS:
+            word = rng.choice(words)
+            pieces = len(tokenizer.tokenize(word))
+            if count + pieces > CONTEXT_SUBWORDS:
+                word, pieces = rng.choice(one_piece), 1
+            context_words.append(word)
+            count += pieces
+        context = " ".join(context_words)
+        first = rng.randrange(len(context_words) - 5)
+        answer = " ".join(context_words[first : first + rng.randint(1, 4)])
+        start = len(" ".join(context_words[:first])) + (1 if first else 0)
+        question = " ".join(rng.choice(one_piece) for _ in range(12))
+        qa = {
+            "id": f"q{index}",
+            "question": question,
+            "answers": [{"answer_start": start, "text": answer}],
+        }
+        articles.append({"paragraphs": [{"context": context, "qas": [qa]}]})
+    path.write_text(json.dumps({"version": "1.1", "data": articles}), encoding="utf-8")
+    return path
+
+
+def interleaved_steps(
+    model: Path, data: Path, batch_size: int, serialization_dir: Path, between: Callable[[], None]
+) -> Tuple[List[Tuple[float, float]], List[Tuple[float, float]]]:
+    """One epoch of `allennlp train` over `data`, running `between()` after each of its steps."""
+    from allennlp_robust_xlt.testing.cli import run_allennlp
+
+    os.environ.update(
+        XLT_TRANSFORMER=str(model), XLT_TRANSFORMER_DIM=str(COMPUTE_BOUND["hidden_size"])
+    )
+    overrides = {
+        "train_data_path": str(data),
+        "validation_data_path": None,
+        "trainer.num_epochs": 1,
+        "trainer.num_gradient_accumulation_steps": 1,
+        "trainer.validation_metric": "-loss",
+        "trainer.callbacks": [{"type": "benchmark_batch_clock"}],
+        "data_loader.batch_sampler.batch_size": batch_size,
+    }
+    BatchClock.reset(between)
+    try:
+        run_allennlp(
+            "train",
+            str(CONFIGS / "squad_baseline.jsonnet"),
+            "-s",
+            str(serialization_dir),
+            "-o",
+            json.dumps(overrides),
+        )
+    finally:
+        steps, between_steps = BatchClock.steps, BatchClock.between_steps
+        BatchClock.reset()
+    return steps, between_steps
+
+
+def question_tensors(model: Path, data: Path) -> List[Dict[str, torch.Tensor]]:
+    """Each question's windows (ids, mask, gold start/end), made once by the same reader."""
+    from allennlp_robust_xlt.rc.dataset_readers import XtremeSQuADReader
+
+    reader = XtremeSQuADReader(
+        str(model), max_length=MAX_LENGTH, doc_stride=DOC_STRIDE, max_query_length=MAX_QUERY_LENGTH
+    )
+    questions = []
+    for instance in reader.read(str(data)):
+        ids = [[token.text_id for token in window.tokens] for window in instance["windows"]]
+        length = max(len(window) for window in ids)
+        input_ids = torch.full((len(ids), length), reader._hf_tokenizer.pad_token_id)
+        mask = torch.zeros((len(ids), length), dtype=torch.long)
+        for row, window in enumerate(ids):
+            input_ids[row, : len(window)] = torch.tensor(window)
+            mask[row, : len(window)] = 1
+        spans = instance["answer_spans"].tensor
+        questions.append(
+            {
+                "input_ids": input_ids,
+                "attention_mask": mask,
+                "start": spans[:, 0],
+                "end": spans[:, 1],
+            }
+        )
+    return questions
+
+
+def plain_loop(model_path: Path, data: Path, batch_size: int) -> Tuple[Callable[[], None], Any]:
+    """XTREME's QA loop, set up; returns `step()` (one optimizer step) and the windows."""
+    from torch.nn.utils.rnn import pad_sequence
+    from transformers import AdamW, AutoModelForQuestionAnswering, get_linear_schedule_with_warmup
+
+    questions = question_tensors(model_path, data)
+    torch.manual_seed(7)
+    model = AutoModelForQuestionAnswering.from_pretrained(str(model_path))
+    no_decay = ("bias", "LayerNorm.weight")
+    groups = [
+        {
+            "params": [p for n, p in model.named_parameters() if not any(d in n for d in no_decay)],
+            "weight_decay": WEIGHT_DECAY,
+        },
+        {
+            "params": [p for n, p in model.named_parameters() if any(d in n for d in no_decay)],
+            "weight_decay": 0.0,
+        },
+    ]
+    optimizer = AdamW(groups, lr=LEARNING_RATE, eps=1e-8)
+    scheduler = get_linear_schedule_with_warmup(optimizer, WARMUP, 100_000)
+    model.train()
+    order: List[int] = []
+
+    def step() -> None:
+        if len(order) < batch_size:
+            order.extend(random.sample(range(len(questions)), len(questions)))
+        batch = [questions[order.pop()] for _ in range(batch_size)]
+
+        def rows(key: str) -> torch.Tensor:
+            return pad_sequence(
+                [row for question in batch for row in question[key]], batch_first=True
+            )
+
+        optimizer.zero_grad()
+        output = model(
+            input_ids=rows("input_ids"),
+            attention_mask=rows("attention_mask"),
+            start_positions=torch.cat([question["start"] for question in batch]),
+            end_positions=torch.cat([question["end"] for question in batch]),
+        )
+        output.loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        optimizer.step()
+        scheduler.step()
+
+    return step, questions
+
+
+def run(steps: int = 12, warmup: int = 2, batch_size: int = 4) -> FigureResult:
+    model = local_model("compute-bound-xlmr", **COMPUTE_BOUND)
+    result = FigureResult(
+        "5. QA training throughput: `allennlp train` (SQuAD) vs a plain PyTorch QA loop",
+        "benchmarks/qa_throughput.py",
+    )
+    with tempfile.TemporaryDirectory() as scratch:
+        data = squad_file(Path(scratch) / "train-v1.1.json", model, (steps + warmup) * batch_size)
+        plain, questions = plain_loop(model, data, batch_size)
+        windows = {int(question["input_ids"].shape[0]) for question in questions}
+        shapes = {tuple(question["input_ids"].shape) for question in questions}
+        allennlp, plain_steps = interleaved_steps(
+            model, data, batch_size, Path(scratch) / "run", plain
+        )
+    allennlp, plain_steps = allennlp[warmup:], plain_steps[warmup:]
+    ratios = [mine[0] / theirs[0] for theirs, mine in zip(allennlp, plain_steps)]
+    ratio = statistics.median(ratios)
+    allennlp_cpu = statistics.median(cpu for cpu, _ in allennlp)
+    plain_cpu = statistics.median(cpu for cpu, _ in plain_steps)
+    result.add(
+        "`allennlp train` squad_baseline, questions/s",
+        f"{batch_size / allennlp_cpu:.2f}",
+        f"plain loop {batch_size / plain_cpu:.2f}",
+        ratio,
+        f">= {GOAL}",
+        ratio >= GOAL,
+        "process CPU, step-interleaved",
+    )
+    wall_ratio = statistics.median(
+        mine[1] / theirs[1] for theirs, mine in zip(allennlp, plain_steps)
+    )
+    result.notes.append(
+        f"Compute-bound model ({COMPUTE_BOUND['num_hidden_layers']} layers, hidden"
+        f" {COMPUTE_BOUND['hidden_size']}), batch {batch_size} questions of"
+        f" {sorted(windows)} window(s) each (window shapes {sorted(shapes)}), {THREADS} torch"
+        f" thread(s); median of {len(ratios)} step pairs after {warmup} warm-up steps (per-pair"
+        f" ratios {min(ratios):.2f}-{max(ratios):.2f}; wall-clock ratio {wall_ratio:.2f})."
+    )
+    return result
+
+
+if __name__ == "__main__":
+    figure_main(
+        run,
+        (__doc__ or "").strip().split("\n\n")[0],
+        [
+            ("--steps", dict(type=int, default=12, help="measured optimizer steps of each loop")),
+            ("--warmup", dict(type=int, default=2, help="steps of each loop left out first")),
+            ("--batch-size", dict(type=int, default=4, help="questions per step")),
+        ],
+    )
