@@ -64,25 +64,42 @@ def nearest_neighbours(
     # A block of similarities and its transposed copy (column top-k is faster on rows).
     rows_per_chunk = max(1, chunk_bytes // (8 * max(ny, 1)))
     forward_values, forward_indices = [], []
-    back_values = torch.full((k_back, ny), -float("inf"))
-    back_indices = torch.zeros((k_back, ny), dtype=torch.long)
+    # The running top-k of every column, [ny, k_back], merged with each block's.
+    back_values = torch.full((ny, k_back), -float("inf"))
+    back_indices = torch.zeros((ny, k_back), dtype=torch.long)
     y_t = y.t()
     for start in range(0, nx, rows_per_chunk):
         block = x[start : start + rows_per_chunk] @ y_t
-        values, indices = block.topk(k_forward, dim=1)
+        values, indices = _topk_rows(block, k_forward)
         forward_values.append(values)
         forward_indices.append(indices)
         if k_back:
-            chunk_k = min(k_back, block.shape[0])
-            values, indices = block.t().contiguous().topk(chunk_k, dim=1)
-            merged_values = torch.cat([back_values, values.t()])
-            merged_indices = torch.cat([back_indices, indices.t() + start])
-            back_values, order = merged_values.topk(k_back, dim=0)
-            back_indices = merged_indices.gather(0, order)
+            values, indices = _topk_rows(block.t().contiguous(), min(k_back, block.shape[0]))
+            merged = _tie_ordered(
+                torch.cat([back_values, values], dim=1),
+                torch.cat([back_indices, indices + start], dim=1),
+            )
+            back_values = merged.similarities[:, :k_back].contiguous()
+            back_indices = merged.indices[:, :k_back].contiguous()
         del block
     forward = _tie_ordered(torch.cat(forward_values), torch.cat(forward_indices))
-    backward = _tie_ordered(back_values.t().contiguous(), back_indices.t().contiguous())
+    backward = Neighbours(back_values, back_indices)
     return forward, backward
+
+
+def _topk_rows(block: torch.Tensor, k: int) -> Tuple[torch.Tensor, torch.Tensor]:
+    """
+    `block.topk(k, dim=1)`, except that among values equal to a row's k-th the lower indices
+    are kept (`topk` leaves that choice open), so that duplicates are resolved as in faiss.
+    """
+    values, indices = block.topk(k, dim=1)
+    kth = values[:, -1:]
+    tied_rows = ((block >= kth).sum(dim=1) > k).nonzero().flatten().tolist()
+    for row in tied_rows:
+        candidates = (block[row] >= kth[row]).nonzero().flatten()
+        order = block[row, candidates].sort(descending=True, stable=True).indices[:k]
+        values[row], indices[row] = block[row, candidates[order]], candidates[order]
+    return values, indices
 
 
 def _tie_ordered(values: torch.Tensor, indices: torch.Tensor) -> Neighbours:
