@@ -29,7 +29,7 @@ if __package__ in (None, ""):  # run as a file: see benchmarks/common.py
 import random  # noqa: E402
 import statistics  # noqa: E402
 import time  # noqa: E402
-from typing import Callable, Dict, List, Optional  # noqa: E402
+from typing import Any, Callable, Dict, List, Optional  # noqa: E402
 
 from benchmarks.common import (  # noqa: E402
     COMPUTE_BOUND,
@@ -49,7 +49,9 @@ def tatoeba_like_sentences(count: int, seed: int = 0) -> List[str]:
     return [" ".join(rng.choice(pool) for _ in range(rng.randint(1, 4))) for _ in range(count)]
 
 
-def plain_loop(model, tokenizer, sentences: List[str], batch_size: int, layers: Optional[List[int]]):  # type: ignore[no-untyped-def]
+def plain_loop(
+    model: Any, tokenizer: Any, sentences: List[str], batch_size: int, layers: Optional[List[int]]
+) -> Any:
     """The hand-written loop: padded batches in the given order, mean pooling per layer."""
     import torch
 
