@@ -124,6 +124,10 @@ class SentenceEncoder:
     def default_layer(self, task: str) -> int:
         return default_layer(task, self.known_as, self.num_layers)
 
+    def tokenize(self, sentences: Sequence[str], max_length: int) -> List[Any]:
+        """The sub-word ids of each sentence (int32 arrays), as `embed` feeds them."""
+        return _tokenize_slices(self.tokenizer, sentences, max_length)
+
     def embed(
         self,
         sentences: Sequence[str],
@@ -148,14 +152,7 @@ class SentenceEncoder:
         output = torch.zeros(len(layer_list), len(sentences), self.hidden_size, dtype=torch.float32)
         if not sentences:
             return output
-        ids = self.tokenizer(
-            list(sentences),
-            add_special_tokens=True,
-            truncation=True,
-            max_length=self.max_length(max_length),
-            return_attention_mask=False,
-            return_token_type_ids=False,
-        )["input_ids"]
+        ids = self.tokenize(sentences, self.max_length(max_length))
         order = sorted(range(len(ids)), key=lambda index: -len(ids[index]))
         pad_id = self.tokenizer.pad_token_id if self.tokenizer.pad_token_id is not None else 0
         with torch.no_grad():
@@ -165,7 +162,7 @@ class SentenceEncoder:
                 input_ids = torch.full((len(batch), width), pad_id, dtype=torch.long)
                 mask = torch.zeros((len(batch), width), dtype=torch.long)
                 for row, index in enumerate(batch):
-                    input_ids[row, : len(ids[index])] = torch.tensor(ids[index])
+                    input_ids[row, : len(ids[index])] = torch.from_numpy(ids[index])
                     mask[row, : len(ids[index])] = 1
                 hidden_states = self.transformer(
                     input_ids=input_ids.to(self.device),
@@ -176,6 +173,27 @@ class SentenceEncoder:
                 pooled = pool(hidden_states, mask.to(self.device), layer_list, pooling)
                 output[:, batch] = pooled.float().cpu()
         return output
+
+
+TOKENIZE_SLICE = 4096
+
+
+def _tokenize_slices(tokenizer: Any, sentences: Sequence[str], max_length: int) -> List[Any]:
+    """Each sentence's ids with its special tokens, truncated, as a compact int32 array."""
+    import numpy
+
+    ids: List[Any] = []
+    for start in range(0, len(sentences), TOKENIZE_SLICE):
+        encoded = tokenizer(
+            list(sentences[start : start + TOKENIZE_SLICE]),
+            add_special_tokens=True,
+            truncation=True,
+            max_length=max_length,
+            return_attention_mask=False,
+            return_token_type_ids=False,
+        )["input_ids"]
+        ids.extend(numpy.asarray(sentence, dtype=numpy.int32) for sentence in encoded)
+    return ids
 
 
 def pool(
@@ -232,9 +250,14 @@ def load_sentence_encoder(model: Union[str, Path], cuda_device: int = -1) -> Sen
     one `RobustXltError` line naming it.
     """
     if cuda_device >= 0:
-        from allennlp.common.checks import check_for_gpu
+        from allennlp.common.checks import ConfigurationError, check_for_gpu
 
-        check_for_gpu(cuda_device)
+        try:
+            check_for_gpu(cuda_device)
+        except ConfigurationError as error:
+            raise ParameterError(
+                "sentence encoder", "--cuda-device", str(error).strip().splitlines()[0]
+            ) from None
     name = str(model)
     path = Path(os.path.expanduser(name))
     if path.is_file():

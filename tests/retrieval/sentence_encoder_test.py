@@ -201,3 +201,9 @@ def test_fixture_corpus_is_what_the_tiny_tokenizers_know():
     """The retrieval fixtures are not `.tsv`: they do not change the tiny models' tokenizers."""
     assert not list((XTREME_DATA / "tatoeba").glob("*.tsv"))
     assert not list((XTREME_DATA / "bucc2018").glob("*.tsv"))
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="checks the error without a GPU")
+def test_a_missing_gpu_is_a_parameter_error(tiny_xlmr: Path):
+    with pytest.raises(ParameterError, match="--cuda-device"):
+        load_sentence_encoder(str(tiny_xlmr), cuda_device=0)
