@@ -207,3 +207,29 @@ def test_fixture_corpus_is_what_the_tiny_tokenizers_know():
 def test_a_missing_gpu_is_a_parameter_error(tiny_xlmr: Path):
     with pytest.raises(ParameterError, match="--cuda-device"):
         load_sentence_encoder(str(tiny_xlmr), cuda_device=0)
+
+
+def test_sub_words_are_those_of_xtremes_prepare_batch(tiny_transformer: Path):
+    """
+    XTREME (`evaluate_retrieval.py`: `tokenize_text`, `prepare_batch`) uses the slow tokenizer:
+    `[cls] + tokenizer.tokenize(line.strip())[: max_length - 2] + [sep]`.
+    """
+    from transformers import BertTokenizer, XLMRobertaTokenizer
+
+    slow_class = XLMRobertaTokenizer if "xlmr" in tiny_transformer.name else BertTokenizer
+    slow = slow_class.from_pretrained(str(tiny_transformer))
+    encoder = load_sentence_encoder(str(tiny_transformer))
+    lines = [
+        line.strip()
+        for path in sorted((XTREME_DATA / "tatoeba").iterdir())
+        for line in path.read_text(encoding="utf-8").splitlines()
+    ]
+    for max_length in (512, 9):
+        expected = [
+            slow.convert_tokens_to_ids(
+                [slow.cls_token] + slow.tokenize(line)[: max_length - 2] + [slow.sep_token]
+            )
+            for line in lines
+        ]
+        got = encoder.tokenize(lines, encoder.max_length(max_length))
+        assert [list(ids) for ids in got] == expected
