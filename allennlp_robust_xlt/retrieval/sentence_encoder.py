@@ -200,11 +200,12 @@ def pool(
     hidden_states: Sequence[torch.Tensor], mask: torch.Tensor, layers: Sequence[int], pooling: str
 ) -> torch.Tensor:
     """`[len(layers), batch, hidden]`: mean over the attention mask, or the first position."""
-    states = torch.stack([hidden_states[layer] for layer in layers])
     if pooling == "cls":
-        return states[:, :, 0]
-    weights = mask.to(states.dtype).unsqueeze(-1)
-    return (states * weights).sum(dim=2) / weights.sum(dim=1)
+        return torch.stack([hidden_states[layer][:, 0] for layer in layers])
+    weights = mask.to(hidden_states[0].dtype).unsqueeze(-1)
+    counts = weights.sum(dim=1)
+    # One layer at a time: no [layers, batch, length, hidden] copy.
+    return torch.stack([(hidden_states[layer] * weights).sum(dim=1) / counts for layer in layers])
 
 
 def identify_encoder(config: Any) -> Optional[str]:
