@@ -10,14 +10,14 @@ query's best match is the candidate of highest margin among its k cosine nearest
 (`mine_bitext`'s candidates), not over the whole other side.
 
 The similarity matrix is never held whole: the rows of `x` are taken in chunks whose block of
-similarities fits in `chunk_bytes`, and each block updates the running top-k of its rows
+similarities (and its transposed copy) fits in `chunk_bytes`, and each block updates the running top-k of its rows
 (x -> y) and of every column (y -> x), so peak memory is the two embedding matrices plus one
 block, whatever the sizes (BUCC: hundreds of thousands of sentences per side). On ties the
 lower index comes first, as in faiss' flat indexes.
 """
 
 from dataclasses import dataclass
-from typing import List, Tuple
+from typing import List, Optional, Tuple
 
 import torch
 
@@ -50,7 +50,7 @@ def nearest_neighbours(
     x: torch.Tensor,
     y: torch.Tensor,
     k: int,
-    k_backward: int = None,
+    k_backward: Optional[int] = None,
     chunk_bytes: int = DEFAULT_CHUNK_BYTES,
 ) -> Tuple[Neighbours, Neighbours]:
     """
