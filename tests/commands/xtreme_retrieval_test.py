@@ -12,6 +12,7 @@ from transformers import AutoModel, AutoTokenizer
 
 import allennlp_robust_xlt.commands.xtreme_retrieval  # noqa: F401  (registers the subcommand)
 from allennlp_robust_xlt.common.errors import InputFileError, ParameterError, RobustXltError
+from allennlp_robust_xlt.retrieval.xtreme_retrieval import xtreme_retrieval
 from allennlp_robust_xlt.testing.cli import run_allennlp
 from tests import CONFIGS_ROOT, DATA_ROOT, XTREME_DATA
 
@@ -278,6 +279,7 @@ def test_output_directory_is_protected_and_nothing_is_half_written(tmp_path: Pat
 
 
 def test_bad_input_is_one_clear_error(tmp_path: Path, tiny_xlmr: Path):
+    """The first error through the command line; the others through the command's function."""
     out = str(tmp_path / "out")
     tatoeba = tmp_path / "tatoeba"
     tatoeba.mkdir()
@@ -285,17 +287,10 @@ def test_bad_input_is_one_clear_error(tmp_path: Path, tiny_xlmr: Path):
     (tatoeba / "tatoeba.deu-eng.eng").write_text("One.\nTwo.\n")
     with pytest.raises(InputFileError, match="tatoeba.deu-eng.deu:3: has no parallel line in"):
         run_retrieval(str(tiny_xlmr), str(tmp_path), "--task", "tatoeba", "--output-dir", out)
+    model, fixture = str(tiny_xlmr), str(XTREME_DATA)
+    sorted_dir = str(DATA_ROOT / "tatoeba_sorted")
     with pytest.raises(InputFileError, match="is in alphabetical order"):
-        run_retrieval(
-            str(tiny_xlmr),
-            str(DATA_ROOT / "tatoeba_sorted"),
-            "--task",
-            "tatoeba",
-            "--output-dir",
-            out,
-            "--languages",
-            "de",
-        )
+        xtreme_retrieval(model, sorted_dir, "tatoeba", out, languages=["de"])
     bucc = tmp_path / "bucc2018"
     bucc.mkdir()
     for suffix in ("de", "en"):
@@ -303,43 +298,22 @@ def test_bad_input_is_one_clear_error(tmp_path: Path, tiny_xlmr: Path):
         (bucc / source.name).write_text(source.read_text(encoding="utf-8"), encoding="utf-8")
     (bucc / "de-en.dev.gold").write_text("de-000000001\ten-000000004\nde-000000002\ten-999\n")
     with pytest.raises(InputFileError, match="de-en.dev.gold:2: names the id en-999"):
-        run_retrieval(
-            str(tiny_xlmr),
-            str(tmp_path),
-            "--task",
-            "bucc2018",
-            "--output-dir",
-            out,
-            "--split",
-            "dev",
-        )
+        xtreme_retrieval(model, str(tmp_path), "bucc2018", out, split="dev")
     (bucc / "de-en.dev.gold").unlink()
     with pytest.raises(InputFileError, match="de-en.dev.gold: not found: the threshold is chosen"):
-        run_retrieval(
-            str(tiny_xlmr),
-            str(tmp_path),
-            "--task",
-            "bucc2018",
-            "--output-dir",
-            out,
-            "--split",
-            "dev",
-        )
-    fixture = str(XTREME_DATA)
+        xtreme_retrieval(model, str(tmp_path), "bucc2018", out, split="dev")
     with pytest.raises(ParameterError, match="has 2 layers"):
-        run_retrieval(
-            str(tiny_xlmr), fixture, "--task", "tatoeba", "--output-dir", out, "--layer", "3"
-        )
+        xtreme_retrieval(model, fixture, "tatoeba", out, layer=3)
     with pytest.raises(ParameterError, match="--split' applies to bucc2018 only"):
-        run_retrieval(
-            str(tiny_xlmr), fixture, "--task", "tatoeba", "--output-dir", out, "--split", "dev"
-        )
+        xtreme_retrieval(model, fixture, "tatoeba", out, split="dev")
     with pytest.raises(ParameterError, match="unknown language code 'xx'"):
-        run_retrieval(
-            str(tiny_xlmr), fixture, "--task", "tatoeba", "--output-dir", out, "--languages", "xx"
-        )
+        xtreme_retrieval(model, fixture, "tatoeba", out, languages=["xx"])
+    with pytest.raises(ParameterError, match="--batch-size' must be positive"):
+        xtreme_retrieval(model, fixture, "tatoeba", out, batch_size=0)
+    with pytest.raises(ParameterError, match="DATA_DIR' .* is not a directory"):
+        xtreme_retrieval(model, str(tmp_path / "nowhere"), "tatoeba", out)
     with pytest.raises(InputFileError, match="is not a transformer model directory"):
-        run_retrieval(str(tmp_path), fixture, "--task", "tatoeba", "--output-dir", out)
+        xtreme_retrieval(str(tmp_path), fixture, "tatoeba", out)
     with pytest.raises(RobustXltError, match="cannot load the transformer 'no-such-model'"):
-        run_retrieval("no-such-model", fixture, "--task", "tatoeba", "--output-dir", out)
+        xtreme_retrieval("no-such-model", fixture, "tatoeba", out)
     assert not Path(out).exists()
