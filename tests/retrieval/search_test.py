@@ -153,6 +153,7 @@ def test_best_matches_both_directions():
 def test_accuracy_at_1():
     assert accuracy_at_1(torch.tensor([0, 1, 0, 3])) == 0.75
     assert accuracy_at_1(torch.tensor([1, 0])) == 0.0
+    assert accuracy_at_1(torch.tensor([0, 0, 0, 0, 0, 5])) == 2 / 6  # exact, not float32
 
 
 def test_ties_go_to_the_lower_index_in_both_directions_across_chunks():
