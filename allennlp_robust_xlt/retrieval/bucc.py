@@ -169,9 +169,9 @@ def mine_candidates(
         batch_size=batch_size,
         max_length=max_length,
     )[0]
-    x = normalize(embeddings[: len(source_sentences)])
-    y = normalize(embeddings[len(source_sentences) :])
-    del embeddings
+    # In place: at BUCC's sizes a copy of the embeddings would double the memory.
+    x = normalize(embeddings[: len(source_sentences)], inplace=True)
+    y = normalize(embeddings[len(source_sentences) :], inplace=True)
     candidates: Dict[Pair, float] = {}
     for score, i, j in mine_bitext(x, y, scoring=scoring):
         source_sentence, english_sentence = source_sentences[i], english_sentences[j]
