@@ -10,7 +10,7 @@ query's best match is the candidate of highest margin among its k cosine nearest
 (`mine_bitext`'s candidates), not over the whole other side.
 
 The similarity matrix is never held whole: the rows of `x` are taken in chunks whose block of
-similarities (and its transposed copy) fits in `chunk_bytes`, and each block updates the running top-k of its rows
+similarities fits in `chunk_bytes`, and each block updates the running top-k of its rows
 (x -> y) and of every column (y -> x), so peak memory is the two embedding matrices plus one
 block, whatever the sizes (BUCC: hundreds of thousands of sentences per side). On ties the
 lower index comes first, as in faiss' flat indexes.
@@ -61,8 +61,7 @@ def nearest_neighbours(
     nx, ny = x.shape[0], y.shape[0]
     k_forward = min(k, ny)
     k_back = min(k if k_backward is None else k_backward, nx)
-    # A block of similarities and its transposed copy (column top-k is faster on rows).
-    rows_per_chunk = max(1, chunk_bytes // (8 * max(ny, 1)))
+    rows_per_chunk = max(1, chunk_bytes // (4 * max(ny, 1)))
     forward_values, forward_indices = [], []
     # The running top-k of every column, [ny, k_back], merged with each block's.
     back_values = torch.full((ny, k_back), -float("inf"))
@@ -70,46 +69,58 @@ def nearest_neighbours(
     y_t = y.t()
     for start in range(0, nx, rows_per_chunk):
         block = x[start : start + rows_per_chunk] @ y_t
-        values, indices = _topk_rows(block, k_forward)
+        values, indices = _top_rows(block, k_forward)
         forward_values.append(values)
         forward_indices.append(indices)
         if k_back:
-            values, indices = _topk_rows(block.t().contiguous(), min(k_back, block.shape[0]))
-            merged = _tie_ordered(
-                torch.cat([back_values, values], dim=1),
-                torch.cat([back_indices, indices + start], dim=1),
-            )
-            back_values = merged.similarities[:, :k_back].contiguous()
-            back_indices = merged.indices[:, :k_back].contiguous()
+            values, indices = _top_columns(block, min(k_back, block.shape[0]))
+            # Both parts are in (similarity desc, index asc) order and every running index is
+            # below this block's, so a stable sort by similarity keeps that order.
+            values = torch.cat([back_values, values], dim=1)
+            indices = torch.cat([back_indices, indices + start], dim=1)
+            order = values.sort(dim=1, descending=True, stable=True).indices[:, :k_back]
+            back_values, back_indices = values.gather(1, order), indices.gather(1, order)
         del block
-    forward = _tie_ordered(torch.cat(forward_values), torch.cat(forward_indices))
-    backward = Neighbours(back_values, back_indices)
-    return forward, backward
+    forward = Neighbours(torch.cat(forward_values), torch.cat(forward_indices))
+    return forward, Neighbours(back_values, back_indices)
 
 
-def _topk_rows(block: torch.Tensor, k: int) -> Tuple[torch.Tensor, torch.Tensor]:
+def _top_rows(block: torch.Tensor, k: int) -> Tuple[torch.Tensor, torch.Tensor]:
     """
-    `block.topk(k, dim=1)`, except that among values equal to a row's k-th the lower indices
-    are kept (`topk` leaves that choice open), so that duplicates are resolved as in faiss.
+    Each row's k largest values and their column indices, by value descending and, among equal
+    values, by index ascending (`topk` leaves both open), so that duplicates are resolved as in
+    faiss. Rows with a tie at the k-th value (rare: duplicate embeddings) are redone exactly.
     """
-    values, indices = block.topk(k, dim=1)
-    kth = values[:, -1:]
-    tied_rows = ((block >= kth).sum(dim=1) > k).nonzero().flatten().tolist()
-    for row in tied_rows:
-        candidates = (block[row] >= kth[row]).nonzero().flatten()
-        order = block[row, candidates].sort(descending=True, stable=True).indices[:k]
-        values[row], indices[row] = block[row, candidates[order]], candidates[order]
-    return values, indices
+    columns = block.shape[1]
+    values, indices = block.topk(min(k + 1, columns), dim=1)
+    if k < columns:
+        tied_rows = (values[:, k] == values[:, k - 1]).nonzero().flatten().tolist()
+        values, indices = values[:, :k].contiguous(), indices[:, :k].contiguous()
+        for row in tied_rows:
+            candidates = (block[row] >= values[row, -1]).nonzero().flatten()
+            order = block[row, candidates].sort(descending=True, stable=True).indices[:k]
+            values[row], indices[row] = block[row, candidates[order]], candidates[order]
+    # Within the k, sort by (value desc, index asc).
+    by_index = indices.argsort(dim=1)
+    values, indices = values.gather(1, by_index), indices.gather(1, by_index)
+    by_value = values.sort(dim=1, descending=True, stable=True).indices
+    return values.gather(1, by_value), indices.gather(1, by_value)
 
 
-def _tie_ordered(values: torch.Tensor, indices: torch.Tensor) -> Neighbours:
-    """Each row sorted by similarity, descending, and by index among equal similarities."""
-    if values.shape[1] > 1:
-        by_index = indices.argsort(dim=1)
-        values, indices = values.gather(1, by_index), indices.gather(1, by_index)
-        by_value = values.sort(dim=1, descending=True, stable=True).indices
-        values, indices = values.gather(1, by_value), indices.gather(1, by_value)
-    return Neighbours(values, indices)
+def _top_columns(block: torch.Tensor, k: int) -> Tuple[torch.Tensor, torch.Tensor]:
+    """
+    Each column's k largest values and their row indices, `[columns, k]`, by value descending
+    and, among equal values, by index ascending: k passes of `max` over the rows (which returns
+    the first maximum), faster than `topk` on the transposed block and without its copy.
+    Overwrites `block`.
+    """
+    values, indices = [], []
+    for _ in range(k):
+        top_values, top_indices = block.max(dim=0)
+        values.append(top_values)
+        indices.append(top_indices)
+        block.scatter_(0, top_indices.unsqueeze(0), -float("inf"))
+    return torch.stack(values, dim=1), torch.stack(indices, dim=1)
 
 
 def margin_scores(forward: Neighbours, backward: Neighbours) -> torch.Tensor:
