@@ -54,8 +54,8 @@ def plain_accuracies(
     foreign, english = embed(foreign_file), embed(english_file)
     similarities = english @ foreign.t()
     gold = torch.arange(len(english))
-    forward = (similarities.argmax(dim=1) == gold).float().mean().item()
-    backward = (similarities.argmax(dim=0) == gold).float().mean().item()
+    forward = int((similarities.argmax(dim=1) == gold).sum()) / len(gold)
+    backward = int((similarities.argmax(dim=0) == gold).sum()) / len(gold)
     return forward, backward
 
 
