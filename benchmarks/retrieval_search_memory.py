@@ -11,7 +11,11 @@ made; goal: at most the chunk budget (`DEFAULT_CHUNK_BYTES`, one block of simila
 256 MiB for the neighbour lists, their merges and the candidate pairs. The full
 similarity matrix (n x n float32) is given for comparison.
 
-    python -m benchmarks.retrieval_search_memory [--size 200000] [--dim 768]
+`--query-rows N` mines only the first N rows of the first matrix against the whole second one
+(both made at full size), for a shorter run with the same memory profile: the block, the
+running top-k of all `--size` columns and the embeddings are as large as in the full run.
+
+    python -m benchmarks.retrieval_search_memory [--size 200000] [--dim 768] [--query-rows N]
 """
 
 import sys
@@ -27,7 +31,7 @@ if __package__ in (None, ""):  # run as a file: see benchmarks/common.py
 import json  # noqa: E402
 import subprocess  # noqa: E402
 import time  # noqa: E402
-from typing import Dict  # noqa: E402
+from typing import Dict, Optional  # noqa: E402
 
 from benchmarks.common import (  # noqa: E402
     PROJECT_ROOT,
@@ -47,7 +51,7 @@ def current_rss_mb() -> float:
     return peak_rss_mb()
 
 
-def child(size: int, dim: int) -> None:
+def child(size: int, dim: int, query_rows: int) -> None:
     """In a subprocess: make the embeddings, mine, print the figures as JSON."""
     import torch
 
@@ -62,8 +66,9 @@ def child(size: int, dim: int) -> None:
     y[:planted] = normalize(x[:planted] + 0.5 * y[:planted])
     start_mb = current_rss_mb()
     started = time.perf_counter()
-    pairs = mine_bitext(x, y)
+    pairs = mine_bitext(x[:query_rows], y)
     seconds = time.perf_counter() - started
+    planted = min(planted, query_rows)
     found = sum(1 for _, i, j in pairs if i == j and i < planted)
     print(
         json.dumps(
@@ -79,7 +84,7 @@ def child(size: int, dim: int) -> None:
     )
 
 
-def measure(size: int, dim: int) -> Dict[str, float]:
+def measure(size: int, dim: int, query_rows: int) -> Dict[str, float]:
     output = subprocess.run(
         [
             sys.executable,
@@ -90,6 +95,8 @@ def measure(size: int, dim: int) -> Dict[str, float]:
             str(size),
             "--dim",
             str(dim),
+            "--query-rows",
+            str(query_rows),
         ],
         cwd=PROJECT_ROOT,
         check=True,
@@ -99,18 +106,19 @@ def measure(size: int, dim: int) -> Dict[str, float]:
     return json.loads(output.strip().splitlines()[-1])
 
 
-def run(size: int = 200_000, dim: int = 768) -> FigureResult:
+def run(size: int = 200_000, dim: int = 768, query_rows: Optional[int] = None) -> FigureResult:
     from allennlp_robust_xlt.retrieval.search import DEFAULT_CHUNK_BYTES
 
-    figures = measure(size, dim)
+    query_rows = min(query_rows or size, size)
+    figures = measure(size, dim, query_rows)
     result = FigureResult(
-        f"Retrieval B: BUCC-scale mining memory ({size:,} x {size:,}, dim {dim})",
+        f"Retrieval B: BUCC-scale mining memory ({query_rows:,} x {size:,}, dim {dim})",
         "benchmarks/retrieval_search_memory.py",
     )
     embeddings_mb = 2 * size * dim * 4 / MIB
     search_mb = figures["peak_mb"] - figures["start_mb"]
     budget_mb = DEFAULT_CHUNK_BYTES / MIB + 256
-    full_matrix_mb = size * size * 4 / MIB
+    full_matrix_mb = query_rows * size * 4 / MIB
     result.add(
         "mine_bitext peak RSS",
         f"{figures['peak_mb']:.0f} MiB",
@@ -139,8 +147,11 @@ def run(size: int = 200_000, dim: int = 768) -> FigureResult:
 
 if __name__ == "__main__":
     if "--child" in sys.argv:
-        arguments = sys.argv[sys.argv.index("--size") + 1], sys.argv[sys.argv.index("--dim") + 1]
-        child(int(arguments[0]), int(arguments[1]))
+
+        def argument(flag: str) -> int:
+            return int(sys.argv[sys.argv.index(flag) + 1])
+
+        child(argument("--size"), argument("--dim"), argument("--query-rows"))
     else:
         figure_main(
             run,
@@ -148,5 +159,6 @@ if __name__ == "__main__":
             [
                 ("--size", {"type": int, "default": 200_000}),
                 ("--dim", {"type": int, "default": 768}),
+                ("--query-rows", {"type": int, "default": None}),
             ],
         )
