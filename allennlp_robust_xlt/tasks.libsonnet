@@ -366,4 +366,73 @@
       },
     },
   },
+
+  // -- Retrieval without fine-tuning (family `retrieval`): the encoder's sentence embeddings,
+  // scored by `xtreme-retrieval` (no reader, no training). `retrieval` holds XTREME's settings
+  // (scripts/run_tatoeba.sh, run_bucc2018.sh): the pooling, and the layer of known models,
+  // numbered like Hugging Face's `hidden_states` (XTREME's `--specific_layer k` is
+  // hidden_states[k+1]; other models: `default_layer`'s rule in retrieval/sentence_encoder.py).
+  tatoeba: {
+    name: 'Tatoeba',
+    family: 'retrieval',
+    benchmarks: ['xtreme', 'xtreme-r'],
+    // XTREME's 36 (XTREME_TASK2LANGS), every one paired with English.
+    languages: [
+      'ar', 'he', 'vi', 'id', 'jv', 'tl', 'eu', 'ml', 'ta', 'te', 'af', 'nl', 'de', 'el', 'bn',
+      'hi', 'mr', 'ur', 'fa', 'fr', 'it', 'pt', 'es', 'bg', 'ru', 'ja', 'ka', 'ko', 'th', 'sw',
+      'zh', 'kk', 'tr', 'et', 'fi', 'hu',
+    ],
+    xtreme_r_languages: [
+      'ar', 'he', 'vi', 'id', 'jv', 'tl', 'eu', 'ml', 'ta', 'te', 'af', 'nl', 'de', 'el', 'bn',
+      'hi', 'mr', 'ur', 'fa', 'fr', 'it', 'pt', 'es', 'bg', 'ru', 'ja', 'ka', 'ko', 'th', 'sw',
+      'zh', 'kk', 'tr', 'et', 'fi', 'hu', 'az', 'lt', 'pl', 'uk', 'ro',
+    ],
+    labels: [],
+    label_aliases: {},
+    reader: '',
+    directory: 'tatoeba',
+    extension: '',
+    train_languages: [],
+    metrics: ['accuracy_at_1', 'accuracy_at_1_reverse'],
+    metric: 'accuracy_at_1',
+    training: {},
+    download: null,
+    retrieval: {
+      pooling: 'mean',
+      layers: { 'bert-base-multilingual-cased': 8, 'xlm-roberta-large': 14 },
+      // LASER's three-letter codes of the languages (XTREME's `tatoeba_preprocess`).
+      laser_codes: {
+        ar: 'ara', he: 'heb', vi: 'vie', id: 'ind', jv: 'jav', tl: 'tgl', eu: 'eus', ml: 'mal',
+        ta: 'tam', te: 'tel', af: 'afr', nl: 'nld', de: 'deu', el: 'ell', bn: 'ben', hi: 'hin',
+        mr: 'mar', ur: 'urd', fa: 'pes', fr: 'fra', it: 'ita', pt: 'por', es: 'spa', bg: 'bul',
+        ru: 'rus', ja: 'jpn', ka: 'kat', ko: 'kor', th: 'tha', sw: 'swh', zh: 'cmn', kk: 'kaz',
+        tr: 'tur', et: 'est', fi: 'fin', hu: 'hun', az: 'aze', lt: 'lit', pl: 'pol', uk: 'ukr',
+        ro: 'ron',
+      },
+    },
+  },
+  bucc2018: {
+    name: 'BUCC 2018',
+    family: 'retrieval',
+    benchmarks: ['xtreme'],
+    languages: ['de', 'fr', 'ru', 'zh'],
+    xtreme_r_languages: [],
+    labels: [],
+    label_aliases: {},
+    reader: '',
+    directory: 'bucc2018',
+    extension: '',
+    train_languages: [],
+    metrics: ['f1', 'precision', 'recall'],
+    metric: 'f1',
+    training: {},
+    download: null,
+    retrieval: {
+      pooling: 'cls',
+      layers: { 'bert-base-multilingual-cased': 8, 'xlm-roberta-large': 8 },
+      // The file names of each split, XTREME's first, then the original release's
+      // (XTREME renames BUCC's "sample" to dev and "training" to test).
+      split_names: { dev: ['dev', 'sample'], test: ['test', 'training'] },
+    },
+  },
 }

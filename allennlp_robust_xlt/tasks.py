@@ -39,7 +39,12 @@ tasks whose files name two languages, the pair's first (`{question}`) and second
 DEFAULT_INPUTS = ("first input", "second input")
 
 # Row fields that may be left out, and their defaults (None: computed, see `_task`).
-OPTIONAL_FIELDS: Dict[str, Any] = {"files": None, "scoring": None, "inputs": list(DEFAULT_INPUTS)}
+OPTIONAL_FIELDS: Dict[str, Any] = {
+    "files": None,
+    "scoring": None,
+    "inputs": list(DEFAULT_INPUTS),
+    "retrieval": {},
+}
 
 
 @dataclass(frozen=True)
@@ -103,6 +108,11 @@ class Task:
     """
     inputs: Tuple[str, str] = DEFAULT_INPUTS
     """Optional: what the two inputs of a language pair are (generalized reports: rows, columns)."""
+    retrieval: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+    """
+    Optional: the settings of a retrieval task scored without fine-tuning (`xtreme-retrieval`):
+    `pooling`, `layers` (XTREME's layer of known models), and the task's file facts.
+    """
 
     def __post_init__(self) -> None:
         if not self.files:
@@ -281,6 +291,7 @@ def _task(key: str, row: Dict[str, Any]) -> Task:
         files=_files(row, fail),
         scoring=row.get("scoring"),
         inputs=(inputs[0], inputs[1]),
+        retrieval=dict(row.get("retrieval", {})),
     )
 
 
@@ -304,7 +315,14 @@ def get_task(key: str, component: str = "task", parameter: str = "--task") -> Ta
 
 def task_for_reader(reader_type: Optional[str]) -> Optional[Task]:
     """The task whose registered reader is `reader_type`."""
+    if not reader_type:
+        return None
     return next((task for task in TASKS.values() if task.reader == reader_type), None)
+
+
+def evaluated_tasks() -> List[str]:
+    """The tasks a model is trained and evaluated on with a dataset reader (not retrieval)."""
+    return [key for key, task in TASKS.items() if task.reader]
 
 
 def tasks_with_languages(codes: Sequence[str]) -> List[Task]:

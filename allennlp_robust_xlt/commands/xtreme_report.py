@@ -10,7 +10,7 @@ from typing import Any, Dict
 from allennlp.commands.subcommand import Subcommand
 
 from allennlp_robust_xlt.evaluation.xtreme_report import COMMAND, xtreme_report
-from allennlp_robust_xlt.tasks import TASKS
+from allennlp_robust_xlt.tasks import evaluated_tasks
 
 
 @Subcommand.register(COMMAND)
@@ -49,7 +49,9 @@ class XtremeReport(Subcommand):
             "--output-dir", required=True, help="directory to write the report to"
         )
         subparser.add_argument(
-            "--task", choices=list(TASKS), help="default: the task of the archive's reader"
+            "--task",
+            choices=evaluated_tasks(),
+            help="default: the task of the archive's reader",
         )
         subparser.add_argument(
             "--split", choices=["test", "dev"], default="test", help="which files to evaluate"

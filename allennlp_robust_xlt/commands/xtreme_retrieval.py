@@ -13,7 +13,7 @@ from allennlp_robust_xlt.retrieval.sentence_encoder import DEFAULT_MAX_LENGTH, P
 from allennlp_robust_xlt.retrieval.xtreme_retrieval import (
     COMMAND,
     DEFAULT_BATCH_SIZE,
-    TASKS,
+    RETRIEVAL_TASKS,
     xtreme_retrieval,
 )
 
@@ -51,7 +51,7 @@ class XtremeRetrieval(Subcommand):
         subparser.add_argument(
             "data_dir", help="the task directory, or the XTREME root holding tatoeba/, bucc2018/"
         )
-        subparser.add_argument("--task", required=True, choices=TASKS)
+        subparser.add_argument("--task", required=True, choices=RETRIEVAL_TASKS)
         subparser.add_argument("--output-dir", required=True, help="directory to write to")
         subparser.add_argument(
             "--layer",

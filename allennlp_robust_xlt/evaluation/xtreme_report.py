@@ -433,7 +433,7 @@ def report_from_metric_files(
 
 def guess_task(codes: Sequence[str], evaluations: Sequence[Dict[str, Any]] = ()) -> Task:
     """The one task with all these languages (and, among several, whose metric they all have)."""
-    matching = [task.key for task in tasks_with_languages(codes)]
+    matching = [task.key for task in tasks_with_languages(codes) if task.reader]
     with_metric = [
         key for key in matching if all(TASKS[key].metric in metrics for metrics in evaluations)
     ]

@@ -27,18 +27,17 @@ from allennlp_robust_xlt.common.errors import InputFileError
 from allennlp_robust_xlt.retrieval.search import mine_bitext, normalize
 from allennlp_robust_xlt.retrieval.sentence_encoder import SentenceEncoder
 from allennlp_robust_xlt.retrieval.tatoeba import read_lines
+from allennlp_robust_xlt.tasks import TASKS
 
 logger = logging.getLogger(__name__)
 
-# TASK TABLE: BUCC 2018's languages (paired with English).
-BUCC_LANGUAGES: Tuple[str, ...] = ("de", "fr", "ru", "zh")
+BUCC_LANGUAGES: Tuple[str, ...] = TASKS["bucc2018"].languages
+"""BUCC 2018's languages (each paired with English), from the task table."""
 
-# TASK TABLE: BUCC 2018's file names of each split, in order of preference: XTREME's name, then
-# the original release's.
 BUCC_SPLIT_NAMES: Dict[str, Tuple[str, ...]] = {
-    "dev": ("dev", "sample"),
-    "test": ("test", "training"),
+    split: tuple(names) for split, names in TASKS["bucc2018"].retrieval["split_names"].items()
 }
+"""The file names of each split, XTREME's first, then the original release's (task table)."""
 
 Pair = Tuple[str, str]
 

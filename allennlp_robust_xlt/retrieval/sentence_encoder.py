@@ -28,6 +28,7 @@ import torch
 from transformers import AutoConfig, AutoModel, AutoTokenizer, PreTrainedModel
 
 from allennlp_robust_xlt.common.errors import InputFileError, ParameterError, RobustXltError
+from allennlp_robust_xlt.tasks import TASKS
 
 logger = logging.getLogger(__name__)
 
@@ -44,21 +45,13 @@ KNOWN_ENCODERS: Dict[str, Tuple[str, int, int, int]] = {
     "xlm-roberta-large": ("xlm-roberta", 250002, 24, 1024),
 }
 
-# TASK TABLE: XTREME's retrieval settings, layers numbered like `hidden_states`.
-# `scripts/run_tatoeba.sh`: mean pooling, `--specific_layer 7` (mBERT) / 13 (XLM-R large), i.e.
-# hidden_states[8] / [14]; `scripts/run_bucc2018.sh`: CLS pooling, `--specific_layer 7` for every
-# model, i.e. hidden_states[8] (the script keeps the last `--num_layers` states). Other models
-# (XTREME's xlm-roberta-base settings do not fit a 12-layer model): `default_layer`'s rule.
 XTREME_RETRIEVAL_DEFAULTS: Dict[str, Dict[str, Any]] = {
-    "tatoeba": {
-        "pooling": "mean",
-        "layers": {"bert-base-multilingual-cased": 8, "xlm-roberta-large": 14},
-    },
-    "bucc2018": {
-        "pooling": "cls",
-        "layers": {"bert-base-multilingual-cased": 8, "xlm-roberta-large": 8},
-    },
+    key: dict(task.retrieval) for key, task in TASKS.items() if task.retrieval
 }
+"""
+XTREME's retrieval settings per task (the task table's `retrieval`): the pooling, and the layer of
+known models, numbered like `hidden_states` (XTREME's `--specific_layer k` is hidden_states[k+1]).
+"""
 
 
 class SentenceEncoder:

@@ -25,29 +25,15 @@ from typing import Dict, List, Optional, Sequence, Tuple
 from allennlp_robust_xlt.common.errors import InputFileError
 from allennlp_robust_xlt.retrieval.search import accuracy_at_1, best_matches, normalize
 from allennlp_robust_xlt.retrieval.sentence_encoder import SentenceEncoder
+from allennlp_robust_xlt.tasks import TASKS
 
 logger = logging.getLogger(__name__)
 
-# TASK TABLE: Tatoeba's test languages (`XTREME_TASK2LANGS`): XTREME's 36, then the 5 that
-# XTREME-R adds (az lt pl uk ro).
-TATOEBA_LANGUAGES: Tuple[str, ...] = (
-    *("ar", "he", "vi", "id", "jv", "tl", "eu", "ml", "ta", "te", "af", "nl", "de", "el", "bn"),
-    *("hi", "mr", "ur", "fa", "fr", "it", "pt", "es", "bg", "ru", "ja", "ka", "ko", "th", "sw"),
-    *("zh", "kk", "tr", "et", "fi", "hu"),
-    *("az", "lt", "pl", "uk", "ro"),
-)
+TATOEBA_LANGUAGES: Tuple[str, ...] = TASKS["tatoeba"].all_languages
+"""Tatoeba's test languages (the task table's): XTREME's 36, then the 5 that XTREME-R adds."""
 
-# TASK TABLE: LASER's three-letter codes of those languages (XTREME's `tatoeba_preprocess`).
-# fmt: off
-TATOEBA_LASER_CODES: Dict[str, str] = {
-    "ar": "ara", "he": "heb", "vi": "vie", "id": "ind", "jv": "jav", "tl": "tgl", "eu": "eus",
-    "ml": "mal", "ta": "tam", "te": "tel", "af": "afr", "nl": "nld", "de": "deu", "el": "ell",
-    "bn": "ben", "hi": "hin", "mr": "mar", "ur": "urd", "fa": "pes", "fr": "fra", "it": "ita",
-    "pt": "por", "es": "spa", "bg": "bul", "ru": "rus", "ja": "jpn", "ka": "kat", "ko": "kor",
-    "th": "tha", "sw": "swh", "zh": "cmn", "kk": "kaz", "tr": "tur", "et": "est", "fi": "fin",
-    "hu": "hun", "az": "aze", "lt": "lit", "pl": "pol", "uk": "ukr", "ro": "ron",
-}
-# fmt: on
+TATOEBA_LASER_CODES: Dict[str, str] = dict(TASKS["tatoeba"].retrieval["laser_codes"])
+"""LASER's three-letter codes of those languages (XTREME's `tatoeba_preprocess`)."""
 
 SORTED_ENGLISH = (
     "is in alphabetical order: XTREME's preprocessing (tatoeba_preprocess) sorts the English"

@@ -31,6 +31,7 @@ from allennlp_robust_xlt.retrieval.sentence_encoder import (
     default_pooling,
     load_sentence_encoder,
 )
+from allennlp_robust_xlt.tasks import TASKS as TASK_TABLE
 from allennlp_robust_xlt.retrieval.tatoeba import (
     TATOEBA_LANGUAGES,
     TatoebaPair,
@@ -42,8 +43,9 @@ from allennlp_robust_xlt.retrieval.tatoeba import (
 logger = logging.getLogger(__name__)
 
 COMMAND = "xtreme-retrieval"
-TASKS = ("tatoeba", "bucc2018")
-TASK_TITLES = {"tatoeba": "Tatoeba", "bucc2018": "BUCC 2018"}
+RETRIEVAL_TASKS = ("tatoeba", "bucc2018")
+"""The tasks this command scores (their rows in the task table have `retrieval` settings)."""
+TASK_TITLES = {key: TASK_TABLE[key].name for key in RETRIEVAL_TASKS}
 TASK_LANGUAGE_TABLES = {"tatoeba": TATOEBA_LANGUAGES, "bucc2018": BUCC_LANGUAGES}
 METRICS = {
     "tatoeba": ("accuracy_at_1", "accuracy_at_1_reverse"),
@@ -244,8 +246,10 @@ def xtreme_retrieval(
     """
     output = Path(output_dir)
     check_output_dir(output, force)
-    if task not in TASKS:
-        raise ParameterError(COMMAND, "--task", f"must be one of {', '.join(TASKS)}, got {task!r}")
+    if task not in RETRIEVAL_TASKS:
+        raise ParameterError(
+            COMMAND, "--task", f"must be one of {', '.join(RETRIEVAL_TASKS)}, got {task!r}"
+        )
     pooling = pooling or default_pooling(task)
     scoring = scoring or DEFAULT_SCORING[task]
     if pooling not in POOLINGS:
