@@ -259,7 +259,7 @@ class BatchedTokenizer:
         Encodes the strings among `texts` (each distinct text once, in one call) into the pool,
         replacing what it held. Other values (`None`, lists of words) are left out.
         """
-        distinct = [text for text in dict.fromkeys(texts) if isinstance(text, str)]
+        distinct = list(dict.fromkeys(text for text in texts if isinstance(text, str)))
         self._pool = dict(zip(distinct, self.encode(distinct))) if distinct else {}
 
     def clear(self) -> None:
