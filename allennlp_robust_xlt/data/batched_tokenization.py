@@ -36,7 +36,6 @@ intra_word_tokenize_batch` (AllenNLP's `intra_word_tokenize`, used by the
 truncation of pairs (`truncate_pair`, `truncated_pair_lengths`).
 """
 
-from itertools import repeat
 from typing import (
     Any,
     Dict,
@@ -56,10 +55,9 @@ from transformers.utils import PaddingStrategy
 
 _T = TypeVar("_T")
 
-CHUNK_SIZE = 256
-"""Units per chunk: large enough that a chunk costs one call of the tokenizer per few hundred
-texts (larger chunks are no faster, `benchmarks/reader_throughput.py`), small enough that a chunk's
-encodings are a few hundred kilobytes."""
+CHUNK_SIZE = 1024
+"""Units per chunk: one call of the tokenizer per thousand texts or pairs (smaller chunks were a
+few percent slower, `benchmarks/reader_throughput.py`), whose encodings take a few megabytes."""
 
 Offsets = List[Optional[Tuple[int, int]]]
 
@@ -229,7 +227,14 @@ class BatchedTokenizer:
         self._leading_mask = [1] * self._leading
         self._trailing_mask = [1] * self._trailing
         self._specials = self._leading + self._trailing
+        pair_lengths = (
+            tokenizer.sequence_pair_start_tokens,
+            tokenizer.sequence_pair_mid_tokens,
+            tokenizer.sequence_pair_end_tokens,
+        )
+        self._pair_start, self._pair_mid, self._pair_end = map(len, pair_lengths)
         self._pool: Dict[str, Any] = {}
+        self._pair_pool: Dict[Tuple[str, str], Any] = {}
 
     @classmethod
     def for_tokenizer(cls, tokenizer: Optional[Tokenizer]) -> Optional["BatchedTokenizer"]:
@@ -244,6 +249,7 @@ class BatchedTokenizer:
         # Readers are pickled for spawned data-loader workers: leave the pool behind.
         state = dict(self.__dict__)
         state["_pool"] = {}
+        state["_pair_pool"] = {}
         return state
 
     # -- encodings -------------------------------------------------------------------------
@@ -262,9 +268,21 @@ class BatchedTokenizer:
         distinct = list(dict.fromkeys(text for text in texts if isinstance(text, str)))
         self._pool = dict(zip(distinct, self.encode(distinct))) if distinct else {}
 
+    def prefetch_pairs(self, pairs: Iterable[Tuple[str, str]]) -> None:
+        """
+        Encodes `pairs` of texts as pairs (one encoding per pair, in one call) into the pool of
+        pairs that `tokenize_pair` looks in first, replacing what it held. (A pair's encoding
+        holds the same tokens as its two texts' own encodings, in a third fewer objects.)
+        """
+        distinct = list(dict.fromkeys(pairs))
+        self._pair_pool = (
+            dict(zip(distinct, self.encode(distinct))) if distinct else {}  # type: ignore[arg-type]
+        )
+
     def clear(self) -> None:
-        """Empties the pool."""
+        """Empties the pools."""
         self._pool = {}
+        self._pair_pool = {}
 
     def encoding(self, text: str) -> Any:
         """The encoding of `text`, from the pool, or else encoded now."""
@@ -317,22 +335,46 @@ class BatchedTokenizer:
         vocabulary, `text_id`, `type_id` (one for all, or one per token), and the character
         offsets `idx`/`idx_end`, `None` where the span is empty.
         """
-        texts = map(self._texts.__getitem__, ids)
-        if isinstance(type_ids, (list, tuple)) or not _TOKEN_SLOTS_KNOWN:
-            type_id_of = type_ids if isinstance(type_ids, (list, tuple)) else repeat(type_ids)
+        if isinstance(type_ids, (list, tuple)):
+            if type_ids and type_ids.count(type_ids[0]) == len(type_ids):
+                type_ids = type_ids[0]  # one type id for all (as for a text on its own)
+            elif not type_ids:
+                return []
+        if isinstance(type_ids, (list, tuple)):
             return [
                 (
                     Token(text, start, end, None, None, None, None, None, text_id, type_id)
                     if start < end
                     else Token(text, None, None, None, None, None, None, None, text_id, type_id)
                 )
-                for text, text_id, (start, end), type_id in zip(texts, ids, offsets, type_id_of)
+                for text, text_id, (start, end), type_id in zip(
+                    map(self._texts.__getitem__, ids), ids, offsets, type_ids
+                )
             ]
-        # What the constructor does for one type id, without the cost of calling it (a third of
-        # the time of building tokens): every slot is set.
-        new = Token.__new__
-        tokens = []
+        tokens: List[Token] = []
+        self._append_tokens(tokens, ids, offsets, type_ids)
+        return tokens
+
+    def _append_tokens(
+        self,
+        tokens: List[Token],
+        ids: Sequence[int],
+        offsets: Sequence[Tuple[int, int]],
+        type_id: Optional[int],
+    ) -> None:
+        """Appends to `tokens` the tokens of `ids` and `offsets`, all with type id `type_id`."""
+        texts = map(self._texts.__getitem__, ids)
         append = tokens.append
+        if not _TOKEN_SLOTS_KNOWN:
+            for text, text_id, (start, end) in zip(texts, ids, offsets):
+                if start < end:
+                    append(Token(text, start, end, None, None, None, None, None, text_id, type_id))
+                else:
+                    append(Token(text, None, None, None, None, None, None, None, text_id, type_id))
+            return
+        # What the constructor does, without the cost of calling it (a third of the time of
+        # building tokens): every slot is set.
+        new = Token.__new__
         for text, text_id, (start, end) in zip(texts, ids, offsets):
             token = new(Token)
             token.text = text
@@ -343,9 +385,8 @@ class BatchedTokenizer:
                 token.idx = token.idx_end = None
             token.lemma_ = token.pos_ = token.tag_ = token.dep_ = token.ent_type_ = None
             token.text_id = text_id
-            token.type_id = type_ids
+            token.type_id = type_id
             append(token)
-        return tokens
 
     # -- AllenNLP's tokenizer, batched -------------------------------------------------------
 
@@ -368,18 +409,63 @@ class BatchedTokenizer:
         tokens kept are built.
         """
         tokenizer = self.tokenizer
-        first_ids, first_offsets, _ = self.pieces(self.encoding(first), with_type_ids=False)
-        second_ids, second_offsets, _ = self.pieces(self.encoding(second), with_type_ids=False)
+        sides = self._pair_pieces(first, second)
+        if sides is None:
+            first_ids, first_offsets, _ = self.pieces(self.encoding(first), with_type_ids=False)
+            second_ids, second_offsets, _ = self.pieces(self.encoding(second), with_type_ids=False)
+        else:
+            first_ids, first_offsets, second_ids, second_offsets = sides
         if budget is not None:
             first_length, second_length = truncated_pair_lengths(
                 len(first_ids), len(second_ids), budget
             )
-            first_ids, first_offsets = first_ids[:first_length], first_offsets[:first_length]
-            second_ids, second_offsets = second_ids[:second_length], second_offsets[:second_length]
-        return join_with_special_tokens(
-            tokenizer,
-            self.tokens(first_ids, first_offsets, tokenizer.sequence_pair_first_token_type_id),
-            self.tokens(second_ids, second_offsets, tokenizer.sequence_pair_second_token_type_id),
+            if first_length < len(first_ids):
+                first_ids, first_offsets = first_ids[:first_length], first_offsets[:first_length]
+            if second_length < len(second_ids):
+                second_ids = second_ids[:second_length]
+                second_offsets = second_offsets[:second_length]
+        tokens = list(tokenizer.sequence_pair_start_tokens)
+        self._append_tokens(
+            tokens, first_ids, first_offsets, tokenizer.sequence_pair_first_token_type_id
+        )
+        tokens.extend(tokenizer.sequence_pair_mid_tokens)
+        self._append_tokens(
+            tokens, second_ids, second_offsets, tokenizer.sequence_pair_second_token_type_id
+        )
+        tokens.extend(tokenizer.sequence_pair_end_tokens)
+        return tokens
+
+    def _pair_pieces(self, first: str, second: str) -> Optional[Tuple[List, List, List, List]]:
+        """
+        `(first ids, first offsets, second ids, second offsets)` of the texts' tokens from the
+        pool of pairs; `None` if the pair is not there, or its encoding does not have the usual
+        shape (the template's special tokens before, between and after the two texts).
+        """
+        encoding = self._pair_pool.get((first, second))
+        if encoding is None or self._keep_special_tokens:
+            return None
+        ids = encoding.ids
+        mask = encoding.special_tokens_mask
+        start, mid, end, length = self._pair_start, self._pair_mid, self._pair_end, len(ids)
+        if mask.count(1) != start + mid + end or mask[:start] != [1] * start:
+            return None
+        try:
+            first_stop = mask.index(1, start) if mid else length - end
+        except ValueError:
+            return None
+        second_start = first_stop + mid
+        if mask[first_stop:second_start] != [1] * mid or mask[length - end :] != [1] * end:
+            return None
+        # The first text's tokens come first (its sequence id is 0), as in every template.
+        if first_stop > start and encoding.token_to_sequence(start) != 0:
+            return None
+        offsets = encoding.offsets
+        second_stop = length - end
+        return (
+            ids[start:first_stop],
+            offsets[start:first_stop],
+            ids[second_start:second_stop],
+            offsets[second_start:second_stop],
         )
 
     def intra_word_tokenize_batch(

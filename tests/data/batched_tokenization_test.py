@@ -202,6 +202,53 @@ def test_pieces_of_an_encoding_with_special_tokens_inside(tiny_xlmr: Path) -> No
     ]
 
 
+class FakePairEncoding:
+    """A pair's encoding: `mask` marks its special tokens; `first_sequence` is that of its first text."""
+
+    def __init__(self, mask: List[int], first_sequence: int = 0) -> None:
+        self.special_tokens_mask = mask
+        self.ids = list(range(100, 100 + len(mask)))
+        self.offsets = [(0, 1)] * len(mask)
+        self.first_sequence = first_sequence
+
+    def token_to_sequence(self, position: int) -> int:
+        return self.first_sequence
+
+
+def test_pairs_from_their_pool_or_else_from_their_texts(tiny_transformer: Path) -> None:
+    tokenizer = allennlp(tiny_transformer, add_special_tokens=False)
+    batched = BatchedTokenizer(tokenizer)
+    pairs = [("The cat sat.", "A dog barked twice."), ("\u200b", "Zero width.")]
+    batched.prefetch_pairs(pairs)
+    assert batched._pair_pieces(*pairs[0]) is not None  # from the pair's own encoding
+    expected = [
+        described(
+            tokenizer.add_special_tokens(tokenizer.tokenize(first), tokenizer.tokenize(second))
+        )
+        for first, second in pairs
+    ]
+    assert [described(batched.tokenize_pair(*pair, None)) for pair in pairs] == expected
+    # The template's shape: start, first text, mid, second text, end.
+    shape = [len(tokenizer.sequence_pair_start_tokens), len(tokenizer.sequence_pair_mid_tokens)]
+    shape.append(len(tokenizer.sequence_pair_end_tokens))
+    usual = [1] * shape[0] + [0, 0] + [1] * shape[1] + [0] + [1] * shape[2]
+    batched._pair_pool[pairs[0]] = FakePairEncoding(usual)
+    assert batched._pair_pieces(*pairs[0]) == (
+        [100 + shape[0], 101 + shape[0]],
+        [(0, 1)] * 2,
+        [102 + sum(shape[:2])],
+        [(0, 1)],
+    )
+    # Other shapes (a special token missing, or the second text first) are not split: the
+    # texts are then encoded on their own.
+    for odd in (FakePairEncoding(usual[:-1] + [0]), FakePairEncoding(usual, first_sequence=1)):
+        batched._pair_pool[pairs[0]] = odd
+        assert batched._pair_pieces(*pairs[0]) is None
+        assert described(batched.tokenize_pair(*pairs[0], None)) == expected[0]
+    batched.clear()
+    assert batched._pair_pieces(*pairs[0]) is None
+
+
 def test_only_fast_transformer_tokenizers_are_batched(tiny_bert: Path) -> None:
     assert BatchedTokenizer.for_tokenizer(WhitespaceTokenizer()) is None
     assert BatchedTokenizer.for_tokenizer(None) is None

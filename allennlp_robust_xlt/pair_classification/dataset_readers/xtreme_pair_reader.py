@@ -180,12 +180,15 @@ class XtremePairReader(DatasetReader):
                 except InputFileError as error:
                     rows.append(error)
             if self.batched_tokenizer is not None and not is_recording(self):
-                self.batched_tokenizer.prefetch(
-                    text
+                pairs = [
+                    (item[0].first, item[0].second)
                     for item in rows
                     if not isinstance(item, InputFileError)
-                    for text in (item[0].first, item[0].second)
-                )
+                ]
+                if self._combine_input_fields:
+                    self.batched_tokenizer.prefetch_pairs(pairs)
+                else:
+                    self.batched_tokenizer.prefetch(text for pair in pairs for text in pair)
             for item in rows:
                 if isinstance(item, InputFileError):
                     if isinstance(item, NotParallelError) or not self._skip_invalid_lines:

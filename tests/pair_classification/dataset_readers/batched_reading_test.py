@@ -20,7 +20,7 @@ from allennlp.data.tokenizers import PretrainedTransformerTokenizer, Token
 
 from allennlp_robust_xlt.common.errors import InputFileError
 from allennlp_robust_xlt.data.batched_tokenization import CHUNK_SIZE
-from allennlp_robust_xlt.data.dataset_readers import RandomizedSmoothingReader
+from allennlp_robust_xlt.data.dataset_readers import RandomizedSmoothingReader, randomized_smoothing
 from allennlp_robust_xlt.pair_classification.dataset_readers import (
     XtremePairReader,
     XtremePawsxReader,
@@ -214,7 +214,12 @@ def test_shards_of_workers_and_ranks_are_unchanged(tiny_transformer: Path, tmp_p
     assert Counter(seen) == Counter(whole.keys())  # every line exactly once
 
 
-def test_randomized_smoothing_copies_have_allennlp_tokens(tiny_transformer: Path) -> None:
+def test_randomized_smoothing_copies_have_allennlp_tokens(
+    tiny_transformer: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Chunks of 100 units: several per pass over the 48 examples, and across passes.
+    monkeypatch.setattr(randomized_smoothing, "CHUNK_SIZE", 100)
+
     def smoothing(batched: bool, **kwargs) -> RandomizedSmoothingReader:
         return RandomizedSmoothingReader(
             make_reader(XtremeXnliReader, tiny_transformer, batched=batched, max_length=32),
@@ -242,7 +247,7 @@ def test_randomized_smoothing_copies_have_allennlp_tokens(tiny_transformer: Path
 
     new = units(list(smoothing(True).read(path)))
     old = units(list(smoothing(False).read(path)))
-    assert len(new) == 8 * 48 > CHUNK_SIZE
+    assert len(new) == 8 * 48
     assert new == old  # the same perturbed texts (per seed, example and copy) and tokens
     changed = 0
     for premise, hypothesis, tokens in new.values():
