@@ -12,19 +12,20 @@ straight from the encodings. The result is the same, attribute for attribute (`t
 `add_special_tokens` says; the tokenizer's own `max_length` applied), as the tests check on
 every fixture for the XLM-R-style and the BERT-style tokenizer.
 
-How a reader uses it (the pair readers do; `NOTES-reading.md` shows the other families):
+How a reader uses it (as the pair readers do):
 
 1. Shard the raw units first (lines, sentence blocks, JSON records), as today, so that each
    data-loader worker and distributed rank sees the same units as before.
 2. Group the shard's units lazily with `chunks(units, CHUNK_SIZE)`: memory holds one chunk, and
    an error raised while reading the units surfaces after the units before it, as it did one
    unit at a time.
-3. Parse and validate the chunk's units, `BatchedTokenizer.prefetch` their texts (one call of
-   the tokenizer), then build each instance with `text_to_instance`, whose
-   `BatchedTokenizer.tokenize` / `tokens` find the texts' encodings in the prefetched pool (and
-   encode a text on its own when it is not there, e.g. for a predictor). Within
-   `reader_calls.recording_calls` (randomized smoothing reading the calls), nothing is built, so
-   nothing should be prefetched: see `reader_calls.is_recording`.
+3. Parse and validate the chunk's units, `BatchedTokenizer.prefetch` their texts (or
+   `prefetch_pairs` their pairs of texts: one encoding per pair), one call of the tokenizer per
+   chunk, then build each instance with `text_to_instance`, whose `BatchedTokenizer.tokenize`
+   (or `tokenize_pair`) finds the encodings in the prefetched pool, and encodes a text on its
+   own when it is not there (e.g. for a predictor). Within `reader_calls.recording_calls`
+   (randomized smoothing reading the calls), nothing is built, so nothing should be
+   prefetched: see `reader_calls.is_recording`.
 
 Wrappers that build a base reader's instances from its `text_to_instance` calls (randomized
 smoothing) prefetch the texts of a chunk of calls with `prefetch_texts(reader, texts)`.
