@@ -103,6 +103,14 @@ def recording_calls(reader: DatasetReader) -> Iterator[None]:
             del reader.shard_iterable
 
 
+def is_recording(reader: DatasetReader) -> bool:
+    """
+    Whether `reader` is inside `recording_calls`: its `text_to_instance` then builds nothing, so
+    a reader that prepares work for it (e.g. tokenizes a chunk of texts at once) can skip that.
+    """
+    return reader in _ACTIVE
+
+
 def read_calls(
     reader: DatasetReader, file_path: Any, component: str = "randomized_smoothing"
 ) -> Iterator[TextToInstanceCall]:

@@ -12,11 +12,14 @@ How it reads (see `allennlp_robust_xlt/data/reader_calls.py` for the mechanism):
    disjoint share of them and, together, every unit exactly once per epoch.
 3. For its units, a worker perturbs the text arguments of the call (both sentences of a pair,
    independently) with a generator derived from `(seed, example index, copy index)` alone, and
-   builds the instance with the base reader's real `text_to_instance`. Labels, languages and
-   the rest of the call are unchanged; a `metadata` field that is a dict also gets
-   `"randomized_smoothing": {"example": index, "copy": copy index, or None for the original}`.
+   builds the instance with the base reader's real `text_to_instance`. It does so a chunk of
+   units at a time: the chunk's calls are perturbed first and their texts handed to the base
+   reader's batched tokenizer, if it has one (`data/batched_tokenization.py`: the pair readers),
+   which then encodes them all in one call. Labels, languages and the rest of the call are
+   unchanged; a `metadata` field that is a dict also gets `"randomized_smoothing": {"example":
+   index, "copy": copy index, or None for the original}`.
 
-So nothing is written to disk, the reader holds one example at a time (memory does not grow with
+So nothing is written to disk, the reader holds one chunk of units at a time (memory does not grow with
 `copies`), each instance is tokenized once, and the same seed gives the same copies with any
 number of workers or ranks. Each pass over the units re-parses the base reader's files (cheap
 next to tokenization). The copy-major order means that a data loader that keeps only a window
@@ -31,6 +34,7 @@ from allennlp.data.fields import MetadataField
 from allennlp.data.instance import Instance
 
 from allennlp_robust_xlt.common.errors import ParameterError, check_int
+from allennlp_robust_xlt.data.batched_tokenization import CHUNK_SIZE, chunks, prefetch_texts
 from allennlp_robust_xlt.data.reader_calls import (
     TextArguments,
     TextToInstanceCall,
@@ -129,10 +133,21 @@ class RandomizedSmoothingReader(DatasetReader):
     # -- reading ---------------------------------------------------------------------------
 
     def _read(self, file_path: Any) -> Iterator[Instance]:
-        for example, copy, call in self.shard_iterable(self._units(file_path)):
-            instance = self.instance_for(call, example, copy)
-            if instance is not None:
-                yield instance
+        # Each chunk of this shard's units is perturbed first, so that a base reader that
+        # tokenizes in batches (`data/batched_tokenization.py`) encodes all of its texts at once.
+        for units in chunks(self.shard_iterable(self._units(file_path)), CHUNK_SIZE):
+            calls = [
+                (example, copy, call if copy is None else self.perturb_call(call, example, copy))
+                for example, copy, call in units
+            ]
+            prefetch_texts(
+                self.base_reader,
+                (text for _, _, call in calls for text in self.text_arguments.texts(call).values()),
+            )
+            for example, copy, call in calls:
+                instance = self._built(call, example, copy)
+                if instance is not None:
+                    yield instance
 
     def _units(self, file_path: Any) -> Iterator[Tuple[int, Optional[int], TextToInstanceCall]]:
         """`(example index, copy index or None for the original, call)`, copy-major."""
@@ -152,8 +167,15 @@ class RandomizedSmoothingReader(DatasetReader):
     def instance_for(
         self, call: TextToInstanceCall, example: int, copy: Optional[int]
     ) -> Optional[Instance]:
+        """The instance of copy `copy` (`None`: the original) of example `example`."""
         if copy is not None:
             call = self.perturb_call(call, example, copy)
+        return self._built(call, example, copy)
+
+    def _built(
+        self, call: TextToInstanceCall, example: int, copy: Optional[int]
+    ) -> Optional[Instance]:
+        """The base reader's instance of `call` (already perturbed), marked with its unit."""
         instance = build_instance(self.base_reader, call)
         if instance is not None:
             metadata = instance.fields.get("metadata")

@@ -19,6 +19,14 @@ from allennlp.data.tokenizers import (
 )
 
 from allennlp_robust_xlt.common.errors import InputFileError, ParameterError
+from allennlp_robust_xlt.data.batched_tokenization import (
+    CHUNK_SIZE,
+    BatchedTokenizer,
+    chunks,
+    join_with_special_tokens,
+    truncate_pair,
+)
+from allennlp_robust_xlt.data.reader_calls import is_recording
 from allennlp_robust_xlt.common.languages import check_language_codes
 from allennlp_robust_xlt.tasks import TASKS, Task
 from allennlp_robust_xlt.pair_classification.dataset_readers.pair_files import (
@@ -30,29 +38,7 @@ from allennlp_robust_xlt.pair_classification.dataset_readers.pair_files import (
 
 logger = logging.getLogger(__name__)
 
-
-def truncate_pair(
-    first: List[Token], second: List[Token], budget: int
-) -> Tuple[List[Token], List[Token]]:
-    """
-    Longest-first truncation to at most `budget` tokens in all, as `transformers` (and so the
-    reference's `run_classify.py`) does it: remove one token at a time from the end of the longer
-    sequence, from the second one on ties. Computed in closed form.
-    """
-    excess = len(first) + len(second) - budget
-    if excess <= 0:
-        return first, second
-    first_length, second_length = len(first), len(second)
-    gap = abs(first_length - second_length)
-    cut = min(excess, gap)
-    if first_length > second_length:
-        first_length -= cut
-    else:
-        second_length -= cut
-    excess -= cut
-    second_length -= (excess + 1) // 2
-    first_length -= excess // 2
-    return first[: max(first_length, 0)], second[: max(second_length, 0)]
+__all__ = ["XtremePairReader", "truncate_pair"]
 
 
 class XtremePairReader(DatasetReader):
@@ -76,7 +62,10 @@ class XtremePairReader(DatasetReader):
     Reading is lazy, and sharded by AllenNLP's `shard_iterable` (`manual_distributed_sharding`
     and `manual_multiprocess_sharding` are on), so multi-process loading and distributed
     training see each line exactly once. A file path may also be a list of paths (several
-    source languages in one training set).
+    source languages in one training set). With a fast `pretrained_transformer` tokenizer, each
+    shard's lines are tokenized in chunks, one call of the tokenizer per chunk
+    (`allennlp_robust_xlt/data/batched_tokenization.py`), into exactly the tokens that
+    AllenNLP's tokenizer gives one sentence at a time.
 
     # Parameters
 
@@ -143,6 +132,10 @@ class XtremePairReader(DatasetReader):
                     "max_length",
                     f"must leave room for two wordpieces, got {max_length}",
                 )
+        self.batched_tokenizer: Optional[BatchedTokenizer] = (
+            BatchedTokenizer.for_tokenizer(self._tokenizer) if is_transformer else None
+        )
+        """Tokenizes in batches (`None`: one sentence at a time, for other tokenizers)."""
         self._skip_invalid_lines = skip_invalid_lines
         self._languages: Optional[FrozenSet[str]] = None
         if languages is not None:
@@ -174,21 +167,46 @@ class XtremePairReader(DatasetReader):
     def _read_file(self, path: str) -> Iterator[Instance]:
         source = self._open(path)
         skipped = 0
-        for unit in self.shard_iterable(source.units()):
-            try:
-                row = source.parse(unit)
-                if not self._keeps(row):
+        # Shard the raw lines, then parse and tokenize each chunk of the shard at once. A bad
+        # line's error is kept in its place, so that it is raised (or skipped) after the pairs
+        # before it, as when reading line by line.
+        for units in chunks(self.shard_iterable(source.units()), CHUNK_SIZE):
+            rows: List[Union[Tuple[PairRow, Optional[str]], InputFileError]] = []
+            for unit in units:
+                try:
+                    row = source.parse(unit)
+                    if self._keeps(row):
+                        rows.append((row, self._checked_label(row)))
+                except InputFileError as error:
+                    rows.append(error)
+            if self.batched_tokenizer is not None and not is_recording(self):
+                pairs = [
+                    (item[0].first, item[0].second)
+                    for item in rows
+                    if not isinstance(item, InputFileError)
+                ]
+                if self._combine_input_fields:
+                    self.batched_tokenizer.prefetch_pairs(pairs)
+                else:
+                    self.batched_tokenizer.prefetch(text for pair in pairs for text in pair)
+            for item in rows:
+                if isinstance(item, InputFileError):
+                    if isinstance(item, NotParallelError) or not self._skip_invalid_lines:
+                        raise item
+                    skipped += 1
+                    logger.debug("skipping %s", item)
                     continue
-                instance = self._row_to_instance(row)
-            except NotParallelError:
-                raise
-            except InputFileError as error:
-                if not self._skip_invalid_lines:
-                    raise
-                skipped += 1
-                logger.debug("skipping %s", error)
-                continue
-            yield instance
+                row, label = item
+                yield self.text_to_instance(
+                    row.first,
+                    row.second,
+                    label,
+                    premise_language=row.first_language,
+                    hypothesis_language=row.second_language,
+                    example_id=str(row.line),
+                )
+        if self.batched_tokenizer is not None and not is_recording(self):
+            self.batched_tokenizer.clear()
         if skipped:
             logger.warning(
                 "%s: skipped %d invalid line(s) (skip_invalid_lines is on)", path, skipped
@@ -209,28 +227,22 @@ class XtremePairReader(DatasetReader):
 
     # -- instances ---------------------------------------------------------------------------
 
-    def _row_to_instance(self, row: PairRow) -> Instance:
+    def _checked_label(self, row: PairRow) -> Optional[str]:
+        """The row's label in the task's spelling; an error for an empty sentence or unknown label."""
         for name, text in (("first sentence", row.first), ("second sentence", row.second)):
             if not text.strip():
                 raise InputFileError(row.path, row.line, f"empty {name}")
-        label = row.label
-        if label is not None:
-            label = self.task.canonical_label(label)
-            if label is None:
-                raise InputFileError(
-                    row.path,
-                    row.line,
-                    f"unknown {self.task.name} label {row.label!r}; expected one of"
-                    f" {list(self.task.labels)}",
-                )
-        return self.text_to_instance(
-            row.first,
-            row.second,
-            label,
-            premise_language=row.first_language,
-            hypothesis_language=row.second_language,
-            example_id=str(row.line),
-        )
+        if row.label is None:
+            return None
+        label = self.task.canonical_label(row.label)
+        if label is None:
+            raise InputFileError(
+                row.path,
+                row.line,
+                f"unknown {self.task.name} label {row.label!r}; expected one of"
+                f" {list(self.task.labels)}",
+            )
+        return label
 
     def text_to_instance(  # type: ignore[override]
         self,
@@ -246,17 +258,21 @@ class XtremePairReader(DatasetReader):
         `sentence2`. `example_id` (read from files: the line number) goes into the metadata.
         """
         fields: Dict[str, Field] = {}
-        premise_tokens = self._tokenizer.tokenize(premise)
-        hypothesis_tokens = self._tokenizer.tokenize(hypothesis)
-        if self._combine_input_fields:
+        batched = self.batched_tokenizer
+        if self._combine_input_fields and batched is not None:
+            fields["tokens"] = TextField(batched.tokenize_pair(premise, hypothesis, self._budget))
+        elif self._combine_input_fields:
+            premise_tokens = self._tokenizer.tokenize(premise)
+            hypothesis_tokens = self._tokenizer.tokenize(hypothesis)
             if self._budget is not None:
                 premise_tokens, hypothesis_tokens = truncate_pair(
                     premise_tokens, hypothesis_tokens, self._budget
                 )
             fields["tokens"] = TextField(self.join_pair(premise_tokens, hypothesis_tokens))
         else:
-            fields["premise"] = TextField(premise_tokens)
-            fields["hypothesis"] = TextField(hypothesis_tokens)
+            tokenize = self._tokenizer.tokenize if batched is None else batched.tokenize
+            fields["premise"] = TextField(tokenize(premise))
+            fields["hypothesis"] = TextField(tokenize(hypothesis))
         if label is not None:
             fields["label"] = LabelField(label)
         if premise_language == hypothesis_language:
@@ -292,13 +308,7 @@ class XtremePairReader(DatasetReader):
         ):
             for token in tokens:
                 token.type_id = type_id
-        return (
-            tokenizer.sequence_pair_start_tokens
-            + first
-            + tokenizer.sequence_pair_mid_tokens
-            + second
-            + tokenizer.sequence_pair_end_tokens
-        )
+        return join_with_special_tokens(tokenizer, first, second)
 
     def apply_token_indexers(self, instance: Instance) -> None:
         for name in ("tokens", "premise", "hypothesis"):

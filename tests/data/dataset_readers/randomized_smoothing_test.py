@@ -20,6 +20,7 @@ from allennlp.data.tokenizers import PretrainedTransformerTokenizer
 from allennlp.data.vocabulary import Vocabulary
 
 from allennlp_robust_xlt.common.errors import InputFileError, ParameterError
+from allennlp_robust_xlt.data.batched_tokenization import CHUNK_SIZE
 from allennlp_robust_xlt.data.dataset_readers import RandomizedSmoothingReader
 from allennlp_robust_xlt.pair_classification.dataset_readers import (
     XtremePawsxReader,
@@ -295,7 +296,10 @@ class TestRandomizedSmoothingReader(AllenNlpTestCase):
             finally:
                 tracemalloc.stop()
 
-        few, many = peak(2), peak(20)
+        # The reader holds one chunk of units (CHUNK_SIZE) at a time: compare numbers of copies
+        # whose units fill several chunks.
+        few = peak(math.ceil(2 * CHUNK_SIZE / NUM_XNLI_TRAIN))
+        many = peak(math.ceil(20 * CHUNK_SIZE / NUM_XNLI_TRAIN))
         assert many < 1.5 * few + 50_000, (few, many)
 
     # -- sharding --------------------------------------------------------------------------
