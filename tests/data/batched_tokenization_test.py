@@ -24,7 +24,13 @@ from tests import DATA_ROOT
 
 PAIR_FIXTURES = sorted(
     path
-    for pattern in ("xtreme/**/*.tsv", "original/**/*.tsv", "reading/*.tsv")
+    for pattern in (
+        "xtreme/xnli/**/*.tsv",
+        "xtreme/pawsx/**/*.tsv",
+        "original/XNLI-*/**/*.tsv",
+        "original/x-final/**/*.tsv",
+        "reading/*.tsv",
+    )
     for path in DATA_ROOT.glob(pattern)
 )
 
