@@ -24,7 +24,10 @@ here is registered.
 
 * The per-example geometry used to build perturbations: norms over all real tokens of an
   example, projection onto an L2 or L-inf ball, normalized ascent directions that are zero (never
-  NaN) for zero or non-finite gradients, random starts inside the ball, and random noise.
+  NaN) for zero or non-finite gradients, random starts inside the ball, and random noise. All of
+  it computes in float32 and returns float32 whatever the input's dtype (under AMP, gradients and
+  embeddings may be float16, whose largest value, 65504, a sum of squares overflows easily); the
+  hook casts a perturbation to the layer's dtype when it adds it.
 
 A perturbation `delta` always has the shape of the word-embedding output, `[rows, length, dim]`.
 A row is an example, except when the `pretrained_transformer` embedder folds sequences longer
@@ -243,9 +246,9 @@ def project_to_ball(
 ) -> torch.Tensor:
     """
     Euclidean projection of each row onto the ball of `radius` (L2: rescale rows whose norm
-    exceeds the radius; L-inf: clamp every coordinate), and zero on padding.
+    exceeds the radius; L-inf: clamp every coordinate), and zero on padding; in float32.
     """
-    delta = delta.masked_fill(~mask.unsqueeze(-1), 0.0)
+    delta = delta.float().masked_fill(~mask.unsqueeze(-1), 0.0)
     if norm == "linf":
         return delta.clamp(-radius, radius)
     norms = example_norms(delta, "l2")
@@ -254,7 +257,7 @@ def project_to_ball(
         radius / norms.clamp_min(torch.finfo(norms.dtype).tiny),
         torch.ones_like(norms),
     )
-    return delta * _per_row(factor, delta).to(delta.dtype)
+    return delta * _per_row(factor, delta)
 
 
 def ascent_direction(grad: torch.Tensor, mask: torch.Tensor, kind: str) -> torch.Tensor:
