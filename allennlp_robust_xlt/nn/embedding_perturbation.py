@@ -219,6 +219,24 @@ class WordEmbeddingPerturbation:
         return output + delta.masked_fill(~call.mask.unsqueeze(-1), 0.0).to(output.dtype)
 
 
+@contextmanager
+def frozen_parameters(model: torch.nn.Module) -> Iterator[None]:
+    """
+    The model's parameters do not require gradients inside the block, so that a pass
+    differentiated w.r.t. a perturbation only (an attack's ascent step) does no weight-gradient
+    work. (In torch 1.12, `autograd.grad` w.r.t. an input still computes the weight gradients of
+    every matrix product on the way.)
+    """
+    trainable = [parameter for parameter in model.parameters() if parameter.requires_grad]
+    for parameter in trainable:
+        parameter.requires_grad_(False)
+    try:
+        yield
+    finally:
+        for parameter in trainable:
+            parameter.requires_grad_(True)
+
+
 # -- per-example geometry ----------------------------------------------------------------------
 
 
