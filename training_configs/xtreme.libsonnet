@@ -107,10 +107,15 @@ local file(task, split, language='en') =
       optimizer: { type: 'huggingface_adamw', lr: tasks[task].learning_rate, eps: 1e-8, weight_decay: 0.0, correct_bias: true },
       learning_rate_scheduler: { type: 'linear_with_warmup', warmup_steps: 0 },
       checkpointer: { keep_most_recent_by_count: 1 },
-      // Saves the global random generators in the checkpoints, so that `allennlp train --recover`
-      // ends like an uninterrupted run (allennlp_robust_xlt/training/callbacks/rng_state.py).
-      // The methods below put their own callback first (`trainer.callbacks.0`).
-      callbacks: [{ type: 'rng_state' }],
+      // `tensorboard`: AllenNLP's TensorBoard logger (event files under <run>/log/train and
+      // <run>/log/validation; `tensorboard --logdir runs`): every epoch's training and
+      // validation metrics, and every 100 batches the batch metrics, including the robust
+      // methods' adversarial_loss, clean_loss and perturbation_norm.
+      // `rng_state` saves the global random generators in the checkpoints, so that `allennlp
+      // train --recover` ends like an uninterrupted run
+      // (allennlp_robust_xlt/training/callbacks/rng_state.py); it stays last. The methods below
+      // put their own callback first (`trainer.callbacks.0`).
+      callbacks: [{ type: 'tensorboard' }, { type: 'rng_state' }],
     },
   },
   // RS-DA, randomized smoothing by data augmentation (the reference's recipe): the baseline,
