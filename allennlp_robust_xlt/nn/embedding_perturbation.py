@@ -305,7 +305,11 @@ def ascent_direction(grad: torch.Tensor, mask: torch.Tensor, kind: str) -> torch
 
 
 def uniform_start(
-    embeddings: torch.Tensor, mask: torch.Tensor, norm: str, radius: float
+    embeddings: torch.Tensor,
+    mask: torch.Tensor,
+    norm: str,
+    radius: float,
+    generator: Optional[torch.Generator] = None,
 ) -> torch.Tensor:
     """
     A random start inside the ball, zero on padding:
@@ -314,8 +318,10 @@ def uniform_start(
     * L2: every real coordinate uniform in `[-1, 1]`, times `radius / sqrt(n * dim)` where `n` is
       the row's number of real tokens: the random init of FreeLB (Zhu et al. 2020, their
       `adv_init_mag` set to `radius`). Its norm is at most `radius` (about `radius / sqrt(3)`).
+
+    Drawn from `generator` (on the embeddings' device), or the global generator.
     """
-    noise = torch.empty_like(embeddings, dtype=torch.float).uniform_(-1.0, 1.0)
+    noise = torch.empty_like(embeddings, dtype=torch.float).uniform_(-1.0, 1.0, generator=generator)
     noise = noise.masked_fill(~mask.unsqueeze(-1), 0.0)
     if norm == "linf":
         return noise * radius
