@@ -21,13 +21,17 @@ class XtremeReport(Subcommand):
 
     `allennlp xtreme-report ARCHIVE DATA_DIR --output-dir DIR [--task TASK] [--split test|dev]
     [--languages L ...] [--generalized] [--force] [--cuda-device N] [--batch-size N]
-    [--metric M] [-o OVERRIDES] [--weights-file FILE] [--source-languages L ...]` loads the model
+    [--metric M] [-o OVERRIDES] [--weights-file FILE] [--source-languages L ...]
+    [--attack JSON]` loads the model
     archive once and evaluates it, with the archive's validation dataset reader and data loader
     settings and AllenNLP's `Evaluator`, on the task's `{split}-{lang}` file of every language
     in `DATA_DIR` (the data root, or the task's directory); with `--generalized` also on every
     ordered pair `{split}-{l1}-{l2}` (first input in l1, second in l2, read on the fly from the
     parallel files). `--task` defaults to the task of the archive's reader, `--languages` to the
-    task's languages that have a file, `--metric` to the task's metric.
+    task's languages that have a file, `--metric` to the task's metric. With `--attack '{"type":
+    "embedding_attack", "epsilon": 0.5}'` (or a `synonym_attack`), every language is evaluated
+    clean and under that attack (`evaluation/attack_evaluation.py`), and the report has the
+    column `attacked_<metric>` beside each of the task's metrics.
 
     `allennlp xtreme-report --from-metrics FILE ... --output-dir DIR [--task ...]` builds the
     same report from `allennlp evaluate --output-file` JSON files instead; each file's language
@@ -82,6 +86,12 @@ class XtremeReport(Subcommand):
             help="the training languages, left out of the target averages (default: en)",
         )
         subparser.add_argument(
+            "--attack",
+            metavar="JSON",
+            help='evaluate clean and under this attack evaluator, e.g. \'{"type":'
+            ' "embedding_attack", "norm": "l2", "epsilon": 0.5, "steps": 10}\'',
+        )
+        subparser.add_argument(
             "--from-metrics",
             nargs="+",
             metavar="FILE",
@@ -108,6 +118,7 @@ def report_from_args(args: argparse.Namespace) -> Dict[str, Any]:
         weights_file=args.weights_file,
         from_metrics=args.from_metrics,
         source_languages=args.source_languages,
+        attack=args.attack,
     )
     print(report.markdown())
     return report.to_json()
