@@ -12,6 +12,9 @@ allennlp_robust_xlt` and `.allennlp_plugins` both do before the config is read.
 | `XLT_TRANSFORMER_DIM` | `` (from a table of known models) | hidden size, for models the table lacks |
 | `XLT_DATA_DIR` | `data/xtreme` | directory in XTREME's layout (`xnli/`, `pawsx/`) |
 | `XLT_NEIGHBORS` | the reference repository's counter-fitted table | RS-DA neighbour table |
+| `XLT_TASK` | `xnli` | the task of the tuning configs (`training_configs/tuning/`) |
+| `XLT_TUNE_CALLBACK` | `{}` | fixed parameters of the tuned method's callback (JSON object) |
+| `XLT_TUNE_OVERRIDES` | `{}` | overrides of the tuning configs (JSON object, dotted keys) |
 """
 
 import os
@@ -26,6 +29,9 @@ CONFIG_ENV_DEFAULTS: Dict[str, str] = {
     "XLT_TRANSFORMER_DIM": "",
     "XLT_DATA_DIR": "data/xtreme",
     "XLT_NEIGHBORS": REFERENCE_NEIGHBORS_URL,
+    "XLT_TASK": "xnli",
+    "XLT_TUNE_CALLBACK": "{}",
+    "XLT_TUNE_OVERRIDES": "{}",
 }
 
 
