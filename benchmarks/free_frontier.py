@@ -129,7 +129,7 @@ def train_and_evaluate(
             python
             + ["train", str(CONFIGS / config), "-s", str(run_dir), "--force"]
             + ["-o", json.dumps(overrides)],
-            run_dir.with_suffix(".train.log"),
+            run_dir.parent / f"{run_dir.name}.train.log",
         )
     ]
     languages = json.loads((benchmark / "languages.json").read_text())["languages"]
@@ -142,7 +142,7 @@ def train_and_evaluate(
                 + ["--task", "pawsx", "--languages", *languages, "--force"]
                 + ["--output-dir", str(run_dir / f"attack-{epsilon:g}")]
                 + ["--attack", json.dumps(attack)],
-                run_dir.with_suffix(f".attack-{epsilon:g}.log"),
+                run_dir.parent / f"{run_dir.name}.attack-{epsilon:g}.log",
             )
         )
     return commands
