@@ -405,6 +405,10 @@ class AdversarialTrainingCallback(TrainerCallback):
             f", steps={self.steps}, random_init={self.random_init},"
             f" adversarial_weight={self.adversarial_weight}"
         )
+        if self.method == "free":
+            settings += f", replays={self.replays}"
+        if self.share_dropout_masks:
+            settings += ", share_dropout_masks=True"
         if self.warmup_steps:
             settings += f", warmup_steps={self.warmup_steps}"
         return f"{type(self).__name__}({settings})"
