@@ -95,8 +95,9 @@ Training metrics (shown on the progress bar, logged by the `console_logger`, `te
 `wandb` callbacks as `batch_<name>` and in `metrics.json` as `training_<name>`, see
 `training/perturbation_metrics.py`), each the mean over the epoch's batches so far:
 `adversarial_loss` (the loss at the final perturbation: PGD's and FGM's training pass, the mean
-of FreeLB's K passes, the free pass), `clean_loss` (the unperturbed loss, whenever a pass
-computes it: the trainer's pass when it is clean, and every warm-up step) and
+of FreeLB's K passes, the free pass), `clean_loss` (the unperturbed loss, when the trainer's
+pass is clean: the attack starts at zero or the objective keeps a clean term; then also in the
+warm-up steps) and
 `perturbation_norm` (the mean per-example norm, in the chosen `norm`, of the final
 perturbation). An adversary that is too strong shows as an adversarial loss that stays far
 above the clean loss, with a clean loss that stops falling or rises.
@@ -357,6 +358,16 @@ class AdversarialTrainingCallback(TrainerCallback):
         return self.active and self.random_init and self.adversarial_weight == 1.0
 
     @property
+    def reports_clean_loss(self) -> bool:
+        """
+        Whether the trainer's pass is clean in the adversarial steps, so that `clean_loss` is
+        measured in every step (warm-up included). Otherwise it is not reported at all, not even
+        in the warm-up: AllenNLP keeps the last value of a training metric that disappears in
+        its epoch metrics, which would show a stale clean loss for every later epoch.
+        """
+        return not (self.starts_in_trainer_pass or self.method == "free")
+
+    @property
     def warming_up(self) -> bool:
         """Whether the current optimizer step is one of the clean warm-up steps."""
         return self._optimizer_steps < self.warmup_steps
@@ -482,7 +493,8 @@ class AdversarialTrainingCallback(TrainerCallback):
         if not self.active:
             return False  # the trainer's own backward: the baseline
         if warming_up:
-            self.metrics.add("clean_loss", float(batch_outputs["loss"]))
+            if self.reports_clean_loss:
+                self.metrics.add("clean_loss", float(batch_outputs["loss"]))
             return False  # the trainer's own backward of the clean loss
         if len(calls) != 1:
             raise RobustXltError(

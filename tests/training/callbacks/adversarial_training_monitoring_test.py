@@ -91,10 +91,22 @@ class TestTrainingMetrics(AllenNlpTestCase):
 
     def test_warm_up_reports_the_clean_loss_only(self, tiny_xlmr: Path):
         """2 batches an epoch, 2 warm-up steps: epoch 0 is clean, epoch 1 adversarial."""
-        _, spy, _ = self._train(tiny_xlmr, epochs=2, method="pgd", warmup_steps=2)
+        metrics, spy, _ = self._train(
+            tiny_xlmr, epochs=2, method="pgd", random_init=False, warmup_steps=2
+        )
         first, second = spy.training[:2], spy.training[2:]
         assert all("clean_loss" in batch and "adversarial_loss" not in batch for batch in first)
-        assert all("adversarial_loss" in batch for batch in second)
+        assert all("adversarial_loss" in batch and "clean_loss" in batch for batch in second)
+        assert metrics["training_clean_loss"] == pytest.approx(metrics["training_loss"], abs=1e-6)
+
+    def test_no_clean_loss_in_the_warm_up_when_the_steps_after_it_have_none(self, tiny_xlmr: Path):
+        """
+        A metric that disappears keeps its last epoch value in AllenNLP's epoch metrics: a
+        clean loss reported in the warm-up only would look current in every later epoch.
+        """
+        metrics, spy, _ = self._train(tiny_xlmr, epochs=2, method="pgd", warmup_steps=2)
+        assert not any("clean_loss" in batch for batch in spy.training)
+        assert "training_clean_loss" not in metrics
 
     def test_free_reports_the_loss_at_its_perturbation(self, tiny_xlmr: Path):
         metrics, _, _ = self._train(tiny_xlmr, method="free", epsilon=0.2, replays=2)
