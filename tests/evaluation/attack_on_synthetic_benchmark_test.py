@@ -17,7 +17,7 @@ from tests import CONFIGS_ROOT
 WORLD = SyntheticXltConfig(
     seed=0, train_size=3000, dev_size=100, test_size=300, misalignments=(0.0, 1.0)
 )
-EPSILONS = (0.0, 0.25, 0.5, 1.0, 2.0)
+EPSILONS = (0.0, 0.02, 0.05, 0.1, 0.2)
 
 
 @pytest.mark.slow
@@ -61,5 +61,5 @@ class TestAttackOnTheSyntheticBenchmark(AllenNlpTestCase):
         assert results[0]["attacked_accuracy"] == clean  # exact at 0
         attacked = [result["attacked_accuracy"] for result in results]
         assert attacked == sorted(attacked, reverse=True), attacked
-        assert attacked[-1] < clean - 0.2, attacked
+        assert attacked[1] < clean and attacked[-1] < clean - 0.3, attacked
         assert all(result["accuracy"] == clean for result in results)
