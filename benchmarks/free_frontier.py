@@ -255,7 +255,7 @@ def main(argv: Optional[List[str]] = None) -> None:
         results_path.write_text(json.dumps(results, indent=2))
         (output / "results.md").write_text(markdown(results, args.attack_epsilons) + "\n")
         print(
-            f"{time.strftime('%H:%M:%S')} {name} seed {seed}: {seconds:.0f}s CPU to train,"
+            f"{time.strftime('%H:%M:%S')} {name} seed {seed}: {cpu[(name, seed)]:.0f}s CPU to train,"
             f" English dev {100 * result['english_dev']:.1f}",
             flush=True,
         )
