@@ -83,7 +83,8 @@ class AttackEvaluator(Evaluator):
     def items(self, model: Model, data_loader: DataLoader) -> Iterator[Any]:
         raise NotImplementedError
 
-    def attack(self, model: Model, item: Any) -> AttackOutcome:
+    def attack(self, model: Model, item: Any) -> Optional[AttackOutcome]:
+        """The passes of one item (`None`: nothing to evaluate in it)."""
         raise NotImplementedError
 
     # -- the evaluation ----------------------------------------------------------------------
@@ -112,6 +113,8 @@ class AttackEvaluator(Evaluator):
             progress = Tqdm.tqdm(self.items(model, data_loader))
             for item in progress:
                 outcome = self.attack(model, item)
+                if outcome is None:
+                    continue
                 for kind, output in (
                     ("clean", outcome.clean_output),
                     ("attacked", outcome.attacked_output),

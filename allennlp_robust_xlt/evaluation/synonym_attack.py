@@ -206,13 +206,13 @@ class SynonymAttackEvaluator(AttackEvaluator):
 
     # -- the attack --------------------------------------------------------------------------
 
-    def attack(self, model: Model, calls: List[TextToInstanceCall]) -> AttackOutcome:
+    def attack(self, model: Model, calls: List[TextToInstanceCall]) -> Optional[AttackOutcome]:
         assert self.attacked_metrics is not None
         self._vocabulary = model.vocab
         pairs = [(call, self._instance(call)) for call in calls]
         pairs = [(call, instance) for call, instance in pairs if instance is not None]
-        if not pairs:
-            return AttackOutcome({}, {"loss": torch.tensor(0.0)}, {}, {"loss": torch.tensor(0.0)})
+        if not pairs:  # the reader built no instance from these calls
+            return None
         clean_batch = self._tensors([instance for _, instance in pairs])
         with torch.no_grad():
             clean_output = model(**clean_batch)  # counted in the clean metrics
