@@ -14,26 +14,28 @@ the same). The model is not touched at all.
 With `replays = m > 1` (the `free` method of `adversarial_training`, Shafahi et al. 2019), the
 proxy also replays the data: each gradient-accumulation group of batches is given to the trainer
 `m` times in a row, so that each replay is a real trainer step (clipping, learning-rate
-schedule, AMP scaler, accumulation, checkpoints and `--recover` are AllenNLP's own), and each of
-the trainer's epochs covers the next `1/m` of a pass over the data (the groups of a pass are
-dealt to `m` consecutive epochs as evenly as possible). A trainer epoch then has as many
-optimizer steps as without replays, so `num_epochs`, the learning-rate schedule (built by
-AllenNLP from the data loader's length before any callback starts) and the validation schedule
-stay those of the config, and the data is seen `num_epochs / m` times. The trainer groups each
-epoch's batches itself (`lazy_groups_of`), so only full groups can be replayed: the last, smaller
-group of a pass (when the number of batches is not a multiple of the accumulation) is trained
-once. The data loader's length must be known (it is, unless AllenNLP's multi-process loader
-reads lazily without `batches_per_epoch`). Each batch is tagged with its position in its group
-and its replay index (`tag`, `upcoming_tag()`). For an exact `--recover`, the global random
-generators at the start of each pass over the data (when the data loader shuffles) are part of
-`state_dict()`: the trainer replays the finished epochs by drawing their batches, and the pass
-that a checkpoint falls in is shuffled again from the same state.
+schedule, AMP scaler, accumulation, checkpoints and `--recover` are AllenNLP's own). Each of the
+trainer's epochs has the baseline's number of optimizer steps (the number of groups in a pass
+over the data), dealt from the continuing passes over the data, so `num_epochs`, the
+learning-rate schedule (built by AllenNLP from the data loader's length before any callback
+starts) and the validation schedule stay those of the config, and the data is seen about
+`num_epochs / m` times: each epoch covers the next `1/m` of a pass. The first `clean_steps`
+steps (a clean warm-up) are dealt one group each, as without replays. The trainer groups each
+epoch's batches itself (`lazy_groups_of`), so only full groups can be replayed: the last,
+smaller group of a pass (when the number of batches is not a multiple of the accumulation) is
+trained once and ends its epoch. The data loader's length must be known (it is, unless AllenNLP's multi-process
+loader reads lazily without `batches_per_epoch`). Each batch is tagged with its position in its
+group and its replay index (`tag`, `upcoming_tag()`). For an exact `--recover`, the global
+random generators at the start of the pass over the data in progress (when the data loader
+shuffles) are part of `state_dict()`: the trainer replays the finished epochs by drawing their
+batches, so the recorder deals them again in the same way, and the pass that a checkpoint falls
+in is shuffled again from the same state.
 """
 
 import math
 from collections import deque
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Deque, Dict, Iterator, List, Optional, Tuple
+from typing import TYPE_CHECKING, Any, Deque, Dict, Iterator, Optional, Tuple
 
 from allennlp.data.data_loaders.data_loader import DataLoader, TensorDict
 
@@ -80,9 +82,12 @@ class TrainingBatchRecorder:
 
     replays : `int`, optional (default = `1`)
         How many times the trainer trains on each group of batches (see the module docstring).
+    clean_steps : `int`, optional (default = `0`)
+        With replays: the first `clean_steps` optimizer steps are dealt one group each, without
+        replays (a clean warm-up that sees as much data as the baseline's).
     """
 
-    def __init__(self, replays: int = 1) -> None:
+    def __init__(self, replays: int = 1, clean_steps: int = 0) -> None:
         self.replays = replays
         self.tag: Optional[BatchTag] = None
         self._pending: Deque[Tuple[TensorDict, Optional[BatchTag]]] = deque()
@@ -90,13 +95,15 @@ class TrainingBatchRecorder:
         self._group_remaining = 0
         self._trainer: Optional["GradientDescentTrainer"] = None
         self._proxy: Optional[DataLoaderProxy] = None
-        # Replays: the pass over the data in progress, and the epochs drawn since install().
-        self._epochs_drawn = 0
+        self.clean_steps = clean_steps
+        # Replays, counted since install(): the passes over the data started, the one in
+        # progress (its iterator, groups dealt and generators at its start), the steps dealt.
+        self._passes = 0
+        self._pass_index = 0
         self._data: Optional[Iterator[TensorDict]] = None
-        self._group_bounds: List[int] = []
-        self._groups_dealt = 0
-        self._pass_start_epoch = 0
+        self._pass_groups = 0
         self._pass_rng: Optional[Dict[str, Any]] = None
+        self._steps_dealt = 0
         self._loaded: Optional[Dict[str, Any]] = None
 
     def install(self, trainer: "GradientDescentTrainer") -> None:
@@ -119,7 +126,7 @@ class TrainingBatchRecorder:
                     " max_instances_in_memory unset"
                 ) from None
         self._trainer = trainer
-        self._epochs_drawn = 0
+        self._passes = self._steps_dealt = 0
         self._data = None
         self._proxy = DataLoaderProxy.install(
             trainer, self._record if self.replays == 1 else self._replay
@@ -143,45 +150,54 @@ class TrainingBatchRecorder:
             yield batch
 
     def _replay(self, inner: DataLoader) -> Iterator[TensorDict]:
-        """One trainer epoch: the next `1/m` of the pass over the data, each group `m` times."""
+        """
+        One trainer epoch: the baseline's number of optimizer steps (the groups of one pass),
+        dealt from the continuing passes over the data, each group `m` times (once while the
+        first `clean_steps` steps last, and for the last, smaller group of a pass).
+        """
         self._start_epoch()
         assert self._trainer is not None
         accumulation = max(int(self._trainer._num_gradient_accumulation_steps), 1)
-        epoch, self._epochs_drawn = self._epochs_drawn, self._epochs_drawn + 1
-        part = epoch % self.replays
-        if part == 0 or self._data is None:
-            self._start_pass(inner, epoch, accumulation)
-        last = part == self.replays - 1
-        while last or self._groups_dealt < self._group_bounds[part + 1]:
+        steps = math.ceil(len(inner) / accumulation)
+        dealt = 0
+        while dealt < steps:
+            if self._data is None:
+                self._start_pass(inner)
             assert self._data is not None
             group = [batch for _, batch in zip(range(accumulation), self._data)]
             if not group:
                 self._data = None
-                return
-            self._groups_dealt += 1
-            replays = self.replays if len(group) == accumulation else 1
+                if self._pass_groups == 0:
+                    return  # an empty pass: nothing to train on
+                continue
+            self._pass_groups += 1
+            clean = self._steps_dealt < self.clean_steps
+            replays = self.replays if len(group) == accumulation and not clean else 1
             for replay in range(replays):
                 for position, batch in enumerate(group):
                     self._pending.append((batch, BatchTag(position, replay, replays)))
                     yield batch
+            dealt += replays
+            self._steps_dealt += replays
+            if len(group) < accumulation:
+                return  # the trainer groups an epoch's batches: a smaller group ends the epoch
 
-    def _start_pass(self, inner: DataLoader, epoch: int, accumulation: int) -> None:
+    def _start_pass(self, inner: DataLoader) -> None:
         loaded = self._loaded
-        if loaded is not None and loaded.get("pass_start_epoch") == epoch:
+        if loaded is not None and loaded.get("pass") == self._passes:
             restore_rng_states(loaded["pass_rng"])  # the pass a checkpoint was taken in
             self._loaded = None
-        self._pass_start_epoch = epoch
+        self._pass_index = self._passes
+        self._passes += 1
         self._pass_rng = capture_rng_states()
-        groups = math.ceil(len(inner) / accumulation)
-        self._group_bounds = [math.ceil(k * groups / self.replays) for k in range(self.replays + 1)]
-        self._groups_dealt = 0
+        self._pass_groups = 0
         self._data = iter(inner)
 
     def state_dict(self) -> Dict[str, Any]:
-        """With replays: where the pass over the data in progress started, and its generators."""
+        """With replays: which pass over the data is in progress, and its generators at its start."""
         if self.replays == 1 or self._pass_rng is None:
             return {}
-        return {"pass_start_epoch": self._pass_start_epoch, "pass_rng": self._pass_rng}
+        return {"pass": self._pass_index, "pass_rng": self._pass_rng}
 
     def load_state_dict(self, state_dict: Dict[str, Any]) -> None:
         self._loaded = dict(state_dict) if state_dict else None

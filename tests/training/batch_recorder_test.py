@@ -92,7 +92,7 @@ class TestReplays:
         trainer = FakeTrainer([{"id": i} for i in range(5)], accumulation=2)
         recorder = TrainingBatchRecorder(replays=2)
         recorder.install(trainer)  # type: ignore[arg-type]
-        # Epoch 0 gets the first ceil(3 / 2) = 2 groups, each twice; epoch 1 the last group.
+        # An epoch has the baseline's 3 steps (whole groups: here 4): groups A, B twice each.
         assert self.run_epoch(trainer, recorder) == [
             (0, 2, 0, 0, 2),
             (1, 2, 1, 0, 2),
@@ -103,8 +103,10 @@ class TestReplays:
             (2, 2, 0, 1, 2),
             (3, 2, 1, 1, 2),
         ]
+        # Then the short group C once: a smaller group ends the trainer's epoch (it groups the
+        # epoch's batches itself).
         assert self.run_epoch(trainer, recorder) == [(4, 1, 0, 0, 1)]
-        # The next pass over the data starts again; resuming mid-epoch skips drawn groups.
+        # The next pass over the data; resuming mid-epoch skips drawn groups.
         assert [entry[0::3] for entry in self.run_epoch(trainer, recorder, skip_groups=1)] == [
             (0, 1),
             (1, 1),
@@ -120,10 +122,24 @@ class TestReplays:
         trainer = FakeTrainer([{"id": i} for i in range(4)], accumulation=1)
         recorder = TrainingBatchRecorder(replays=3)
         recorder.install(trainer)  # type: ignore[arg-type]
-        epochs = [[entry[0] for entry in self.run_epoch(trainer, recorder)] for _ in range(4)]
-        # 4 groups dealt to 3 epochs (2, 1, 1), each 3 times: 4 steps a pass on average, as
-        # without replays; then the next pass.
-        assert epochs == [[0, 0, 0, 1, 1, 1], [2, 2, 2], [3, 3, 3], [0, 0, 0, 1, 1, 1]]
+        epochs = [[entry[0] for entry in self.run_epoch(trainer, recorder)] for _ in range(3)]
+        # 4 steps an epoch (whole groups: 6), each group 3 times; passes continue across epochs.
+        assert epochs == [[0, 0, 0, 1, 1, 1], [2, 2, 2, 3, 3, 3], [0, 0, 0, 1, 1, 1]]
+
+    def test_clean_steps_are_dealt_once(self):
+        """A clean warm-up of 3 steps sees 3 batches, as without replays; then each batch twice."""
+        trainer = FakeTrainer([{"id": i} for i in range(4)], accumulation=1)
+        recorder = TrainingBatchRecorder(replays=2, clean_steps=3)
+        recorder.install(trainer)  # type: ignore[arg-type]
+        first = self.run_epoch(trainer, recorder)
+        assert [(entry[0], entry[3], entry[4]) for entry in first] == [
+            (0, 0, 1),
+            (1, 0, 1),
+            (2, 0, 1),
+            (3, 0, 2),
+            (3, 1, 2),
+        ]
+        assert [entry[0] for entry in self.run_epoch(trainer, recorder)] == [0, 0, 1, 1]
 
     def test_a_resumed_pass_is_shuffled_as_before(self):
         """

@@ -205,7 +205,7 @@ class AdversarialTrainingCallback(TrainerCallback):
         synthetic one) can stay at chance when the worst-case perturbation cancels its weak
         early signal. The count of steps taken is saved in AllenNLP's checkpoints, so a run
         resumed with `--recover` switches at the same step as an uninterrupted one. (With
-        `free`, the warm-up steps are replays too.)
+        `free`, the warm-up steps are not replayed: they see as much data as the baseline's.)
     share_dropout_masks : `bool`, optional (default = `false`; `pgd`, `fgm`, `freelb`)
         Every forward pass of a batch uses the dropout masks of the trainer's pass, as the public
         FreeLB code does (see the module docstring for how). With dropout 0 it changes nothing.
@@ -336,7 +336,9 @@ class AdversarialTrainingCallback(TrainerCallback):
         self._optimizer_steps = 0  # optimizer steps completed, for the warm-up
 
         self._perturbation: Optional[WordEmbeddingPerturbation] = None
-        self._recorder = TrainingBatchRecorder(self.replays if self.active else 1)
+        self._recorder = TrainingBatchRecorder(
+            self.replays if self.active else 1, clean_steps=self.warmup_steps
+        )
         self._trainer_pass = ExitStack()
         self._start: Optional[Tuple[torch.Tensor, torch.Tensor]] = None
         self._dropout_state: Optional[_GeneratorStates] = None
