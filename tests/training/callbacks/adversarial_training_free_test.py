@@ -289,3 +289,33 @@ class TestFree(AllenNlpTestCase):
         )
         again.load_state_dict(state)
         assert torch.equal(again._free_deltas[0], delta)
+
+
+class TestFreeWarmup(AllenNlpTestCase):
+    def test_warm_up_steps_are_the_baselines_steps(self, tiny_xlmr: Path):
+        """
+        4 batches, 2 warm-up steps, 2 replays: the first two optimizer steps are the baseline's
+        (batches 1 and 2, once each, clean); then batch 3 twice.
+        """
+        from tests.training.callbacks.helpers import GradientRecorder
+
+        instances = xnli_instances(tiny_xlmr, 32)
+        vocab = vocabulary(instances)
+        model = build_model(tiny_xlmr, vocab)
+        reference = copy.deepcopy(model)
+        recorder = GradientRecorder(str(self.TEST_DIR))
+        callback = AdversarialTrainingCallback(
+            str(self.TEST_DIR), method="free", epsilon=0.3, replays=2, warmup_steps=2
+        )
+        make_trainer(model, instances, vocab, [callback, recorder], lr=0.0).train()
+        assert len(recorder.gradients) == 4  # the baseline's 4 steps an epoch
+        baseline = GradientRecorder(str(self.TEST_DIR))
+        make_trainer(reference, instances, vocab, [baseline], lr=0.0).train()
+        for step in (0, 1):
+            for name, gradient in baseline.gradients[step].items():
+                torch.testing.assert_close(recorder.gradients[step][name], gradient)
+        # Step 3 is batch 3 at zero (the kept perturbation starts at 0): the baseline's step 3;
+        # step 4 replays batch 3 at the perturbation, so its gradients differ.
+        name = next(iter(baseline.gradients[2]))
+        torch.testing.assert_close(recorder.gradients[2][name], baseline.gradients[2][name])
+        assert not torch.allclose(recorder.gradients[3][name], baseline.gradients[2][name])
