@@ -9,7 +9,7 @@ demo's overrides (20 epochs of 4000 pairs in batches of 32, lr 1e-3, the word-em
 frozen, a clean warm-up of 625 optimizer steps for the adversarial runs), in its own process
 (one thread); its CPU time is the process's user + system time (`os.wait4`), so runs can go in
 parallel on a shared machine. Then `xtreme-report --attack` evaluates every test language under
-each attack radius. `free` keeps the baseline's 20 epochs (each the next 1/m of a pass over the
+each attack radius. `free` keeps the baseline's 20 epochs (each about the next 1/m of a pass over the
 data, each batch m times), so it takes the baseline's number of optimizer steps.
 
     python -m benchmarks.free_frontier [--runs baseline pgd3 free-m4-eps0.1 ...] [--seeds 0]
