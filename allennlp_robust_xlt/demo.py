@@ -17,13 +17,12 @@ misalignment from English in the embedding space of a tiny local encoder. It
    against misalignment, one line per method (`accuracy_vs_misalignment.png`).
 
 Perturbation sizes never come from target-language results. PGD's epsilon is the best of a
-grid by English dev accuracy, as the paper's protocol selects settings; `--tune` reproduces that
-selection, training one method with each size and reporting English dev accuracy only. RS-RP's
-noise is set from the one noise scale observable in the source language, the distance between
-synonyms (`synonym_distance`, 0.5 per word).
+grid by English dev accuracy, as the paper's protocol selects settings (the search is `allennlp
+tune` with `training_configs/tuning/`, see the README; the demo's own `--tune` is retired).
+RS-RP's noise is set from the one noise scale observable in the source language, the distance
+between synonyms (`synonym_distance`, 0.5 per word).
 
     python -m allennlp_robust_xlt.demo [--output-dir demo_output] [--seeds 0 1 2] [--methods ...]
-    python -m allennlp_robust_xlt.demo --tune adversarial --sizes 0.05 0.1 0.2 [--seeds ...]
 
 This is a simulation of the mechanism, not a reproduction of the paper's XNLI/PAWS-X numbers.
 """
@@ -65,7 +64,7 @@ WARMUP_STEPS = 625
 class Method:
     """
     How the demo trains one method: the project's config, its fixed overrides, and the
-    method's perturbation size (`size`, tuned on English dev with `--tune`) as config overrides.
+    method's perturbation size (`size`, chosen on English dev) as config overrides.
     """
 
     config: str
@@ -161,7 +160,6 @@ def run_method(method: str, seed: int, benchmark: Path, run_dir: Path) -> Dict[s
 
 
 def main(argv: Optional[Sequence[str]] = None) -> Dict[str, Any]:
-    slugs = {_slug(method): method for method in METHODS}
     parser = argparse.ArgumentParser(
         description="Train and compare the robust methods on the synthetic benchmark."
     )
@@ -174,19 +172,6 @@ def main(argv: Optional[Sequence[str]] = None) -> Dict[str, Any]:
         help="training seeds (e.g. 0 1 2 for mean and std)",
     )
     parser.add_argument("--methods", nargs="+", choices=list(METHODS), default=list(METHODS))
-    parser.add_argument(
-        "--tune",
-        choices=[
-            slug for slug, method in slugs.items() if METHODS[method].size_overrides is not None
-        ],
-        help=(
-            "instead of the comparison: train this method with each of --sizes and report English"
-            " dev accuracy only"
-        ),
-    )
-    parser.add_argument(
-        "--sizes", type=float, nargs="+", help="perturbation sizes to try with --tune"
-    )
     parser.add_argument("--benchmark-seed", type=int, default=0)
     parser.add_argument(
         "--threads",
@@ -195,8 +180,6 @@ def main(argv: Optional[Sequence[str]] = None) -> Dict[str, Any]:
         help="torch threads (the tiny model gains nothing from more)",
     )
     args = parser.parse_args(argv)
-    if args.tune and not args.sizes:
-        parser.error("--tune needs --sizes")
 
     for name in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "HF_DATASETS_OFFLINE"):
         os.environ.setdefault(name, "1")
@@ -211,8 +194,6 @@ def main(argv: Optional[Sequence[str]] = None) -> Dict[str, Any]:
     output_dir.mkdir(parents=True, exist_ok=True)
     benchmark = output_dir / f"benchmark-{args.benchmark_seed}"
     misalignment = _prepare_benchmark(benchmark, args.benchmark_seed)
-    if args.tune:
-        return tune(slugs[args.tune], args.sizes, args.seeds, output_dir, started)
     return compare(args.methods, args.seeds, benchmark, misalignment, output_dir, started)
 
 
@@ -289,52 +270,6 @@ def compare(
         f" {output_dir / 'runs'}; log: {log_path}"
     )
     return {"languages": scores, "pairs": pair_scores}
-
-
-def tune(
-    method: str, sizes: List[float], seeds: List[int], output_dir: Path, started: float
-) -> Dict[str, Any]:
-    """
-    Trains `method` with each perturbation size and reports its best English dev accuracy (the
-    configs' validation set), as the paper's protocol selects settings. No target language is
-    evaluated.
-    """
-    accuracies: Dict[float, List[float]] = {}
-    slug = _slug(method)
-    with open(output_dir / f"tuning-{slug}.log", "w", encoding="utf-8") as log:
-        for size in sizes:
-            for seed in seeds:
-                run_dir = output_dir / "tuning" / f"{slug}-size{size:g}-seed{seed}"
-                with contextlib.redirect_stderr(log), contextlib.redirect_stdout(log):
-                    metrics = train_method(method, seed, run_dir, size)
-                accuracies.setdefault(size, []).append(metrics["best_validation_accuracy"])
-                print(
-                    f"demo: {method}, {size:g}, seed {seed}: English dev"
-                    f" {100 * accuracies[size][-1]:.1f}"
-                )
-    table = tuning_table(method, accuracies, len(seeds))
-    (output_dir / f"tuning-{slug}.md").write_text(table + "\n", encoding="utf-8")
-    print(
-        "\n" + table + f"\n\ndemo: done in {time.time() - started:.0f}s. Table:"
-        f" {output_dir / f'tuning-{slug}.md'}"
-    )
-    return {"english_dev": accuracies}
-
-
-def tuning_table(method: str, accuracies: Dict[float, List[float]], seeds: int) -> str:
-    """English dev accuracy (%) per perturbation size; the best one in bold."""
-    best = max(accuracies, key=lambda size: statistics.mean(accuracies[size]))
-    lines = [
-        f"English dev accuracy (%) of {method} by {METHODS[method].size_name}"
-        + (f"; mean ± std over {seeds} seeds." if seeds > 1 else " (one seed)."),
-        "",
-        "| size | English dev |",
-        "|---|---|",
-    ]
-    for size, values in accuracies.items():
-        cell = _cell(values)
-        lines.append(f"| {size:g} | " + (f"**{cell}**" if size == best else cell) + " |")
-    return "\n".join(lines)
 
 
 def _slug(method: str) -> str:

@@ -32,7 +32,13 @@ from benchmarks.common import (
     verdict,
 )  # noqa: E402
 
-FIGURES = ("train_throughput", "robust_step_time", "reader_throughput", "evaluate_languages")
+FIGURES = (
+    "train_throughput",
+    "robust_step_time",
+    "reader_throughput",
+    "evaluate_languages",
+    "attack_cost",
+)
 README = PROJECT_ROOT / "benchmarks" / "README.md"
 RESULTS = PROJECT_ROOT / "benchmarks" / "results.json"
 MARKERS = re.compile(r"(<!-- results -->\n).*?(<!-- /results -->)", re.DOTALL)

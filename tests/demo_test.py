@@ -53,14 +53,6 @@ class TestMethods:
 
 
 class TestTables:
-    def test_tuning_table_marks_the_best_mean(self):
-        table = demo.tuning_table(
-            "adversarial (PGD)", {0.05: [0.80, 0.84], 0.1: [0.83, 0.83], 0.2: [0.70, 0.72]}, 2
-        )
-        rows = table.splitlines()[-3:]
-        assert rows == ["| 0.05 | 82.0 ± 2.8 |", "| 0.1 | **83.0 ± 0.0** |", "| 0.2 | 71.0 ± 1.4 |"]
-        assert "over 2 seeds" in table
-
     def test_results_table_averages_target_languages_per_seed(self):
         misalignment = {"en": 0.0, "qaa": 0.0, "qab": 1.0}
         scores = {
@@ -70,18 +62,3 @@ class TestTables:
         table = demo.results_table(scores, misalignment, 2)
         assert "| **target average** | | **70.0 ± 0.0** | **75.0 ± 0.0** |" in table
         assert "| difference from baseline | | 0.0 ± 0.0 | 5.0 ± 0.0 |" in table
-
-
-class TestArguments:
-    @pytest.mark.parametrize(
-        "argv",
-        [
-            ["--tune", "baseline", "--sizes", "0.1"],
-            ["--tune", "adversarial"],
-            ["--tune", "rs-da", "--sizes", "1"],
-        ],
-    )
-    def test_tuning_needs_a_method_with_a_size_and_sizes(self, tmp_path, argv):
-        with pytest.raises(SystemExit):
-            demo.main(["--output-dir", str(tmp_path), *argv])
-        assert list(tmp_path.iterdir()) == []

@@ -237,10 +237,15 @@ local source_languages = [
       ),
       learning_rate_scheduler: { type: 'linear_with_warmup', warmup_steps: std.get(tasks[task], 'warmup_steps', 0) },
       checkpointer: { keep_most_recent_by_count: 1 },
-      // Saves the global random generators in the checkpoints, so that `allennlp train --recover`
-      // ends like an uninterrupted run (allennlp_robust_xlt/training/callbacks/rng_state.py).
-      // The methods below put their own callback first (`trainer.callbacks.0`).
-      callbacks: [{ type: 'rng_state' }],
+      // `tensorboard`: AllenNLP's TensorBoard logger (event files under <run>/log/train and
+      // <run>/log/validation; `tensorboard --logdir runs`): every epoch's training and
+      // validation metrics, and every 100 batches the batch metrics, including the robust
+      // methods' adversarial_loss, clean_loss and perturbation_norm.
+      // `rng_state` saves the global random generators in the checkpoints, so that `allennlp
+      // train --recover` ends like an uninterrupted run
+      // (allennlp_robust_xlt/training/callbacks/rng_state.py); it stays last. The methods below
+      // put their own callback first (`trainer.callbacks.0`).
+      callbacks: [{ type: 'tensorboard' }, { type: 'rng_state' }],
     },
   },
   // Multi-source transfer: the task trained on several source languages at once
@@ -299,6 +304,21 @@ local source_languages = [
   adversarial(task, method='pgd'):: $.baseline(task) + {
     trainer+: { callbacks: [{ type: 'adversarial_training', method: method }] + super.callbacks },
   },
+  // For `allennlp tune` (allennlp-optuna; training_configs/tuning/): `config`, a method's config
+  // whose first callback is the method's, with `callback` (the searched parameters, read from
+  // Optuna's trial through std.extVar by training_configs/tuning/<method>.jsonnet) and the
+  // fixed parameters of XLT_TUNE_CALLBACK (a JSON object, e.g. '{"warmup_steps": 625}') merged
+  // into that callback, then the overrides of XLT_TUNE_OVERRIDES (a JSON object of AllenNLP-style
+  // dotted keys without list indices, e.g. '{"trainer.num_epochs": 2}': `allennlp tune` has no
+  // `-o`). Both default to {} (allennlp_robust_xlt/common/config_env.py).
+  tunable(config, callback)::
+    local fixed = std.parseJson(std.extVar('XLT_TUNE_CALLBACK'));
+    local overrides = std.parseJson(std.extVar('XLT_TUNE_OVERRIDES'));
+    local nested(key, value) = std.foldr(function(part, inner) { [part]: inner }, std.split(key, '.'), value);
+    local tuned = config + {
+      trainer+: { callbacks: [super.callbacks[0] + callback + fixed] + super.callbacks[1:] },
+    };
+    std.foldl(function(merged, key) std.mergePatch(merged, nested(key, overrides[key])), std.objectFields(overrides), tuned),
   // RS-RP, randomized smoothing by random perturbation: the baseline plus the
   // `random_perturbation` trainer callback (allennlp_robust_xlt/training/callbacks/
   // random_perturbation.py), which adds noise to the word embeddings during training only.

@@ -20,7 +20,8 @@ class XtremeReport(Subcommand):
 
     `allennlp xtreme-report ARCHIVE DATA_DIR --output-dir DIR [--task TASK] [--split test|dev]
     [--languages L ...] [--generalized] [--force] [--cuda-device N] [--batch-size N]
-    [--metric M] [-o OVERRIDES] [--weights-file FILE] [--source-languages L ...]` loads the model
+    [--metric M] [-o OVERRIDES] [--weights-file FILE] [--source-languages L ...]
+    [--attack JSON]` loads the model
     archive once and evaluates it, with the archive's validation dataset reader and data loader
     settings and AllenNLP's `Evaluator`, on the task's file of every language in `DATA_DIR`
     (the data root, or the task's directory; file names from the task table: `{split}-{lang}.tsv`,
@@ -29,6 +30,9 @@ class XtremeReport(Subcommand):
     parallel files), for MLQA the file with questions in l1 and contexts in l2. `--task`
     defaults to the task of the archive's reader, `--languages` to the task's languages that
     have a file, `--metric` to the task's metric. QA reports also get `predictions/{lang}.json`.
+    With `--attack '{"type": "embedding_attack", "epsilon": 0.5}'` (or a `synonym_attack`),
+    every language is evaluated clean and under that attack (`evaluation/attack_evaluation.py`),
+    and the report has the column `attacked_<metric>` beside each of the task's metrics.
 
     `allennlp xtreme-report --from-metrics FILE ... --output-dir DIR [--task ...]` builds the
     same report from `allennlp evaluate --output-file` JSON files instead; each file's language
@@ -85,6 +89,12 @@ class XtremeReport(Subcommand):
             " archive's training files, else en)",
         )
         subparser.add_argument(
+            "--attack",
+            metavar="JSON",
+            help='evaluate clean and under this attack evaluator, e.g. \'{"type":'
+            ' "embedding_attack", "norm": "l2", "epsilon": 0.5, "steps": 10}\'',
+        )
+        subparser.add_argument(
             "--from-metrics",
             nargs="+",
             metavar="FILE",
@@ -111,6 +121,7 @@ def report_from_args(args: argparse.Namespace) -> Dict[str, Any]:
         weights_file=args.weights_file,
         from_metrics=args.from_metrics,
         source_languages=args.source_languages,
+        attack=args.attack,
     )
     print(report.markdown())
     return report.to_json()

@@ -14,6 +14,9 @@ allennlp_robust_xlt` and `.allennlp_plugins` both do before the config is read.
 | `XLT_NEIGHBORS` | the reference repository's counter-fitted table | RS-DA neighbour table |
 | `XLT_SOURCE_LANGUAGES` | `en` | multi-source configs: the training languages, a comma list |
 | `XLT_INTERMEDIATE_ARCHIVE` | `` (none) | a `model.tar.gz` of an intermediate task to start from |
+| `XLT_TASK` | `xnli` | the task of the tuning configs (`training_configs/tuning/`) |
+| `XLT_TUNE_CALLBACK` | `{}` | fixed parameters of the tuned method's callback (JSON object) |
+| `XLT_TUNE_OVERRIDES` | `{}` | overrides of the tuning configs (JSON object, dotted keys) |
 
 `XLT_INTERMEDIATE_ARCHIVE` serves intermediate-task training (XTREME-R trains XCOPA after SIQA):
 when it names an archive, the configs of a task with an `intermediate_task` in the task table
@@ -37,6 +40,9 @@ CONFIG_ENV_DEFAULTS: Dict[str, str] = {
     "XLT_NEIGHBORS": REFERENCE_NEIGHBORS_URL,
     "XLT_SOURCE_LANGUAGES": "en",
     "XLT_INTERMEDIATE_ARCHIVE": "",
+    "XLT_TASK": "xnli",
+    "XLT_TUNE_CALLBACK": "{}",
+    "XLT_TUNE_OVERRIDES": "{}",
 }
 
 

@@ -264,6 +264,30 @@ class TextArguments:
             f" of strings to be perturbed, got {type(value).__name__}",
         )
 
+    def replace_words(
+        self, call: TextToInstanceCall, words: Dict[str, List[str]]
+    ) -> TextToInstanceCall:
+        """
+        The call with the text arguments named in `words` replaced by these words (joined with
+        single spaces where the argument is a string); the others unchanged.
+        """
+        args = list(call.args)
+        kwargs = dict(call.kwargs)
+        for name, position in self._positions.items():
+            if name not in words:
+                continue
+            if name in kwargs:
+                kwargs[name] = self._rewritten(name, kwargs[name], lambda _: words[name])
+            elif position is not None and position < len(args):
+                args[position] = self._rewritten(name, args[position], lambda _: words[name])
+        return TextToInstanceCall(tuple(args), kwargs)
+
+    def argument(self, call: TextToInstanceCall, name: str) -> Any:
+        """The value of any argument `name` of `text_to_instance` in `call` (`None` if not given)."""
+        if name not in self.signature.parameters:
+            return None
+        return self.signature.bind_partial(*call.args, **call.kwargs).arguments.get(name)
+
     def content_key(self, call: TextToInstanceCall) -> str:
         """
         A digest of the call's text arguments (only: the same texts get the same key whether or

@@ -1,4 +1,6 @@
 from allennlp_robust_xlt.evaluation.smoothed_voting import SmoothedVoter, Vote, VoteNoise
 from allennlp_robust_xlt.evaluation.smoothed_vote_evaluator import SmoothedVoteEvaluator
 from allennlp_robust_xlt.evaluation.word_embedding_noise import WordEmbeddingNoise
+from allennlp_robust_xlt.evaluation.embedding_attack import EmbeddingAttackEvaluator
+from allennlp_robust_xlt.evaluation.synonym_attack import SynonymAttackEvaluator
 from allennlp_robust_xlt.evaluation.reports import Report

@@ -39,6 +39,7 @@ from allennlp_robust_xlt.analysis.per_example import (
     write_per_example,
 )
 from allennlp_robust_xlt.common.line_reading import read_json_file
+from allennlp_robust_xlt.evaluation.attack_evaluation import ATTACKED_PREFIX, AttackEvaluator
 from allennlp_robust_xlt.evaluation.per_example import PerExampleSerializer, answers_of
 from allennlp_robust_xlt.evaluation.reports import Pair, Report
 from allennlp_robust_xlt.rc.tools.squad_evaluation import write_predictions_file
@@ -68,8 +69,15 @@ def xtreme_report(
     weights_file: Optional[str] = None,
     from_metrics: Optional[Sequence[str]] = None,
     source_languages: Optional[Sequence[str]] = None,
+    attack: Optional[str] = None,
 ) -> Report:
-    """Builds the report (evaluating the archive, or from metric files) and writes it to `output_dir`."""
+    """
+    Builds the report (evaluating the archive, or from metric files) and writes it to
+    `output_dir`. `attack` is the JSON of an attack evaluator (`embedding_attack`,
+    `synonym_attack`): each language is then evaluated clean and under that attack, and the
+    report has a column `attacked_<metric>` beside each of the task's metrics.
+    """
+    attack_params = parse_attack(attack)
     output = Path(output_dir)
     if output.exists() and (not output.is_dir() or any(output.iterdir())) and not force:
         raise ParameterError(
@@ -80,6 +88,10 @@ def xtreme_report(
     if batch_size is not None and batch_size < 1:
         raise ParameterError(COMMAND, "--batch-size", f"must be positive, got {batch_size}")
     if from_metrics:
+        if attack_params is not None:
+            raise ParameterError(
+                COMMAND, "--attack", "needs a model to attack; it does not go with --from-metrics"
+            )
         if archive_file or data_dir:
             raise ParameterError(
                 COMMAND, "--from-metrics", "replaces ARCHIVE and DATA_DIR; give one or the other"
@@ -118,6 +130,7 @@ def xtreme_report(
             overrides,
             weights_file,
             scratch / PER_EXAMPLE_DIR,
+            attack_params,
         )
         if source_languages:
             report.source_languages = tuple(source_languages)
@@ -148,6 +161,7 @@ def report_from_archive(
     overrides: str,
     weights_file: Optional[str],
     examples: Path,
+    attack: Optional[Dict[str, Any]] = None,
 ) -> Report:
     """Evaluates the archive; per-example results go to the directory `examples`."""
     if not Path(data_dir).is_dir():
@@ -172,7 +186,7 @@ def report_from_archive(
             for l1 in codes
             for l2 in codes
         }
-    evaluate = ArchiveEvaluator(archive, cuda_device, batch_size)
+    evaluate = ArchiveEvaluator(archive, cuda_device, batch_size, attack)
     per_language = {
         code: evaluate(path, examples / f"{code}.jsonl") for code, path in paths.items()
     }
@@ -180,8 +194,11 @@ def report_from_archive(
         pair: evaluate(path, examples / f"{pair[0]}-{pair[1]}.jsonl")
         for pair, path in pair_paths.items()
     }  # a file already evaluated (MLQA's diagonal) is not evaluated again
-    metrics = report_metrics(chosen, metric)
-    report = Report(chosen.key, split, metrics, str(archive_file), per_language, pairs)
+    metrics = report_metrics(chosen, metric, attacked=attack is not None)
+    source = str(archive_file)
+    if attack is not None:
+        source += f", attack {json.dumps(attack, sort_keys=True)}"
+    report = Report(chosen.key, split, metrics, source, per_language, pairs)
     report.source_languages = source_languages_of_archive(archive)
     return report
 
@@ -210,10 +227,48 @@ def check_split(task: Task, split: str) -> None:
         )
 
 
-def report_metrics(task: Task, metric: Optional[str]) -> List[str]:
-    """The report's columns: the chosen metric (default: the task's), then the task's others."""
+def report_metrics(task: Task, metric: Optional[str], attacked: bool = False) -> List[str]:
+    """
+    The report's columns: the chosen metric (default: the task's), then the task's others; with
+    an attack, each of the task's metrics is followed by its `attacked_` counterpart.
+    """
     chosen = metric or task.metric
-    return [chosen] + [name for name in task.metrics if name != chosen]
+    names = [chosen] + [name for name in task.metrics if name != chosen]
+    if not attacked:
+        return names
+    columns: List[str] = []
+    for name in names:
+        columns.append(name)
+        if not name.startswith(ATTACKED_PREFIX):
+            columns.append(ATTACKED_PREFIX + name)
+    return list(dict.fromkeys(columns))
+
+
+def parse_attack(attack: Optional[str]) -> Optional[Dict[str, Any]]:
+    """The `--attack` JSON: an object naming a registered attack evaluator in `type`."""
+    if attack is None:
+        return None
+    try:
+        params = json.loads(attack)
+    except json.JSONDecodeError as error:
+        raise ParameterError(COMMAND, "--attack", f"is not valid JSON: {error.msg}") from None
+    if not isinstance(params, dict) or "type" not in params:
+        raise ParameterError(
+            COMMAND,
+            "--attack",
+            'must be a JSON object with the evaluator\'s "type" (e.g. {"type":'
+            ' "embedding_attack", "epsilon": 0.5}), got ' + attack,
+        )
+    registered = Evaluator.list_available()
+    evaluator = Evaluator.by_name(params["type"]) if params["type"] in registered else None
+    if evaluator is None or not issubclass(evaluator, AttackEvaluator):  # type: ignore[arg-type]
+        raise ParameterError(
+            COMMAND,
+            "--attack",
+            f"names {params['type']!r}, which is not an attack evaluator (embedding_attack,"
+            " synonym_attack)",
+        )
+    return params
 
 
 def task_of_archive(archive: Archive) -> Task:
@@ -273,22 +328,35 @@ def choose_languages(
 
 
 class ArchiveEvaluator:
-    """AllenNLP's `Evaluator` on the archive's model, with its validation reader and data loader settings."""
+    """
+    AllenNLP's `Evaluator` on the archive's model, with its validation reader and data loader
+    settings; the archive's evaluator (its config's `evaluation`), or `attack`'s.
+    """
 
-    def __init__(self, archive: Archive, cuda_device: int, batch_size: Optional[int]) -> None:
+    def __init__(
+        self,
+        archive: Archive,
+        cuda_device: int,
+        batch_size: Optional[int],
+        attack: Optional[Dict[str, Any]] = None,
+    ) -> None:
         config = deepcopy(archive.config)
         prepare_environment(config)
         self.model = archive.model
         self.model.eval()
         evaluator_params = config.pop("evaluation", {})
+        if attack is not None:
+            evaluator_params = Params(deepcopy(attack))
         evaluator_params["cuda_device"] = cuda_device
         self.evaluator = Evaluator.from_params(evaluator_params)
         # Per-example results (for intervals over test examples) where the model gives them and
-        # the evaluator is AllenNLP's plain one (others write their own predictions).
-        self.per_example = type(self.evaluator) is SimpleEvaluator and hasattr(
+        # the evaluator is AllenNLP's plain one or writes them itself (the attack evaluators);
+        # others write their own predictions.
+        writes_them = getattr(self.evaluator, "writes_per_example_results", False)
+        self.per_example = (type(self.evaluator) is SimpleEvaluator or writes_them) and hasattr(
             self.model, "per_example_results"
         )
-        if self.per_example:
+        if self.per_example and not writes_them:
             self.evaluator.batch_serializer = PerExampleSerializer(self.model)
         self.evaluated: Dict[Path, Tuple[Dict[str, Any], Optional[Path]]] = {}
         self.reader = archive.validation_dataset_reader

@@ -25,7 +25,10 @@ here is registered.
 
 * The per-example geometry used to build perturbations: norms over all real tokens of an
   example, projection onto an L2 or L-inf ball, normalized ascent directions that are zero (never
-  NaN) for zero or non-finite gradients, random starts inside the ball, and random noise.
+  NaN) for zero or non-finite gradients, random starts inside the ball, and random noise. All of
+  it computes in float32 and returns float32 whatever the input's dtype (under AMP, gradients and
+  embeddings may be float16, whose largest value, 65504, a sum of squares overflows easily); the
+  hook casts a perturbation to the layer's dtype when it adds it.
 
 A perturbation `delta` always has the shape of the word-embedding output, `[rows, length, dim]`.
 A row is an example, except when the `pretrained_transformer` embedder folds sequences longer
@@ -231,6 +234,24 @@ class WordEmbeddingPerturbation:
         return output + delta.masked_fill(~call.mask.unsqueeze(-1), 0.0).to(output.dtype)
 
 
+@contextmanager
+def frozen_parameters(model: torch.nn.Module) -> Iterator[None]:
+    """
+    The model's parameters do not require gradients inside the block, so that a pass
+    differentiated w.r.t. a perturbation only (an attack's ascent step) does no weight-gradient
+    work. (In torch 1.12, `autograd.grad` w.r.t. an input still computes the weight gradients of
+    every matrix product on the way.)
+    """
+    trainable = [parameter for parameter in model.parameters() if parameter.requires_grad]
+    for parameter in trainable:
+        parameter.requires_grad_(False)
+    try:
+        yield
+    finally:
+        for parameter in trainable:
+            parameter.requires_grad_(True)
+
+
 # -- per-example geometry ----------------------------------------------------------------------
 
 
@@ -258,9 +279,9 @@ def project_to_ball(
 ) -> torch.Tensor:
     """
     Euclidean projection of each row onto the ball of `radius` (L2: rescale rows whose norm
-    exceeds the radius; L-inf: clamp every coordinate), and zero on padding.
+    exceeds the radius; L-inf: clamp every coordinate), and zero on padding; in float32.
     """
-    delta = delta.masked_fill(~mask.unsqueeze(-1), 0.0)
+    delta = delta.float().masked_fill(~mask.unsqueeze(-1), 0.0)
     if norm == "linf":
         return delta.clamp(-radius, radius)
     norms = example_norms(delta, "l2")
@@ -269,7 +290,7 @@ def project_to_ball(
         radius / norms.clamp_min(torch.finfo(norms.dtype).tiny),
         torch.ones_like(norms),
     )
-    return delta * _per_row(factor, delta).to(delta.dtype)
+    return delta * _per_row(factor, delta)
 
 
 def ascent_direction(grad: torch.Tensor, mask: torch.Tensor, kind: str) -> torch.Tensor:
@@ -299,7 +320,11 @@ def ascent_direction(grad: torch.Tensor, mask: torch.Tensor, kind: str) -> torch
 
 
 def uniform_start(
-    embeddings: torch.Tensor, mask: torch.Tensor, norm: str, radius: float
+    embeddings: torch.Tensor,
+    mask: torch.Tensor,
+    norm: str,
+    radius: float,
+    generator: Optional[torch.Generator] = None,
 ) -> torch.Tensor:
     """
     A random start inside the ball, zero on padding:
@@ -308,8 +333,10 @@ def uniform_start(
     * L2: every real coordinate uniform in `[-1, 1]`, times `radius / sqrt(n * dim)` where `n` is
       the row's number of real tokens: the random init of FreeLB (Zhu et al. 2020, their
       `adv_init_mag` set to `radius`). Its norm is at most `radius` (about `radius / sqrt(3)`).
+
+    Drawn from `generator` (on the embeddings' device), or the global generator.
     """
-    noise = torch.empty_like(embeddings, dtype=torch.float).uniform_(-1.0, 1.0)
+    noise = torch.empty_like(embeddings, dtype=torch.float).uniform_(-1.0, 1.0, generator=generator)
     noise = noise.masked_fill(~mask.unsqueeze(-1), 0.0)
     if norm == "linf":
         return noise * radius

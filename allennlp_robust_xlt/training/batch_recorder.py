@@ -10,18 +10,56 @@ front of `trainer.data_loader` for the duration of training (installed in `on_st
 `next_batch()` hands it over together with the size of its gradient-accumulation group (the
 trainer divides each batch's loss by that size; a callback that calls `backward` itself must do
 the same). The model is not touched at all.
+
+With `replays = m > 1` (the `free` method of `adversarial_training`, Shafahi et al. 2019), the
+proxy also replays the data: each gradient-accumulation group of batches is given to the trainer
+`m` times in a row, so that each replay is a real trainer step (clipping, learning-rate
+schedule, AMP scaler, accumulation, checkpoints and `--recover` are AllenNLP's own). Each of the
+trainer's epochs has the baseline's number of optimizer steps (the number of groups in a pass
+over the data), dealt from the continuing passes over the data, so `num_epochs`, the
+learning-rate schedule (built by AllenNLP from the data loader's length before any callback
+starts) and the validation schedule stay those of the config, and the data is seen about
+`num_epochs / m` times: each epoch covers the next `1/m` of a pass. The first `clean_steps`
+steps (a clean warm-up) are dealt one group each, as without replays. The trainer groups each
+epoch's batches itself (`lazy_groups_of`), so only full groups can be replayed: the last,
+smaller group of a pass (when the number of batches is not a multiple of the accumulation) is
+trained once and ends its epoch. The data loader's length must be known (it is, unless AllenNLP's multi-process
+loader reads lazily without `batches_per_epoch`). Each batch is tagged with its position in its
+group and its replay index (`tag`, `upcoming_tag()`). For an exact `--recover`, the global
+random generators at the start of the pass over the data in progress (when the data loader
+shuffles) are part of `state_dict()`: the trainer replays the finished epochs by drawing their
+batches, so the recorder deals them again in the same way, and the pass that a checkpoint falls
+in is shuffled again from the same state.
 """
 
+import math
 from collections import deque
-from typing import TYPE_CHECKING, Deque, Iterator, Optional, Tuple
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Deque, Dict, Iterator, Optional, Tuple
 
 from allennlp.data.data_loaders.data_loader import DataLoader, TensorDict
 
 from allennlp_robust_xlt.common.errors import RobustXltError
+from allennlp_robust_xlt.training.callbacks.rng_state import (
+    capture_rng_states,
+    restore_rng_states,
+)
 from allennlp_robust_xlt.training.data_loader_proxy import DataLoaderProxy
 
 if TYPE_CHECKING:
     from allennlp.training.gradient_descent_trainer import GradientDescentTrainer
+
+
+@dataclass(frozen=True)
+class BatchTag:
+    """Where a batch the trainer draws stands in the replayed data (see the module docstring)."""
+
+    position: int
+    """Index of the batch in its gradient-accumulation group."""
+    replay: int
+    """0 for the first time the group is trained, then 1, 2, ..."""
+    replays: int
+    """How many times this group is trained (`m`, or 1 for the last, smaller group of a pass)."""
 
 
 class TrainingBatchRecorder:
@@ -39,14 +77,34 @@ class TrainingBatchRecorder:
     an epoch may be smaller, and groups skipped when resuming from a mid-epoch checkpoint are
     full) and then runs forward and `on_backward` for each batch in order. So when a group
     starts, the batches drawn but not used yet are the skipped groups followed by the new group.
+
+    # Parameters
+
+    replays : `int`, optional (default = `1`)
+        How many times the trainer trains on each group of batches (see the module docstring).
+    clean_steps : `int`, optional (default = `0`)
+        With replays: the first `clean_steps` optimizer steps are dealt one group each, without
+        replays (a clean warm-up that sees as much data as the baseline's).
     """
 
-    def __init__(self) -> None:
-        self._pending: Deque[TensorDict] = deque()
+    def __init__(self, replays: int = 1, clean_steps: int = 0) -> None:
+        self.replays = replays
+        self.tag: Optional[BatchTag] = None
+        self._pending: Deque[Tuple[TensorDict, Optional[BatchTag]]] = deque()
         self._group_size = 0
         self._group_remaining = 0
         self._trainer: Optional["GradientDescentTrainer"] = None
         self._proxy: Optional[DataLoaderProxy] = None
+        self.clean_steps = clean_steps
+        # Replays, counted since install(): the passes over the data started, the one in
+        # progress (its iterator, groups dealt and generators at its start), the steps dealt.
+        self._passes = 0
+        self._pass_index = 0
+        self._data: Optional[Iterator[TensorDict]] = None
+        self._pass_groups = 0
+        self._pass_rng: Optional[Dict[str, Any]] = None
+        self._steps_dealt = 0
+        self._loaded: Optional[Dict[str, Any]] = None
 
     def install(self, trainer: "GradientDescentTrainer") -> None:
         if self._trainer is not None:
@@ -58,8 +116,21 @@ class TrainingBatchRecorder:
                 "embedding perturbation callbacks need AllenNLP's GradientDescentTrainer, got"
                 f" {type(trainer).__name__}"
             )
+        if self.replays > 1:
+            try:
+                len(trainer.data_loader)
+            except TypeError:
+                raise RobustXltError(
+                    "replaying batches needs a training data loader whose length is known: with"
+                    " AllenNLP's multiprocess loader, set data_loader.batches_per_epoch or leave"
+                    " max_instances_in_memory unset"
+                ) from None
         self._trainer = trainer
-        self._proxy = DataLoaderProxy.install(trainer, self._record)
+        self._passes = self._steps_dealt = 0
+        self._data = None
+        self._proxy = DataLoaderProxy.install(
+            trainer, self._record if self.replays == 1 else self._replay
+        )
         self._start_epoch()
 
     def uninstall(self) -> None:
@@ -72,33 +143,109 @@ class TrainingBatchRecorder:
     def _record(self, inner: DataLoader) -> Iterator[TensorDict]:
         """One epoch of the trainer's batches, each remembered until its `on_backward`."""
         self._start_epoch()
-        for batch in inner:
-            self._pending.append(batch)
+        assert self._trainer is not None
+        accumulation = max(int(self._trainer._num_gradient_accumulation_steps), 1)
+        for index, batch in enumerate(inner):
+            self._pending.append((batch, BatchTag(index % accumulation, 0, 1)))
             yield batch
+
+    def _replay(self, inner: DataLoader) -> Iterator[TensorDict]:
+        """
+        One trainer epoch: the baseline's number of optimizer steps (the groups of one pass),
+        dealt from the continuing passes over the data, each group `m` times (once while the
+        first `clean_steps` steps last, and for the last, smaller group of a pass).
+        """
+        self._start_epoch()
+        assert self._trainer is not None
+        accumulation = max(int(self._trainer._num_gradient_accumulation_steps), 1)
+        steps = math.ceil(len(inner) / accumulation)
+        dealt = 0
+        while dealt < steps:
+            if self._data is None:
+                self._start_pass(inner)
+            assert self._data is not None
+            group = [batch for _, batch in zip(range(accumulation), self._data)]
+            if not group:
+                self._data = None
+                if self._pass_groups == 0:
+                    return  # an empty pass: nothing to train on
+                continue
+            self._pass_groups += 1
+            clean = self._steps_dealt < self.clean_steps
+            replays = self.replays if len(group) == accumulation and not clean else 1
+            for replay in range(replays):
+                for position, batch in enumerate(group):
+                    self._pending.append((batch, BatchTag(position, replay, replays)))
+                    yield batch
+            dealt += replays
+            self._steps_dealt += replays
+            if len(group) < accumulation:
+                return  # the trainer groups an epoch's batches: a smaller group ends the epoch
+
+    def _start_pass(self, inner: DataLoader) -> None:
+        loaded = self._loaded
+        if loaded is not None and loaded.get("pass") == self._passes:
+            restore_rng_states(loaded["pass_rng"])  # the pass a checkpoint was taken in
+            self._loaded = None
+        self._pass_index = self._passes
+        self._passes += 1
+        self._pass_rng = capture_rng_states()
+        self._pass_groups = 0
+        self._data = iter(inner)
+
+    def state_dict(self) -> Dict[str, Any]:
+        """With replays: which pass over the data is in progress, and its generators at its start."""
+        if self.replays == 1 or self._pass_rng is None:
+            return {}
+        return {"pass": self._pass_index, "pass_rng": self._pass_rng}
+
+    def load_state_dict(self, state_dict: Dict[str, Any]) -> None:
+        self._loaded = dict(state_dict) if state_dict else None
 
     def _start_epoch(self) -> None:
         self._pending.clear()
         self._group_size = 0
         self._group_remaining = 0
+        self.tag = None
 
     def next_batch(self) -> Tuple[TensorDict, int]:
-        """The batch of the current `on_backward` and the size of its accumulation group."""
+        """
+        The batch of the current `on_backward` and the size of its accumulation group; its tag
+        (with replays) is then `self.tag`.
+        """
         if self._trainer is None:
             raise RuntimeError("TrainingBatchRecorder.next_batch() before install()")
         if self._group_remaining == 0:
-            drawn = len(self._pending)
-            if drawn == 0:
-                raise RuntimeError(
-                    "no recorded training batch for this backward pass: the trainer's data loader "
-                    "was replaced or iterated outside the recorder"
-                )
-            accumulation = max(int(self._trainer._num_gradient_accumulation_steps), 1)
-            self._group_size = (drawn - 1) % accumulation + 1
-            for _ in range(drawn - self._group_size):  # groups skipped when resuming
+            skipped, self._group_size = self._next_group()
+            for _ in range(skipped):  # groups skipped when resuming
                 self._pending.popleft()
             self._group_remaining = self._group_size
         self._group_remaining -= 1
-        return self._pending.popleft(), self._group_size
+        batch, self.tag = self._pending.popleft()
+        return batch, self._group_size
+
+    def upcoming_tag(self) -> Optional[BatchTag]:
+        """
+        The tag of the batch whose forward pass the trainer is running (the next `next_batch()`),
+        e.g. for a forward hook.
+        """
+        if self._trainer is None:
+            raise RuntimeError("TrainingBatchRecorder.upcoming_tag() before install()")
+        skipped = self._next_group()[0] if self._group_remaining == 0 else 0
+        return self._pending[skipped][1]
+
+    def _next_group(self) -> Tuple[int, int]:
+        """When a group starts: how many drawn batches were skipped (resuming), and its size."""
+        assert self._trainer is not None
+        drawn = len(self._pending)
+        if drawn == 0:
+            raise RuntimeError(
+                "no recorded training batch for this backward pass: the trainer's data loader "
+                "was replaced or iterated outside the recorder"
+            )
+        accumulation = max(int(self._trainer._num_gradient_accumulation_steps), 1)
+        size = (drawn - 1) % accumulation + 1
+        return drawn - size, size
 
     @property
     def group_complete(self) -> bool:

@@ -305,3 +305,55 @@ def test_bad_arguments(archive: Path, tmp_path: Path):
             out,
             "--force",
         )
+
+
+def test_attack_adds_the_attacked_columns(archive: Path, tmp_path: Path):
+    """`--attack`: each language clean and under the embedding attack, side by side."""
+    reports = {}
+    for epsilon in (0.0, 1.0):
+        output = tmp_path / f"eps{epsilon}"
+        attack = {"type": "embedding_attack", "norm": "l2", "epsilon": epsilon, "steps": 3}
+        run_allennlp(
+            "xtreme-report",
+            str(archive),
+            str(XTREME_DATA),
+            "--languages",
+            "en",
+            "de",
+            "--output-dir",
+            str(output),
+            "--attack",
+            json.dumps(attack),
+        )
+        rows = read_csv(output / "report.csv")
+        assert rows[0][6:] == ["accuracy", "attacked_accuracy"]
+        reports[epsilon] = json.loads((output / "metrics.json").read_text())
+        assert reports[epsilon]["metrics"] == ["accuracy", "attacked_accuracy"]
+        assert "attack" in reports[epsilon]["source"]
+        lines = [
+            json.loads(line)
+            for line in (output / "per_example" / "de.jsonl").read_text().splitlines()
+        ]
+        assert {"correct", "attacked_correct"} <= set(lines[0])
+    for code in ("en", "de"):
+        clean, attacked = reports[0.0]["languages"][code], reports[1.0]["languages"][code]
+        assert clean["attacked_accuracy"] == clean["accuracy"] == attacked["accuracy"]
+        assert attacked["attacked_loss"] > attacked["loss"]
+        assert attacked["attacked_accuracy"] <= attacked["accuracy"]
+
+
+@pytest.mark.parametrize(
+    "attack, problem",
+    [
+        ("{epsilon: 1}", "not valid JSON"),
+        ('{"epsilon": 1}', "JSON object with the evaluator's"),
+        ('{"type": "simple"}', "not an attack evaluator"),
+    ],
+)
+def test_bad_attack_arguments(archive: Path, tmp_path: Path, attack: str, problem: str):
+    with pytest.raises(ParameterError, match=problem) as error:
+        xtreme_report.xtreme_report(
+            str(tmp_path / "out"), str(archive), str(XTREME_DATA), attack=attack
+        )
+    assert error.value.parameter == "--attack"
+    assert not (tmp_path / "out").exists()

@@ -241,6 +241,32 @@ class TestGeometry:
         with pytest.raises(ValueError, match="unknown noise distribution"):
             sample_embedding_noise((1, 1, 1), torch.ones(1, 1, dtype=torch.bool), "laplace", 1.0)
 
+    def test_half_precision_inputs_are_measured_and_moved_in_float32(self):
+        """
+        A float16 row of 8 coordinates at 300 has a squared L2 norm of 720000, past float16's
+        largest value (65504): computed in float16 its norm is inf and a projection gives NaN.
+        The geometry computes in float32 (and returns float32) whatever the dtype under autocast.
+        """
+        mask = torch.ones(2, 2, dtype=torch.bool)
+        big = torch.full((2, 2, 4), 300.0, dtype=torch.float16)
+        assert torch.isinf((big.float() ** 2).sum().half())  # the overflow the test is about
+        expected_norm = (8 * 300.0**2) ** 0.5
+        norms = example_norms(big, "l2")
+        assert norms.dtype == torch.float32
+        torch.testing.assert_close(norms, torch.full((2,), expected_norm))
+        projected = project_to_ball(big, mask, "l2", 1.0)
+        assert projected.dtype == torch.float32 and torch.isfinite(projected).all()
+        torch.testing.assert_close(example_norms(projected, "l2"), torch.ones(2))
+        torch.testing.assert_close(projected, torch.full((2, 2, 4), 1.0 / 8**0.5))
+        for kind, value in (("l2", 1.0 / 8**0.5), ("linf", 1.0), ("sign", 1.0)):
+            direction = ascent_direction(big, mask, kind)
+            assert direction.dtype == torch.float32
+            torch.testing.assert_close(direction, torch.full((2, 2, 4), value))
+        start = uniform_start(big, mask, "l2", 1.0)
+        assert start.dtype == torch.float32 and torch.all(example_norms(start, "l2") <= 1.0)
+        linf = project_to_ball(big, mask, "linf", 0.5)
+        assert linf.dtype == torch.float32 and torch.all(linf == 0.5)
+
 
 def test_the_id_0_padding_of_folded_windows_is_not_real(tiny_xlmr: Path):
     """AllenNLP pads the last folded window with id 0, which is XLM-R's `<s>` (pad id 1)."""

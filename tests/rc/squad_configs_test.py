@@ -76,7 +76,7 @@ def test_robust_configs_train_end_to_end(tmp_path: Path, config: str, callback: 
     assert 0.0 <= metrics["validation_f1"] <= 1.0
     saved = json.loads((tmp_path / "run" / "config.json").read_text())
     callbacks = [entry["type"] for entry in saved["trainer"]["callbacks"]]
-    assert callbacks == ([callback] if callback else []) + ["rng_state"]
+    assert callbacks == ([callback] if callback else []) + ["tensorboard", "rng_state"]
     if config == "rs_da":
         assert saved["dataset_reader"]["type"] == "randomized_smoothing"
         assert saved["validation_dataset_reader"]["type"] == "xtreme_squad"

@@ -52,3 +52,123 @@ class TestTrainingBatchRecorder:
         recorder.install(FakeTrainer([], 1))  # type: ignore[arg-type]
         with pytest.raises(RuntimeError, match="no recorded training batch"):
             recorder.next_batch()
+
+
+class ShufflingLoader:
+    """A data loader that shuffles its batches with Python's global generator at each epoch."""
+
+    def __init__(self, count: int) -> None:
+        self.count = count
+
+    def __len__(self) -> int:
+        return self.count
+
+    def __iter__(self):
+        import random
+
+        order = list(range(self.count))
+        random.shuffle(order)
+        return iter([{"id": i} for i in order])
+
+
+class TestReplays:
+    def run_epoch(self, trainer: FakeTrainer, recorder: TrainingBatchRecorder, skip_groups=0):
+        seen = []
+        for index, group in enumerate(
+            lazy_groups_of(iter(trainer.data_loader), trainer._num_gradient_accumulation_steps)
+        ):
+            if index < skip_groups:
+                continue
+            for batch in group:
+                upcoming = recorder.upcoming_tag()
+                replayed, size = recorder.next_batch()
+                assert replayed is batch and recorder.tag == upcoming
+                tag = recorder.tag
+                seen.append((batch["id"], size, tag.position, tag.replay, tag.replays))
+        return seen
+
+    def test_each_group_is_replayed_and_epochs_share_a_pass(self):
+        """5 batches, accumulation 2, 2 replays: groups (0 1) (2 3) (4); (4) is short, trained once."""
+        trainer = FakeTrainer([{"id": i} for i in range(5)], accumulation=2)
+        recorder = TrainingBatchRecorder(replays=2)
+        recorder.install(trainer)  # type: ignore[arg-type]
+        # An epoch has the baseline's 3 steps (whole groups: here 4): groups A, B twice each.
+        assert self.run_epoch(trainer, recorder) == [
+            (0, 2, 0, 0, 2),
+            (1, 2, 1, 0, 2),
+            (0, 2, 0, 1, 2),
+            (1, 2, 1, 1, 2),
+            (2, 2, 0, 0, 2),
+            (3, 2, 1, 0, 2),
+            (2, 2, 0, 1, 2),
+            (3, 2, 1, 1, 2),
+        ]
+        # Then the short group C once: a smaller group ends the trainer's epoch (it groups the
+        # epoch's batches itself).
+        assert self.run_epoch(trainer, recorder) == [(4, 1, 0, 0, 1)]
+        # The next pass over the data; resuming mid-epoch skips drawn groups.
+        assert [entry[0::3] for entry in self.run_epoch(trainer, recorder, skip_groups=1)] == [
+            (0, 1),
+            (1, 1),
+            (2, 0),
+            (3, 0),
+            (2, 1),
+            (3, 1),
+        ]
+        recorder.uninstall()
+        assert isinstance(trainer.data_loader, list)
+
+    def test_three_replays_without_accumulation(self):
+        trainer = FakeTrainer([{"id": i} for i in range(4)], accumulation=1)
+        recorder = TrainingBatchRecorder(replays=3)
+        recorder.install(trainer)  # type: ignore[arg-type]
+        epochs = [[entry[0] for entry in self.run_epoch(trainer, recorder)] for _ in range(3)]
+        # 4 steps an epoch (whole groups: 6), each group 3 times; passes continue across epochs.
+        assert epochs == [[0, 0, 0, 1, 1, 1], [2, 2, 2, 3, 3, 3], [0, 0, 0, 1, 1, 1]]
+
+    def test_clean_steps_are_dealt_once(self):
+        """A clean warm-up of 3 steps sees 3 batches, as without replays; then each batch twice."""
+        trainer = FakeTrainer([{"id": i} for i in range(4)], accumulation=1)
+        recorder = TrainingBatchRecorder(replays=2, clean_steps=3)
+        recorder.install(trainer)  # type: ignore[arg-type]
+        first = self.run_epoch(trainer, recorder)
+        assert [(entry[0], entry[3], entry[4]) for entry in first] == [
+            (0, 0, 1),
+            (1, 0, 1),
+            (2, 0, 1),
+            (3, 0, 2),
+            (3, 1, 2),
+        ]
+        assert [entry[0] for entry in self.run_epoch(trainer, recorder)] == [0, 0, 1, 1]
+
+    def test_a_resumed_pass_is_shuffled_as_before(self):
+        """
+        The state saved in a checkpoint taken in the second epoch of a pass makes a fresh
+        recorder (a resumed run, whose generators were used differently before) deal the same
+        batches in that epoch.
+        """
+        import random
+
+        random.seed(1)
+        trainer = FakeTrainer(ShufflingLoader(6), accumulation=1)  # type: ignore[arg-type]
+        recorder = TrainingBatchRecorder(replays=2)
+        recorder.install(trainer)  # type: ignore[arg-type]
+        self.run_epoch(trainer, recorder)
+        state = recorder.state_dict()  # a checkpoint after epoch 0
+        random.random()  # other uses of the generator (dropout, ...) before epoch 1
+        expected = self.run_epoch(trainer, recorder)
+
+        random.seed(2)  # a resumed run: the same config, but the generators are elsewhere
+        resumed_trainer = FakeTrainer(ShufflingLoader(6), accumulation=1)  # type: ignore[arg-type]
+        resumed = TrainingBatchRecorder(replays=2)
+        resumed.load_state_dict(state)
+        resumed.install(resumed_trainer)  # type: ignore[arg-type]
+        self.run_epoch(resumed_trainer, resumed, skip_groups=6)  # epoch 0 is drawn, not trained
+        assert self.run_epoch(resumed_trainer, resumed) == expected
+
+    def test_the_data_loader_length_must_be_known(self):
+        from allennlp_robust_xlt.common.errors import RobustXltError
+
+        trainer = FakeTrainer(iter([{"id": 0}]), accumulation=1)  # type: ignore[arg-type]
+        with pytest.raises(RobustXltError, match="length is known"):
+            TrainingBatchRecorder(replays=2).install(trainer)  # type: ignore[arg-type]

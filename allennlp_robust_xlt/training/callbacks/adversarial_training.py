@@ -1,7 +1,7 @@
 """
 Adversarial training on the input word embeddings as an AllenNLP `TrainerCallback`: PGD (Madry
-et al. 2018), FGM (Miyato et al. 2017) and FreeLB (Zhu et al. 2020), as used for robust
-cross-lingual transfer by Huang et al. (2021).
+et al. 2018), FGM (Miyato et al. 2017), FreeLB (Zhu et al. 2020) and "free" adversarial training
+(Shafahi et al. 2019), as used for robust cross-lingual transfer by Huang et al. (2021).
 
 How it plugs into `GradientDescentTrainer` (allennlp 2.10.1):
 
@@ -58,8 +58,51 @@ The objective, for the batch's clean loss `L(0)` and perturbation `delta` on the
   each step's backward accumulates the parameter gradients ("free" large batch), and
   `delta_{t+1} = project(delta_t + alpha * direction)` with `g / ||g||_2` (`l2`) or
   `g / ||g||_inf` (`linf`), as in the public FreeLB code. Unlike that code, each pass draws its
-  own dropout masks (FreeLB reuses one mask across the K steps), and the bound is always enforced
-  (FreeLB's `adv_max_norm = 0` meant unbounded; use a large `epsilon` for that).
+  own dropout masks unless `share_dropout_masks` is set (the public FreeLB code reuses the first
+  pass's masks across the K steps), and the bound is always enforced (FreeLB's
+  `adv_max_norm = 0` meant unbounded; use a large `epsilon` for that).
+* `free`: each accumulation group of batches is trained `m = replays` times in a row; each
+  replay is one pass at the current `delta` whose single backward gives both the parameter
+  gradients (the trainer's optimizer step) and the ascent step
+  `delta <- project(delta + alpha * direction)` (`g / ||g||_2` for `l2`, `sign(g)` for `linf`,
+  Shafahi et al.'s FGSM step). `delta` is kept across replays and across batches: row `i` of a
+  new batch starts from row `i` of the previous batch at the same position in its group, cut or
+  padded with zeros to the new length, zeroed on padding and projected (Shafahi et al. keep one
+  perturbation tensor for the whole of training). It costs one forward and backward per step,
+  like the baseline.
+
+How `free` fits AllenNLP's trainer: the replays are real trainer steps. The batch recorder's
+data-loader proxy (`training/batch_recorder.py`) gives the trainer each group `m` times, and
+each trainer epoch the baseline's number of optimizer steps, dealt from passes over the data
+that go on across epochs (about the next `1/m` of a pass), so `num_epochs`, the learning-rate
+schedule and validation stay as configured and the data is seen about `num_epochs / m` times
+("training runs 1/m of the epochs"). The clean warm-up steps (`warmup_steps`) are not replayed:
+they see the baseline's data. Gradient
+clipping, the scheduler, the AMP scaler, accumulation, DDP's all-reduce (the trainer's pass is
+a plain synchronized forward with one backward), checkpoints and `--recover` are AllenNLP's own;
+the perturbations and the random generators of the pass over the data in progress are saved in
+the checkpoints through `state_dict`. The trainer's forward pass runs at the current `delta` (a
+forward hook adds it), so the training loss and metrics shown are those at the perturbation.
+
+`share_dropout_masks` (pgd, fgm, freelb): every pass of a batch sees the dropout masks of the
+trainer's pass, as the public FreeLB code does by passing its first pass's masks to the
+others. Instead of changing the model, the callback forks the random generators dropout draws
+from (torch's CPU generator and the model device's CUDA generator): it saves their state in the
+trainer's pass right after the word-embedding layer (after the random start is drawn, before
+any dropout), puts it back at the same point of each of its own passes, and after each of its
+passes restores the state the generators had before it, so later draws (the next batch's random
+start and masks) are as if the extra passes had drawn nothing.
+
+Training metrics (shown on the progress bar, logged by the `console_logger`, `tensorboard` and
+`wandb` callbacks as `batch_<name>` and in `metrics.json` as `training_<name>`, see
+`training/perturbation_metrics.py`), each the mean over the epoch's batches so far:
+`adversarial_loss` (the loss at the final perturbation: PGD's and FGM's training pass, the mean
+of FreeLB's K passes, the free pass), `clean_loss` (the unperturbed loss, when the trainer's
+pass is clean: the attack starts at zero or the objective keeps a clean term; then also in the
+warm-up steps) and
+`perturbation_norm` (the mean per-example norm, in the chosen `norm`, of the final
+perturbation). An adversary that is too strong shows as an adversarial loss that stays far
+above the clean loss, with a clean loss that stops falling or rises.
 
 Norms are per example over all its real tokens and embedding dimensions (L2), or per coordinate
 (L-inf); padding is never perturbed. With a `pretrained_transformer` embedder that folds long
@@ -68,8 +111,8 @@ inputs (`max_length` on the embedder), the ball is per folded segment instead of
 
 import logging
 import math
-from contextlib import ExitStack, contextmanager, nullcontext
-from typing import TYPE_CHECKING, Any, ContextManager, Dict, Iterator, Optional, Tuple
+from contextlib import ExitStack, nullcontext
+from typing import TYPE_CHECKING, Any, ContextManager, Dict, List, Optional, Tuple
 
 import torch
 from allennlp.training.callbacks.backward import OnBackwardException
@@ -82,11 +125,14 @@ from allennlp_robust_xlt.nn.embedding_perturbation import (
     WordEmbeddingCall,
     WordEmbeddingPerturbation,
     ascent_direction,
+    example_norms,
+    frozen_parameters,
     project_to_ball,
     uniform_start,
 )
 from allennlp_robust_xlt.nn.model_metrics import preserved_metrics
-from allennlp_robust_xlt.training.batch_recorder import TrainingBatchRecorder
+from allennlp_robust_xlt.training.batch_recorder import BatchTag, TrainingBatchRecorder
+from allennlp_robust_xlt.training.perturbation_metrics import PerturbationMetrics
 
 if TYPE_CHECKING:
     from allennlp.training.gradient_descent_trainer import GradientDescentTrainer
@@ -94,7 +140,8 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 NAME = "adversarial_training"
-METHODS = ("pgd", "fgm", "freelb")
+METHODS = ("pgd", "fgm", "freelb", "free")
+METRICS = ["adversarial_loss", "clean_loss", "perturbation_norm"]
 
 # Defaults for the L2 ball: FreeLB's published setting with a finite bound (QQP in
 # huggingface-transformers/launch/run_glue.sh of zhuchen03/FreeLB: --adv-max-norm 7e-1,
@@ -102,8 +149,9 @@ METHODS = ("pgd", "fgm", "freelb")
 DEFAULT_L2_EPSILON = 0.7
 DEFAULT_L2_ALPHA = 0.2
 DEFAULT_STEPS = 3
-DEFAULT_RANDOM_INIT = {"pgd": True, "fgm": False, "freelb": True}
-DEFAULT_ADVERSARIAL_WEIGHT = {"pgd": 1.0, "fgm": 0.5, "freelb": 1.0}
+DEFAULT_REPLAYS = 3
+DEFAULT_RANDOM_INIT = {"pgd": True, "fgm": False, "freelb": True, "free": False}
+DEFAULT_ADVERSARIAL_WEIGHT = {"pgd": 1.0, "fgm": 0.5, "freelb": 1.0, "free": 1.0}
 
 
 @TrainerCallback.register(NAME)
@@ -119,30 +167,38 @@ class AdversarialTrainingCallback(TrainerCallback):
     # Parameters
 
     method : `str`, optional (default = `"pgd"`)
-        `"pgd"` (Madry et al. 2018), `"fgm"` (Miyato et al. 2017) or `"freelb"` (Zhu et al. 2020).
+        `"pgd"` (Madry et al. 2018), `"fgm"` (Miyato et al. 2017), `"freelb"` (Zhu et al. 2020)
+        or `"free"` (Shafahi et al. 2019, "Adversarial Training for Free!"; see `replays`).
     norm : `str`, optional (default = `"l2"`)
         `"l2"`: per-example ball over all real tokens' embedding dimensions (as Miyato et al.
         and FreeLB perturb text). `"linf"`: per coordinate.
     epsilon : `float`, optional (default = `0.7` for `l2`; required for `linf`)
         Radius of the ball. `0` turns the callback off (exactly the baseline training).
         The L2 default is FreeLB's published finite bound (QQP, `--adv-max-norm 0.7`).
-    alpha : `float`, optional (default = `0.2` for `l2`; required for `linf`; not used by `fgm`)
+    alpha : `float`, optional (default = `0.2` for `l2`, `epsilon` for `free`; else required)
+        (Not used by `fgm`.)
         Step size of each ascent step (FreeLB's `--adv-lr 0.2` in the same setting). FGM's single
-        step has length `epsilon`.
-    steps : `int`, optional (default = `3`; `fgm` takes exactly one step)
+        step has length `epsilon`; `free` steps by `epsilon` by default, as Shafahi et al. do.
+    steps : `int`, optional (default = `3`; `fgm` takes exactly one step; not used by `free`)
         `K`, the number of ascent steps of PGD, or of FreeLB's loop (FreeLB's `--adv-steps 3`).
-    random_init : `bool`, optional (default = `true` for `pgd` and `freelb`, `false` for `fgm`)
+    replays : `int`, optional (default = `3`; `free` only)
+        `m`, how many times `free` trains on each batch (each time one optimizer step and one
+        ascent step). Training covers `num_epochs / m` passes over the data in the baseline's
+        number of optimizer steps (see the module docstring).
+    random_init : `bool`, optional (default = `true` for `pgd` and `freelb`, `false` for `fgm` and `free`)
         Start from a random point in the ball instead of the clean embeddings: L-inf uniform in
         `[-epsilon, epsilon]` per coordinate (Madry et al.'s random start); L2 uniform in
         `[-1, 1]` per coordinate times `epsilon / sqrt(real tokens * hidden size)` (FreeLB's
-        init with its `adv_init_mag` equal to `epsilon`). `fgm` always starts from zero.
+        init with its `adv_init_mag` equal to `epsilon`). `fgm` always starts from zero; `free`
+        starts its (kept) perturbation at zero, or at random with `true`.
         Without a random start, the clean pass provides the first ascent direction at no cost;
         with one and `adversarial_weight` 1, the trainer's own pass runs at the random start
         (and the training loss and metrics shown are those at the random start).
-    adversarial_weight : `float`, optional (default = `1.0` for `pgd` and `freelb`, `0.5` for `fgm`)
+    adversarial_weight : `float`, optional (default = `1.0` for `pgd`, `freelb` and `free`, `0.5` for `fgm`)
         `w` in `(1 - w) * clean loss + w * adversarial loss`, in `[0, 1]`. Madry et al. train on
         the adversarial loss only, FreeLB on the average over its steps; Miyato et al. add the
-        clean and the adversarial loss (here halved). `0` turns the callback off.
+        clean and the adversarial loss (here halved). `0` turns the callback off. `free` has no
+        clean pass: its weight is 1 (or 0, off).
     warmup_steps : `int`, optional (default = `0`)
         Number of optimizer steps trained on the clean loss alone (exactly the baseline's steps,
         at the baseline's cost) before the adversarial objective starts. An adversary is
@@ -150,7 +206,11 @@ class AdversarialTrainingCallback(TrainerCallback):
         encoder does not need a warm-up, but an encoder trained from scratch (such as the demo's
         synthetic one) can stay at chance when the worst-case perturbation cancels its weak
         early signal. The count of steps taken is saved in AllenNLP's checkpoints, so a run
-        resumed with `--recover` switches at the same step as an uninterrupted one.
+        resumed with `--recover` switches at the same step as an uninterrupted one. (With
+        `free`, the warm-up steps are not replayed: they see as much data as the baseline's.)
+    share_dropout_masks : `bool`, optional (default = `false`; `pgd`, `fgm`, `freelb`)
+        Every forward pass of a batch uses the dropout masks of the trainer's pass, as the public
+        FreeLB code does (see the module docstring for how). With dropout 0 it changes nothing.
     """
 
     def __init__(
@@ -164,6 +224,8 @@ class AdversarialTrainingCallback(TrainerCallback):
         random_init: Optional[bool] = None,
         adversarial_weight: Optional[float] = None,
         warmup_steps: int = 0,
+        replays: Optional[int] = None,
+        share_dropout_masks: bool = False,
     ) -> None:
         super().__init__(serialization_dir)
         if method not in METHODS:
@@ -211,15 +273,26 @@ class AdversarialTrainingCallback(TrainerCallback):
             self.random_init = False
         else:
             if alpha is None:
-                if norm != "l2":
+                if method == "free":
+                    alpha = self.epsilon if self.epsilon > 0 else DEFAULT_L2_ALPHA
+                elif norm != "l2":
                     raise ParameterError(
                         NAME, "alpha", f"has no default for norm {norm!r}: give the step size"
                     )
-                alpha = DEFAULT_L2_ALPHA
+                else:
+                    alpha = DEFAULT_L2_ALPHA
             if not _is_number(alpha) or not math.isfinite(alpha) or alpha <= 0:
                 raise ParameterError(NAME, "alpha", f"must be a finite number > 0, got {alpha!r}")
             self.alpha = float(alpha)
-            if steps is None:
+            if method == "free":
+                if steps is not None:
+                    raise ParameterError(
+                        NAME,
+                        "steps",
+                        "is not used by method 'free' (one ascent step per replay); set replays",
+                    )
+                steps = 1
+            elif steps is None:
                 steps = DEFAULT_STEPS
             if isinstance(steps, bool) or not isinstance(steps, int) or steps < 1:
                 raise ParameterError(NAME, "steps", f"must be an integer >= 1, got {steps!r}")
@@ -227,6 +300,25 @@ class AdversarialTrainingCallback(TrainerCallback):
             self.random_init = (
                 DEFAULT_RANDOM_INIT[method] if random_init is None else bool(random_init)
             )
+        if method == "free":
+            self.replays = check_int(
+                NAME, "replays", DEFAULT_REPLAYS if replays is None else replays
+            )
+        elif replays is not None:
+            raise ParameterError(NAME, "replays", f"is used by method 'free' only, not {method!r}")
+        else:
+            self.replays = 1
+        if not isinstance(share_dropout_masks, bool):
+            raise ParameterError(
+                NAME, "share_dropout_masks", f"must be true or false, got {share_dropout_masks!r}"
+            )
+        if share_dropout_masks and method == "free":
+            raise ParameterError(
+                NAME,
+                "share_dropout_masks",
+                "does not apply to method 'free' (each replay is a single pass)",
+            )
+        self.share_dropout_masks = share_dropout_masks
 
         if adversarial_weight is None:
             adversarial_weight = DEFAULT_ADVERSARIAL_WEIGHT[method]
@@ -234,14 +326,27 @@ class AdversarialTrainingCallback(TrainerCallback):
             raise ParameterError(
                 NAME, "adversarial_weight", f"must be in [0, 1], got {adversarial_weight!r}"
             )
+        if method == "free" and adversarial_weight not in (0.0, 1.0):
+            raise ParameterError(
+                NAME,
+                "adversarial_weight",
+                "must be 1 for method 'free' (it has no clean pass), or 0 to turn it off;"
+                f" got {adversarial_weight!r}",
+            )
         self.adversarial_weight = float(adversarial_weight)
         self.warmup_steps = check_int(NAME, "warmup_steps", warmup_steps, minimum=0)
         self._optimizer_steps = 0  # optimizer steps completed, for the warm-up
 
         self._perturbation: Optional[WordEmbeddingPerturbation] = None
-        self._recorder = TrainingBatchRecorder()
+        self._recorder = TrainingBatchRecorder(
+            self.replays if self.active else 1, clean_steps=self.warmup_steps
+        )
         self._trainer_pass = ExitStack()
         self._start: Optional[Tuple[torch.Tensor, torch.Tensor]] = None
+        self._dropout_state: Optional[_GeneratorStates] = None
+        self.metrics = PerturbationMetrics(METRICS)
+        # `free`: the perturbation kept for each position in an accumulation group.
+        self._free_deltas: Dict[int, torch.Tensor] = {}
 
     @property
     def active(self) -> bool:
@@ -257,16 +362,55 @@ class AdversarialTrainingCallback(TrainerCallback):
         return self.active and self.random_init and self.adversarial_weight == 1.0
 
     @property
+    def reports_clean_loss(self) -> bool:
+        """
+        Whether the trainer's pass is clean in the adversarial steps, so that `clean_loss` is
+        measured in every step (warm-up included). Otherwise it is not reported at all, not even
+        in the warm-up: AllenNLP keeps the last value of a training metric that disappears in
+        its epoch metrics, which would show a stale clean loss for every later epoch.
+        """
+        return not (self.starts_in_trainer_pass or self.method == "free")
+
+    @property
     def warming_up(self) -> bool:
         """Whether the current optimizer step is one of the clean warm-up steps."""
         return self._optimizer_steps < self.warmup_steps
 
-    def _random_start(self, call: WordEmbeddingCall) -> Optional[torch.Tensor]:
+    def _trainer_pass_delta(self, call: WordEmbeddingCall) -> Optional[torch.Tensor]:
+        """
+        The forward hook's function in the trainer's own training passes: adds the random start
+        (`starts_in_trainer_pass`) or `free`'s kept perturbation, and saves the random
+        generators for `share_dropout_masks`.
+        """
         if not (call.training and torch.is_grad_enabled()) or self.warming_up:
             return None  # validation, prediction, warm-up
-        start = uniform_start(call.embeddings, call.mask, self.norm, self.epsilon).requires_grad_()
-        self._start = (call.embeddings, start)
+        start: Optional[torch.Tensor] = None
+        if self.method == "free":
+            start = self._free_delta(call).requires_grad_()
+        elif self.starts_in_trainer_pass:
+            start = uniform_start(call.embeddings, call.mask, self.norm, self.epsilon)
+            start.requires_grad_()
+        if start is not None:
+            self._start = (call.embeddings, start)
+        if self.share_dropout_masks:
+            self._dropout_state = _GeneratorStates(call.embeddings.device)
         return start
+
+    def _free_delta(self, call: WordEmbeddingCall) -> torch.Tensor:
+        """The kept perturbation for the batch of this pass, fitted to its shape (see `free`)."""
+        tag: Optional[BatchTag] = self._recorder.upcoming_tag()
+        position = tag.position if tag is not None else 0
+        kept = self._free_deltas.get(position)
+        embeddings = call.embeddings
+        if kept is None:
+            if self.random_init:
+                return uniform_start(embeddings, call.mask, self.norm, self.epsilon)
+            return torch.zeros(embeddings.shape, dtype=torch.float, device=embeddings.device)
+        kept = kept.to(embeddings.device)
+        fitted = torch.zeros(embeddings.shape, dtype=torch.float, device=embeddings.device)
+        rows, length = min(kept.size(0), fitted.size(0)), min(kept.size(1), fitted.size(1))
+        fitted[:rows, :length] = kept[:rows, :length]
+        return project_to_ball(fitted, call.mask, self.norm, self.epsilon)
 
     def __repr__(self) -> str:
         settings = f"method={self.method!r}, norm={self.norm!r}, epsilon={self.epsilon}"
@@ -276,6 +420,10 @@ class AdversarialTrainingCallback(TrainerCallback):
             f", steps={self.steps}, random_init={self.random_init},"
             f" adversarial_weight={self.adversarial_weight}"
         )
+        if self.method == "free":
+            settings += f", replays={self.replays}"
+        if self.share_dropout_masks:
+            settings += ", share_dropout_masks=True"
         if self.warmup_steps:
             settings += f", warmup_steps={self.warmup_steps}"
         return f"{type(self).__name__}({settings})"
@@ -295,8 +443,9 @@ class AdversarialTrainingCallback(TrainerCallback):
             trainer.model, record_calls=True, component=NAME
         )
         self._perturbation.attach()
-        if self.starts_in_trainer_pass:
-            self._trainer_pass.enter_context(self._perturbation.adding(self._random_start))
+        if self.active:
+            self._trainer_pass.enter_context(self._perturbation.adding(self._trainer_pass_delta))
+            self.metrics.install(trainer.model)
         self._recorder.install(trainer)
         if is_primary:
             state = (
@@ -319,6 +468,8 @@ class AdversarialTrainingCallback(TrainerCallback):
     def _release(self) -> None:
         self._trainer_pass.close()
         self._start = None
+        self._dropout_state = None
+        self.metrics.uninstall()
         if self._perturbation is not None:
             self._perturbation.detach()
             self._perturbation = None
@@ -343,7 +494,11 @@ class AdversarialTrainingCallback(TrainerCallback):
         warming_up = self.warming_up
         if self._recorder.group_complete:
             self._optimizer_steps += 1
-        if not self.active or warming_up:
+        if not self.active:
+            return False  # the trainer's own backward: the baseline
+        if warming_up:
+            if self.reports_clean_loss:
+                self.metrics.add("clean_loss", float(batch_outputs["loss"]))
             return False  # the trainer's own backward of the clean loss
         if len(calls) != 1:
             raise RobustXltError(
@@ -352,16 +507,28 @@ class AdversarialTrainingCallback(TrainerCallback):
                 " supported (use the readers' combined 'tokens' field)"
             )
         trainer_delta = None
-        if self.starts_in_trainer_pass:
+        if self.starts_in_trainer_pass or self.method == "free":
             start, self._start = self._start, None
             if start is None or start[0] is not calls[0].embeddings:
                 raise RuntimeError(
-                    f"{NAME}: the trainer's forward pass did not run at the random start"
+                    f"{NAME}: the trainer's forward pass did not run at the perturbation"
                 )
             trainer_delta = start[1]
+        dropout_state, self._dropout_state = self._dropout_state, None
         step = _AdversarialStep(
-            self, trainer, batch, group_size, batch_outputs["loss"], calls[0], trainer_delta
+            self,
+            trainer,
+            batch,
+            group_size,
+            batch_outputs["loss"],
+            calls[0],
+            trainer_delta,
+            dropout_state,
         )
+        if self.method == "free":
+            assert self._recorder.tag is not None and trainer_delta is not None
+            self._free_deltas[self._recorder.tag.position] = step.free()
+            return True
         with preserved_metrics(trainer.model):
             if self.method == "freelb":
                 step.freelb()
@@ -370,10 +537,33 @@ class AdversarialTrainingCallback(TrainerCallback):
         return True
 
     def state_dict(self) -> Dict[str, Any]:
-        return {"optimizer_steps": self._optimizer_steps}
+        state: Dict[str, Any] = {"optimizer_steps": self._optimizer_steps}
+        if self.method == "free":
+            state["free_deltas"] = {
+                position: delta.detach().cpu() for position, delta in self._free_deltas.items()
+            }
+            state["replay"] = self._recorder.state_dict()
+        return state
 
     def load_state_dict(self, state_dict: Dict[str, Any]) -> None:
         self._optimizer_steps = int(state_dict.get("optimizer_steps", 0))
+        if self.method == "free":
+            self._free_deltas = dict(state_dict.get("free_deltas", {}))
+            self._recorder.load_state_dict(state_dict.get("replay", {}))
+
+
+class _GeneratorStates:
+    """The states of the generators dropout draws from: torch's CPU one and `device`'s CUDA one."""
+
+    def __init__(self, device: torch.device) -> None:
+        self.device = device
+        self.cpu = torch.get_rng_state()
+        self.cuda = torch.cuda.get_rng_state(device) if device.type == "cuda" else None
+
+    def restore(self) -> None:
+        torch.set_rng_state(self.cpu)
+        if self.cuda is not None:
+            torch.cuda.set_rng_state(self.cuda, self.device)
 
 
 class _AdversarialStep:
@@ -388,6 +578,7 @@ class _AdversarialStep:
         trainer_loss: torch.Tensor,
         clean: WordEmbeddingCall,
         trainer_delta: Optional[torch.Tensor],
+        dropout_state: Optional[_GeneratorStates] = None,
     ) -> None:
         self.config = callback
         self.perturbation: WordEmbeddingPerturbation = callback._perturbation  # type: ignore[assignment]
@@ -397,6 +588,7 @@ class _AdversarialStep:
         self.trainer_loss = trainer_loss
         self.clean = clean
         self.trainer_delta = trainer_delta
+        self.dropout_state = dropout_state
         self.mask = clean.mask
         self.scaler = getattr(trainer, "_scaler", None)
 
@@ -421,17 +613,32 @@ class _AdversarialStep:
         The training loss with `delta` added to the word embeddings. An `ascent_only` pass is
         only differentiated w.r.t. `delta`: it runs with the parameters frozen, so that its
         graph (and backward) has no parameter-gradient work, and outside DDP synchronization.
+        With shared dropout masks, the pass draws the random numbers of the trainer's pass, and
+        the generators are then put back where they were.
         """
         model = self.trainer._pytorch_model
         no_sync = getattr(model, "no_sync", None)
+        shared = self.dropout_state
+
+        def with_shared_masks(call: WordEmbeddingCall) -> torch.Tensor:
+            shared.restore()  # type: ignore[union-attr]
+            return delta
+
+        perturbation: Any = delta if shared is None else with_shared_masks
+
+        before = _GeneratorStates(self.clean.embeddings.device) if shared is not None else None
         with ExitStack() as stack:
             if not synchronize and callable(no_sync):
                 stack.enter_context(no_sync())
             if ascent_only:
-                stack.enter_context(_frozen(self.trainer.model))
+                stack.enter_context(frozen_parameters(self.trainer.model))
             stack.enter_context(_autocast(self.trainer))
-            stack.enter_context(self.perturbation.adding(delta))
-            outputs = self.trainer.batch_outputs(self.batch, for_training=True)
+            stack.enter_context(self.perturbation.adding(perturbation))
+            try:
+                outputs = self.trainer.batch_outputs(self.batch, for_training=True)
+            finally:
+                if before is not None:
+                    before.restore()
         calls = self.perturbation.take_calls()
         if len(calls) != 1 or not torch.equal(calls[0].input_ids, self.clean.input_ids):
             raise RuntimeError(
@@ -442,12 +649,14 @@ class _AdversarialStep:
             raise ValueError(f"{NAME}: nan loss encountered at the perturbed word embeddings")
         return loss
 
-    def ascend(self, delta: torch.Tensor, grad: torch.Tensor) -> torch.Tensor:
+    def ascend(self, delta: torch.Tensor, grad: Optional[torch.Tensor]) -> torch.Tensor:
         config = self.config
+        if grad is None:  # the loss does not depend on the word embeddings
+            grad = torch.zeros_like(delta)
         with torch.no_grad():
             if config.method == "fgm":
                 kind, size = ("l2" if config.norm == "l2" else "sign"), config.epsilon
-            elif config.method == "pgd":
+            elif config.method in ("pgd", "free"):
                 kind, size = ("l2" if config.norm == "l2" else "sign"), config.alpha
             else:
                 kind, size = config.norm, config.alpha
@@ -486,6 +695,18 @@ class _AdversarialStep:
             return delta, anchor.grad  # type: ignore[return-value]
         return delta, self.gradient(self.trainer_loss, anchor)
 
+    def record(self, adversarial_losses: List[torch.Tensor], delta: torch.Tensor) -> None:
+        """The batch's training metrics (`METRICS`)."""
+        metrics = self.config.metrics
+        if self.trainer_delta is None:  # the trainer's pass was clean
+            metrics.add("clean_loss", float(self.trainer_loss))
+        losses = [float(loss) for loss in adversarial_losses]
+        metrics.add("adversarial_loss", sum(losses) / len(losses))
+        rows = self.mask.any(dim=1)
+        if bool(rows.any()):
+            norms = example_norms(delta.detach(), self.config.norm)[rows]
+            metrics.add("perturbation_norm", float(norms.mean()))
+
     # -- methods -----------------------------------------------------------------------------
 
     def pgd(self) -> None:
@@ -507,6 +728,7 @@ class _AdversarialStep:
             delta = self.ascend(delta, self.gradient(loss, delta))
         loss = self.forward(delta.detach(), synchronize=True)
         self.backward(loss, weight)
+        self.record([loss], delta)
 
     def freelb(self) -> None:
         """FreeLB: every step's pass is also a training pass, weighted `adversarial_weight / K`."""
@@ -514,10 +736,14 @@ class _AdversarialStep:
         clean_weight = 1.0 - weight
         steps = self.config.steps
         per_step = weight / steps
+        losses: List[torch.Tensor] = []
         # The trainer's pass, if at FreeLB's delta_0 (the random start, or 0), is its first step.
         first = self.trainer_pass(clean_weight + per_step)
         if first is not None:
+            losses.append(self.trainer_loss)
+            delta = first[0]
             if steps == 1:
+                self.record(losses, delta)
                 return
             delta = self.ascend(*first)
             begin = 1
@@ -530,26 +756,23 @@ class _AdversarialStep:
             last = step == steps - 1
             delta = delta.detach().requires_grad_()
             loss = self.forward(delta, synchronize=last)
+            losses.append(loss)
             self.backward(loss, per_step)
             if last:
                 break
-            delta = self.ascend(delta, delta.grad)  # type: ignore[arg-type]
+            delta = self.ascend(delta, delta.grad)
+        self.record(losses, delta)
 
-
-@contextmanager
-def _frozen(model: torch.nn.Module) -> Iterator[None]:
-    """
-    Parameters do not require gradients inside the block. (In torch 1.12, `autograd.grad`
-    w.r.t. an input still computes the weight gradients of every matrix product on the way.)
-    """
-    trainable = [parameter for parameter in model.parameters() if parameter.requires_grad]
-    for parameter in trainable:
-        parameter.requires_grad_(False)
-    try:
-        yield
-    finally:
-        for parameter in trainable:
-            parameter.requires_grad_(True)
+    def free(self) -> torch.Tensor:
+        """
+        `free`: the trainer's pass ran at the kept `delta`; its one backward gives the parameter
+        gradients and the ascent step. Returns the next `delta` to keep.
+        """
+        assert self.trainer_delta is not None
+        delta = self.trainer_delta
+        self.backward(self.trainer_loss, 1.0)
+        self.record([self.trainer_loss], delta)
+        return self.ascend(delta, delta.grad).detach()
 
 
 def _autocast(trainer: "GradientDescentTrainer") -> ContextManager[Any]:

@@ -9,8 +9,10 @@ from allennlp_robust_xlt.nn.embedding_perturbation import (
     NOISE_DISTRIBUTIONS,
     WordEmbeddingCall,
     WordEmbeddingPerturbation,
+    example_norms,
     sample_embedding_noise,
 )
+from allennlp_robust_xlt.training.perturbation_metrics import PerturbationMetrics
 
 if TYPE_CHECKING:
     from allennlp.training.gradient_descent_trainer import GradientDescentTrainer
@@ -34,7 +36,9 @@ class RandomPerturbationCallback(TrainerCallback):
 
     The backward pass is the trainer's own (this callback does not implement `on_backward`), so
     gradient accumulation, AMP and distributed training work exactly as for the baseline, and
-    the cost per step is the baseline's plus one draw of noise.
+    the cost per step is the baseline's plus one draw of noise. The mean per-example L2 norm of
+    the noise is a training metric, `perturbation_norm` (see
+    `training/perturbation_metrics.py`); the training loss is the loss at the noise.
 
     ```json
     "trainer": {"callbacks": [{"type": "random_perturbation", "distribution": "gaussian", "scale": 0.01}]}
@@ -85,13 +89,18 @@ class RandomPerturbationCallback(TrainerCallback):
         )
         self.generator = torch.Generator().manual_seed(seed + rank)
         self._active = ExitStack()
+        self.metrics = PerturbationMetrics(["perturbation_norm"])
 
     def _noise(self, call: WordEmbeddingCall) -> Optional[torch.Tensor]:
         if not call.training or not torch.is_grad_enabled() or self.scale == 0:
             return None
+        mask = call.mask.cpu()
         noise = sample_embedding_noise(
-            call.embeddings.shape, call.mask.cpu(), self.distribution, self.scale, self.generator
+            call.embeddings.shape, mask, self.distribution, self.scale, self.generator
         )
+        rows = mask.any(dim=1)
+        if bool(rows.any()):
+            self.metrics.add("perturbation_norm", float(example_norms(noise, "l2")[rows].mean()))
         return noise.to(device=call.embeddings.device, dtype=call.embeddings.dtype)
 
     def on_start(
@@ -102,6 +111,8 @@ class RandomPerturbationCallback(TrainerCallback):
         perturbation = WordEmbeddingPerturbation(trainer._pytorch_model, component=NAME)
         self._active.enter_context(perturbation)
         self._active.enter_context(perturbation.adding(self._noise))
+        if self.scale > 0:
+            self.metrics.install(trainer.model)
 
     def on_end(
         self,
@@ -112,6 +123,7 @@ class RandomPerturbationCallback(TrainerCallback):
         **kwargs: Any,
     ) -> None:
         self._active.close()
+        self.metrics.uninstall()
 
     def state_dict(self) -> Dict[str, Any]:
         return {"generator": self.generator.get_state()}

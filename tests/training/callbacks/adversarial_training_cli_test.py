@@ -1,6 +1,9 @@
 """The adversarial-training configs, and through `allennlp train / evaluate / predict`."""
 
 import json
+import struct
+from pathlib import Path
+from typing import Dict, List, Tuple
 
 import pytest
 from allennlp.common import Params
@@ -13,6 +16,26 @@ from allennlp_robust_xlt.testing.cli import comma_list, run_allennlp
 from allennlp_robust_xlt.training.callbacks.adversarial_training import AdversarialTrainingCallback
 from tests import CONFIGS_ROOT, DATA_ROOT, XTREME_DATA
 from tests.training.callbacks.helpers import hooks_left
+
+
+def tensorboard_scalars(directory: Path) -> Dict[str, List[Tuple[int, float]]]:
+    """
+    The scalars of the TensorBoard event files in `directory`: TFRecord framing (length, its
+    CRC, the serialized `Event`, its CRC) read by hand, the `Event` protobuf by tensorboardX.
+    """
+    from tensorboardX.proto.event_pb2 import Event
+
+    scalars: Dict[str, List[Tuple[int, float]]] = {}
+    for path in sorted(directory.glob("events.out.tfevents.*")):
+        data = path.read_bytes()
+        offset = 0
+        while offset < len(data):
+            (length,) = struct.unpack("<Q", data[offset : offset + 8])
+            event = Event.FromString(data[offset + 12 : offset + 12 + length])
+            offset += 12 + length + 4
+            for value in event.summary.value:
+                scalars.setdefault(value.tag, []).append((event.step, value.simple_value))
+    return scalars
 
 
 class TestAdversarialConfigs(AllenNlpTestCase):
@@ -45,7 +68,13 @@ class TestAdversarialConfigs(AllenNlpTestCase):
 class TestAdversarialCommandLine(AllenNlpTestCase):
     def test_train_evaluate_predict(self):
         serialization_dir = self.TEST_DIR / "xnli_adv"
-        small = json.dumps({"trainer.num_epochs": 1, "data_loader.batch_sampler.batch_size": 8})
+        small = json.dumps(
+            {
+                "trainer.num_epochs": 1,
+                "data_loader.batch_sampler.batch_size": 8,
+                "trainer.callbacks.1.summary_interval": 2,  # TensorBoard: every 2nd batch
+            }
+        )
         run_allennlp(
             "train",
             str(CONFIGS_ROOT / "xnli_adv.jsonnet"),
@@ -58,6 +87,7 @@ class TestAdversarialCommandLine(AllenNlpTestCase):
         config = json.loads((serialization_dir / "config.json").read_text())
         assert config["trainer"]["callbacks"] == [
             {"type": "adversarial_training", "method": "pgd"},
+            {"type": "tensorboard", "summary_interval": 2},
             {"type": "rng_state"},
         ]
 
@@ -68,6 +98,21 @@ class TestAdversarialCommandLine(AllenNlpTestCase):
         )
         for output in outputs:
             assert 0.0 <= json.loads(output.read_text())["accuracy"] <= 1.0
+
+        # The adversary's training metrics, in metrics.json and in TensorBoard (the shared
+        # configs' `tensorboard` callback): per epoch, and per batch.
+        metrics = json.loads((serialization_dir / "metrics.json").read_text())
+        assert metrics["training_adversarial_loss"] > 0
+        assert 0 < metrics["training_perturbation_norm"] <= 0.7 * (1 + 1e-5)
+        assert "validation_adversarial_loss" not in metrics
+        train_log = tensorboard_scalars(serialization_dir / "log" / "train")
+        for name in ("adversarial_loss", "perturbation_norm"):
+            ((step, value),) = train_log[f"train/{name}"]
+            assert step == 1 and value == pytest.approx(metrics[f"training_{name}"], rel=1e-6)
+            assert [step for step, _ in train_log[f"train/batch_{name}"]] == [3, 5, 7]
+        validation_log = tensorboard_scalars(serialization_dir / "log" / "validation")
+        assert "validation/accuracy" in validation_log
+        assert not any("adversarial" in tag for tag in validation_log)
 
         predictions = self.TEST_DIR / "predictions.jsonl"
         run_allennlp(

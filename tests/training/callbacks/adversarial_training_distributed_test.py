@@ -4,7 +4,7 @@ import io
 import json
 import tarfile
 from pathlib import Path
-from typing import Dict
+from typing import Any, Dict
 
 import pytest
 import torch
@@ -22,23 +22,33 @@ def archived_weights(archive: Path) -> Dict[str, torch.Tensor]:
 
 @pytest.mark.slow
 class TestDistributedAdversarialTraining(AllenNlpTestCase):
-    @pytest.mark.parametrize("method", ["pgd", "freelb"])
-    def test_two_workers_of_4_equal_one_process_of_8(self, method: str, tiny_xlmr: Path):
+    @pytest.mark.parametrize(
+        "settings",
+        [
+            {"method": "pgd", "steps": 3},
+            {"method": "freelb", "steps": 3},
+            {"method": "free", "replays": 2, "epsilon": 0.3},
+        ],
+    )
+    def test_two_workers_of_4_equal_one_process_of_8(
+        self, settings: Dict[str, Any], tiny_xlmr: Path
+    ):
         """
         Two CPU workers (gloo DDP, each reading every other pair) with batches of 4 make the same
         updates as one process with batches of 8: the callback's extra passes and backwards keep
         the gradient all-reduce right. Dropout off and no random start, so both runs are
         deterministic. No `find_unused_parameters`: the configs load the transformer without its
-        unused pooler.
+        unused pooler. For `free`, 2 epochs: each trains on one of the two batches, twice, and
+        row i of a worker's batch keeps the perturbation of row i of its previous batch, which
+        is the same example's as in the single process.
         """
         common = {
-            "trainer.num_epochs": 1,
+            "trainer.num_epochs": 2 if settings["method"] == "free" else 1,
             "trainer.optimizer": {"type": "sgd", "lr": 0.5},
             "trainer.callbacks.0": {
                 "type": "adversarial_training",
-                "method": method,
-                "steps": 3,
                 "random_init": False,
+                **settings,
             },
             "model.dropout": 0.0,
             # Dotted keys: an override's dict would replace the config's transformer_kwargs whole.

@@ -87,6 +87,18 @@ class TestRandomPerturbation(AllenNlpTestCase):
             callback.on_end(trainer)
         assert hooks_left(model) == []
 
+    def test_the_mean_noise_norm_is_a_training_metric(self, tiny_xlmr: Path):
+        instances = xnli_instances(tiny_xlmr, 16)
+        vocab = vocabulary(instances)
+        model = build_model(tiny_xlmr, vocab)
+        callback = RandomPerturbationCallback(
+            str(self.TEST_DIR), distribution="uniform_ball", scale=0.3
+        )
+        metrics = make_trainer(model, instances, vocab, [callback]).train()
+        # Uniform in a ball of hundreds of dimensions: the norm is close to the radius.
+        assert 0.28 < metrics["training_perturbation_norm"] <= 0.3
+        assert "get_metrics" not in vars(model)
+
     def test_zero_scale_is_exactly_the_baseline(self, tiny_xlmr: Path):
         baseline, _ = train(tiny_xlmr, self.TEST_DIR, [])
         smoothed, _ = train(
