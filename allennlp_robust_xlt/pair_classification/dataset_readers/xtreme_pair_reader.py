@@ -98,6 +98,9 @@ class XtremePairReader(DatasetReader):
         Only read the pairs in these languages (codes of the task's languages, e.g. `["de",
         "fr"]`): selects languages from XNLI-1.0's all-language files; a pair whose language is
         known (from a column, the file name or its directory) and not listed is left out.
+    label_namespace : `str`, optional (default = `"labels"`)
+        The vocabulary namespace of the labels. Several tasks trained by one model (AllenNLP's
+        `multitask` model, one head per task) each need their own, e.g. `"pawsx_labels"`.
     **kwargs
         `max_instances` and the other `DatasetReader` parameters.
     """
@@ -117,6 +120,7 @@ class XtremePairReader(DatasetReader):
         combine_input_fields: Optional[bool] = None,
         skip_invalid_lines: bool = False,
         languages: Optional[List[str]] = None,
+        label_namespace: str = "labels",
         **kwargs,
     ) -> None:
         super().__init__(
@@ -144,6 +148,7 @@ class XtremePairReader(DatasetReader):
                     f"must leave room for two wordpieces, got {max_length}",
                 )
         self._skip_invalid_lines = skip_invalid_lines
+        self._label_namespace = label_namespace
         self._languages: Optional[FrozenSet[str]] = None
         if languages is not None:
             if isinstance(languages, str) or not languages:
@@ -258,7 +263,7 @@ class XtremePairReader(DatasetReader):
             fields["premise"] = TextField(premise_tokens)
             fields["hypothesis"] = TextField(hypothesis_tokens)
         if label is not None:
-            fields["label"] = LabelField(label)
+            fields["label"] = LabelField(label, label_namespace=self._label_namespace)
         if premise_language == hypothesis_language:
             language = premise_language
         else:
