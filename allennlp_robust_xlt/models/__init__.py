@@ -1,0 +1,2 @@
+from allennlp_robust_xlt.models.task_predictor import TaskPredictor
+from allennlp_robust_xlt.models.xtreme_multitask import XtremeMultiTaskModel
