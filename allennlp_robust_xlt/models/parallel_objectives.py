@@ -62,6 +62,12 @@ class ParallelObjectives(ArchiveIndependentLoading, Model):
     note (`Stab(eps) = mean cos(e(x + delta), e(t)) - mean cos(e(x), e(t))`): adversarial
     training then trains alignment against the worst perturbation of the English side.
 
+    Every parameter takes part in the loss of every batch: the head's, unused by a parallel
+    batch, through a zero-weighted term. AllenNLP's optimizer steps zero a gradient rather than
+    drop it, so a parameter that once had one is stepped (with Adam's momentum) in every later
+    step; with the zero term that is true from the first step on, so that `--recover` ends like
+    an uninterrupted run, and DDP needs no `find_unused_parameters`.
+
     Metrics (training, averaged over the epoch's parallel batches): `alignment_loss`,
     `alignment_cosine` (mean cosine of the translation pairs), `consistency_loss`.
 
@@ -137,6 +143,9 @@ class ParallelObjectives(ArchiveIndependentLoading, Model):
         self._input_field = input_field
         self._perturb_english = bool(perturb_english)
         self._embedder = _transformer_embedder(model)
+        encoder = {id(parameter) for parameter in self._embedder.parameters()}
+        # The task model's other parameters (its head), which parallel batches may not use.
+        self._head_parameters = [p for p in model.parameters() if id(p) not in encoder]
         self._padding_id = int(find_word_embedding_layer(model, NAME).padding_idx)  # type: ignore[arg-type]
         self._task_arguments = _forward_arguments(model)
         self._alignment = Average()
@@ -213,7 +222,8 @@ class ParallelObjectives(ArchiveIndependentLoading, Model):
             self._consistency(consistency_loss.item())
             output["consistency_loss"] = consistency_loss
             losses.append(self._consistency_weight * consistency_loss)
-        output["loss"] = sum(losses) if losses else encoded.sum() * 0.0  # type: ignore[assignment]
+        loss = sum(losses) if losses else encoded.sum() * 0.0
+        output["loss"] = loss + _zero_term(self._head_parameters)  # type: ignore[assignment]
         return output
 
     def _concatenate(self, source: TextFieldTensors, target: TextFieldTensors) -> TextFieldTensors:
@@ -304,6 +314,11 @@ def symmetric_kl(first: torch.Tensor, second: torch.Tensor) -> torch.Tensor:
         return total / max(input_logits.numel(), 1)
 
     return kl(second, first.detach()) + kl(first, second.detach())
+
+
+def _zero_term(parameters: List[torch.nn.Parameter]) -> Any:
+    """`0 * sum(parameters)`: their gradient is zero, not missing (see the class docstring)."""
+    return sum(parameter.sum() for parameter in parameters) * 0.0 if parameters else 0.0
 
 
 def _is_number(value: Any) -> bool:

@@ -39,6 +39,11 @@ class XtremeMultiTaskModel(ArchiveIndependentLoading, MultiTaskModel):
       (`logits`, `probs`), for the target task's predictor.
     * `per_example_results` (for `xtreme-report`) and the predictor's label namespace are the
       target head's (a classification head: `probs` and its `label_namespace`).
+    * Every parameter takes part in the loss of every training batch: the heads of the tasks a
+      batch lacks through a zero-weighted term. AllenNLP's optimizer steps zero a gradient
+      rather than drop it, so a head that once had one is stepped (with Adam's momentum) in
+      every later step; with the zero term that is true from the first step on, so that
+      `--recover` ends like an uninterrupted run, and DDP needs no `find_unused_parameters`.
 
     Every parameter of `multitask` (`backbone`, `heads`, `loss_weights`, `arg_name_mapping`,
     `allowed_arguments`, `initializer`), and:
@@ -101,6 +106,12 @@ class XtremeMultiTaskModel(ArchiveIndependentLoading, MultiTaskModel):
         if "task" not in kwargs:
             kwargs["task"] = [self._target_task] * _batch_size(kwargs)
         outputs = super().forward(**kwargs)
+        unused = [name for name in self._heads if name not in kwargs["task"]]
+        if self.training and unused and "loss" in outputs:
+            # A zero-weighted term: the heads this batch does not use get a zero gradient, not
+            # none (see the class docstring).
+            zero = sum(p.sum() for name in unused for p in self._heads[name].parameters())
+            outputs["loss"] = outputs["loss"] + zero * 0.0
         if all(task == self._target_task for task in kwargs["task"]):
             prefix = f"{self._target_task}_"
             for key in [key for key in outputs if key.startswith(prefix)]:

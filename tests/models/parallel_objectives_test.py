@@ -155,6 +155,16 @@ def test_consistency_is_xtunes_symmetric_kl(setup, tiny_xlmr: Path):
     assert "consistency_loss" not in both(**sentences)
 
 
+def test_a_parallel_batch_gives_the_head_a_zero_gradient(setup, tiny_xlmr: Path):
+    """Not a missing one: AllenNLP steps zeroed gradients, DDP needs every parameter used."""
+    model, vocab, _ = setup
+    wrapper = wrap(model, alignment_weight=1.0)
+    wrapper(**tensors(parallel_instances(tiny_xlmr, SENTENCES, 4), vocab))["loss"].backward()
+    head = list(model._feedforward.parameters()) + list(model._classification_layer.parameters())
+    assert all(p.grad is not None and not p.grad.any() for p in head)
+    assert find_word_embedding_layer(model).weight.grad.any()
+
+
 def test_one_transformer_call_per_parallel_batch(setup, tiny_xlmr: Path):
     model, vocab, _ = setup
     calls = []

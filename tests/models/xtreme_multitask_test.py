@@ -134,6 +134,17 @@ def test_a_mixed_batch_sums_the_heads_losses_and_names_their_metrics(mixed):
     assert set(model.get_metrics(reset=True)) == {"accuracy", "xnli_accuracy"}
 
 
+def test_a_batch_of_one_task_gives_the_other_head_a_zero_gradient(mixed):
+    """Not a missing one: AllenNLP steps zeroed gradients, DDP needs every parameter used."""
+    model, vocab, instances = mixed
+    model.train()
+    xnli = [instance for instance in instances if instance["task"].metadata == "xnli"]
+    model(**tensors(xnli, vocab))["loss"].backward()
+    pawsx_head = list(model._heads["pawsx"].parameters())
+    assert all(p.grad is not None and not p.grad.any() for p in pawsx_head)
+    assert all(p.grad is not None and p.grad.any() for p in model._heads["xnli"].parameters())
+
+
 def test_adversarial_training_perturbs_every_tasks_rows(mixed):
     """PGD on a batch of both tasks: the shared word embeddings of every row are perturbed."""
     model, vocab, instances = mixed
