@@ -27,6 +27,7 @@ from allennlp_robust_xlt.data.dataset_readers.parallel_sentences import Parallel
 from allennlp_robust_xlt.models.parallel_objectives import ParallelObjectives
 from allennlp_robust_xlt.nn.embedding_perturbation import find_word_embedding_layer
 from allennlp_robust_xlt.training.callbacks.adversarial_training import AdversarialTrainingCallback
+from allennlp_robust_xlt.training.callbacks.random_perturbation import RandomPerturbationCallback
 from tests import DATA_ROOT
 from tests.training.callbacks.helpers import GradientRecorder, build_model, xnli_instances
 
@@ -237,6 +238,20 @@ def test_parallel_batches_are_clean_unless_the_english_side_is_perturbed(setup, 
     assert len(passes) == 4
     norms = passes[-1].flatten(1).norm(dim=1)
     assert all(0 < norm <= 0.5 + 1e-5 for norm in norms[:4])
+    assert all(norm == 0 for norm in norms[4:])
+
+
+@pytest.mark.parametrize("perturb_english", [False, True])
+def test_random_perturbation_follows_the_same_rule(setup, tiny_xlmr: Path, perturb_english: bool):
+    model, vocab, _ = setup
+    instances = parallel_instances(tiny_xlmr, SENTENCES, 4)
+    wrapper = wrap(model, alignment_weight=1.0, perturb_english=perturb_english)
+    passes, _ = adversarial_step(
+        wrapper, instances, vocab, RandomPerturbationCallback(".", scale=0.1)
+    )
+    (noise,) = passes
+    norms = noise.flatten(1).norm(dim=1)
+    assert all((norm > 0) == perturb_english for norm in norms[:4])
     assert all(norm == 0 for norm in norms[4:])
 
 
