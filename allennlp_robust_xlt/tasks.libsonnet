@@ -154,4 +154,107 @@
       sources: { siqa: 'https://maartensap.github.io/social-iqa/data/socialIQa_v1.4.tgz' },
     },
   },
+  udpos: {
+    name: 'UD-POS',
+    family: 'tagging',
+    benchmarks: ['xtreme', 'xtreme-r'],
+    languages: [
+      'en', 'af', 'ar', 'bg', 'de', 'el', 'es', 'et', 'eu', 'fa', 'fi', 'fr', 'he', 'hi', 'hu', 'id', 'it',
+      'ja', 'kk', 'ko', 'mr', 'nl', 'pt', 'ru', 'ta', 'te', 'th', 'tl', 'tr', 'ur', 'vi', 'yo', 'zh',
+    ],
+    xtreme_r_languages: [
+      'en', 'af', 'ar', 'bg', 'de', 'el', 'es', 'et', 'eu', 'fa', 'fi', 'fr', 'he', 'hi', 'hu', 'id', 'it',
+      'ja', 'kk', 'ko', 'mr', 'nl', 'pt', 'ru', 'ta', 'te', 'th', 'tl', 'tr', 'ur', 'vi', 'yo', 'zh',
+      'lt', 'pl', 'uk', 'wo', 'ro',
+    ],
+    // Universal Dependencies' 17 universal part-of-speech tags (UPOS).
+    labels: [
+      'ADJ', 'ADP', 'ADV', 'AUX', 'CCONJ', 'DET', 'INTJ', 'NOUN', 'NUM', 'PART', 'PRON', 'PROPN',
+      'PUNCT', 'SCONJ', 'SYM', 'VERB', 'X',
+    ],
+    label_aliases: {},
+    reader: 'xtreme_udpos',
+    // `word<TAB>UPOS` per line, a blank line between sentences (test files of XTREME's own
+    // preprocessing: the word only).
+    directory: 'udpos',
+    extension: '.tsv',
+    train_languages: ['en'],
+    // seqeval's micro F1 on the raw UPOS tags, as XTREME's evaluate.py computes it (seqeval reads
+    // a tag's first letter as a chunk prefix, so runs of one tag count as one "entity"), and
+    // the token accuracy.
+    metrics: ['f1', 'accuracy', 'precision', 'recall'],
+    metric: 'f1',
+    // XTREME's scripts/train_udpos.sh: 2e-5, 10 epochs, batch 8 x 4 accumulation steps, 128
+    // sub-words, selection on English dev F1.
+    training: {
+      learning_rate: 2e-5,
+      epochs: 10,
+      batch_size: 8,
+      accumulation: 4,
+      max_length: 128,
+      validation_metric: '+f1',
+      // RS-DA (not in the reference, which trains it on XNLI and PAWS-X only): 5 copies for 2
+      // epochs, the baseline's 10 passes over the English training data.
+      rs_da_copies: 5,
+      rs_da_epochs: 2,
+    },
+    download: {
+      recipe: 'udpos',
+      // XTREME's scripts/download_data.sh: UD v2.5 for XTREME's languages, UD v2.7 for the
+      // languages XTREME-R adds.
+      sources: {
+        'ud-v2.5': 'https://lindat.mff.cuni.cz/repository/xmlui/bitstream/handle/11234/1-3105/ud-treebanks-v2.5.tgz',
+        'ud-v2.7': 'https://lindat.mff.cuni.cz/repository/xmlui/bitstream/handle/11234/1-3424/ud-treebanks-v2.7.tgz',
+      },
+      // Two large archives: only with `--tasks udpos`.
+      by_default: false,
+    },
+  },
+  panx: {
+    name: 'PAN-X',
+    family: 'tagging',
+    benchmarks: ['xtreme', 'xtreme-r'],
+    languages: [
+      'en', 'ar', 'he', 'vi', 'id', 'jv', 'ms', 'tl', 'eu', 'ml', 'ta', 'te', 'af', 'nl', 'de', 'el', 'bn',
+      'hi', 'mr', 'ur', 'fa', 'fr', 'it', 'pt', 'es', 'bg', 'ru', 'ja', 'ka', 'ko', 'th', 'sw', 'yo', 'my',
+      'zh', 'kk', 'tr', 'et', 'fi', 'hu',
+    ],
+    xtreme_r_languages: [
+      'en', 'ar', 'he', 'vi', 'id', 'jv', 'ms', 'tl', 'eu', 'ml', 'ta', 'te', 'af', 'nl', 'de', 'el', 'bn',
+      'hi', 'mr', 'ur', 'fa', 'fr', 'it', 'pt', 'es', 'bg', 'ru', 'ja', 'ka', 'ko', 'th', 'sw', 'yo', 'my',
+      'zh', 'kk', 'tr', 'et', 'fi', 'hu', 'qu', 'pl', 'uk', 'az', 'lt', 'pa', 'gu', 'ro',
+    ],
+    // WikiANN's named-entity tags in BIO (IOB2).
+    labels: ['O', 'B-PER', 'I-PER', 'B-ORG', 'I-ORG', 'B-LOC', 'I-LOC'],
+    label_aliases: {},
+    reader: 'xtreme_panx',
+    directory: 'panx',
+    extension: '.tsv',
+    train_languages: ['en'],
+    // seqeval's micro F1, precision and recall over entities (XTREME's evaluate.py).
+    metrics: ['f1', 'precision', 'recall'],
+    metric: 'f1',
+    // XTREME's scripts/train_panx.sh: as UD-POS.
+    training: {
+      learning_rate: 2e-5,
+      epochs: 10,
+      batch_size: 8,
+      accumulation: 4,
+      max_length: 128,
+      validation_metric: '+f1',
+      rs_da_copies: 5,
+      rs_da_epochs: 2,
+    },
+    download: {
+      recipe: 'panx',
+      sources: { panx: '' },
+      // Sources without a working official address (the user passes a copy), and where to get one.
+      manual: {
+        panx: 'its official download (AmazonPhotos.zip on Amazon Cloud Drive) is gone'
+              + ' (google-research/xtreme issue #101); the same release is panx_dataset.tar at'
+              + ' https://www.dropbox.com/s/12h3qqog6q4bjve/panx_dataset.tar (afshinrahimi/mmner)',
+      },
+      by_default: false,
+    },
+  },
 }

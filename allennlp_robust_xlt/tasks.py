@@ -37,6 +37,11 @@ class Download:
 
     recipe: str
     sources: Mapping[str, str]
+    manual: Mapping[str, str] = dataclass_field(default_factory=dict)
+    """Sources without a working official address (their address is empty): the user passes a
+    copy with `--{source}-url`; the text says where to get one."""
+    by_default: bool = True
+    """Whether a `download-xtreme` run without `--tasks` includes the task."""
 
 
 @dataclass(frozen=True)
@@ -144,6 +149,13 @@ def _task(key: str, row: Dict[str, Any]) -> Task:
     if "{split}" not in row["file_pattern"]:
         raise fail(f"file_pattern {row['file_pattern']!r} must contain {{split}}")
     download = row["download"]
+    if download is not None:
+        keys = set(download) - {"recipe", "sources", "manual", "by_default"}
+        if keys or not set(download.get("manual", {})) <= set(download["sources"]):
+            raise fail(
+                f"download has unknown fields {sorted(keys)} or manual sources that are not"
+                " among its sources"
+            )
     return Task(
         key=key,
         name=row["name"],
@@ -161,7 +173,12 @@ def _task(key: str, row: Dict[str, Any]) -> Task:
         metric=row["metric"],
         training=dict(row["training"]),
         download=(
-            Download(download["recipe"], dict(download["sources"]))
+            Download(
+                download["recipe"],
+                dict(download["sources"]),
+                dict(download.get("manual", {})),
+                bool(download.get("by_default", True)),
+            )
             if download is not None
             else None
         ),

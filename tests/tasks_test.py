@@ -88,3 +88,14 @@ def test_configs_read_the_table(monkeypatch: pytest.MonkeyPatch):
         # The configs' file names are the table's (`Task.file_name`).
         for split, path in (("train", "train_data_path"), ("dev", "validation_data_path")):
             assert Path(params[path]) == task.file_path(XTREME_DATA, split, "en")
+
+
+def test_download_rows_name_manual_sources_among_their_sources(tmp_path: Path):
+    assert TASKS["panx"].download.manual and TASKS["panx"].download.sources == {"panx": ""}
+    assert not TASKS["udpos"].download.by_default and TASKS["xnli"].download.by_default
+    rows = json.loads(_jsonnet.evaluate_file(str(TABLE)))
+    rows["panx"]["download"]["manual"] = {"elsewhere": "somewhere"}
+    bad = tmp_path / "tasks.libsonnet"
+    bad.write_text(json.dumps(rows))
+    with pytest.raises(ParameterError, match="manual sources that are not among its sources"):
+        load_tasks(bad)

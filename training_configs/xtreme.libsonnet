@@ -148,6 +148,41 @@ local source_languages = [
       // What an intermediate archive gives the model: the encoder and the head.
       intermediate_modules: { text_field_embedder: '_text_field_embedder', scorer: '_scorer' },
     },
+    // UD-POS, PAN-X: XTREME's run_tag.py as AllenNLP pieces. Each word is split into sub-words by
+    // the mismatched indexer; the embedder gives each word the vector of its first sub-word (XTREME
+    // labels the first sub-word) and folds sentences longer than `max_length` sub-words into
+    // windows, so every word gets one tag.
+    tagging: {
+      mismatched(task):: { model_name: transformer, max_length: tasks[task].max_length },
+      reader(task):: {
+        type: tasks[task].reader,
+        token_indexers: {
+          tokens: { type: 'pretrained_transformer_mismatched' } + $.families.tagging.mismatched(task),
+        },
+      },
+      model(task):: {
+        type: 'xtreme_tagger',
+        text_field_embedder: {
+          token_embedders: {
+            tokens: $.transformer_embedder + $.families.tagging.mismatched(task) + {
+              type: 'pretrained_transformer_mismatched',
+              sub_token_mode: 'first',
+            },
+          },
+        },
+        dropout: 0.1,
+        // The classifier as transformers initialises it (normal, std 0.02; bias 0).
+        initializer: {
+          regexes: [
+            ['tag_projection.weight', { type: 'normal', std: 0.02 }],
+            ['tag_projection.bias', { type: 'zero' }],
+          ],
+        },
+      },
+      sorting_keys: ['tokens'],
+      // RS-DA perturbs the reader's list of words, each word replaced by one word (one tag each).
+      text_arguments: ['words'],
+    },
   },
 
   // Intermediate-task training (XTREME-R trains XCOPA after SIQA): `model` with each of its
@@ -242,6 +277,7 @@ local source_languages = [
   // plain reader. The neighbour table comes from XLT_NEIGHBORS (override with
   // `-o '{"dataset_reader.neighbors": "..."}'`).
   rs_da(task):: $.baseline(task) + {
+    local family = $.families[tasks[task].family],
     dataset_reader: {
       type: 'randomized_smoothing',
       base_reader: $.reader(task),
@@ -249,7 +285,7 @@ local source_languages = [
       copies: tasks[task].rs_da_copies,
       match: 'exact',
       seed: 7,
-    },
+    } + (if std.objectHas(family, 'text_arguments') then { text_arguments: family.text_arguments } else {}),
     validation_dataset_reader: $.reader(task),
     trainer+: { num_epochs: tasks[task].rs_da_epochs },
   },

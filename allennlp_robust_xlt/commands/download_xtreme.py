@@ -13,6 +13,7 @@ from allennlp.commands.subcommand import Subcommand
 
 from allennlp_robust_xlt.data.download import (
     all_sources,
+    default_tasks,
     download_xtreme,
     downloadable_tasks,
     source_option,
@@ -30,6 +31,8 @@ class DownloadXtreme(Subcommand):
     `download.py`). Existing files are never overwritten unless `--force` is given. Each
     `--{source}-url` option (`--xnli-url`, `--xnli-mt-url`, `--pawsx-url`, ...) takes another
     address, a local archive path or a `file://` URL (a mirror, or a copy made earlier).
+    `--tasks` defaults to the tasks the task table downloads by default (XNLI, PAWS-X); UD-POS
+    and PAN-X are fetched when named, and PAN-X needs `--panx-url` (its official address is gone).
     """
 
     requires_plugins = True
@@ -43,9 +46,12 @@ class DownloadXtreme(Subcommand):
             default=os.environ.get("XLT_DATA_DIR") or "data/xtreme",
             help="directory to write the tasks into (the default is $XLT_DATA_DIR when set)",
         )
-        tasks = downloadable_tasks()
         subparser.add_argument(
-            "--tasks", nargs="+", choices=tasks, default=tasks, help="which tasks"
+            "--tasks",
+            nargs="+",
+            choices=downloadable_tasks(),
+            default=default_tasks(),
+            help=f"which tasks (default: {' '.join(default_tasks())})",
         )
         subparser.add_argument("--force", action="store_true", help="overwrite existing files")
         subparser.add_argument(
@@ -58,11 +64,12 @@ class DownloadXtreme(Subcommand):
             "--cache-dir", default=None, help="download cache (default: AllenNLP's cache)"
         )
         for source, url in all_sources().items():
+            default = f"default {url}" if url else "no official address: required for its task"
             subparser.add_argument(
                 source_option(source),
                 dest=f"url_{source}",
                 default=url,
-                help=f"address, local path or file:// URL of the release (default {url})",
+                help=f"address, local path or file:// URL of the release ({default})",
             )
         subparser.set_defaults(func=download_from_args)
         return subparser

@@ -242,6 +242,25 @@ def downloadable_tasks() -> List[str]:
     return [key for key, task in TASKS.items() if task.download is not None]
 
 
+def default_tasks() -> List[str]:
+    """The tasks of a run without `--tasks` (the table's `download.by_default`)."""
+    return [key for key in downloadable_tasks() if TASKS[key].download.by_default]  # type: ignore[union-attr]
+
+
+def check_manual_sources(tasks: Sequence[Task], addresses: Mapping[str, str]) -> None:
+    """A source without an official address (`download.manual`) needs the user's copy."""
+    for task in tasks:
+        assert task.download is not None
+        for source, where in task.download.manual.items():
+            if not addresses.get(source):
+                raise ParameterError(
+                    COMMAND,
+                    source_option(source),
+                    f"must name your copy of the {task.name} release (a local archive, a"
+                    f" file:// URL or a mirror): {where}",
+                )
+
+
 def all_sources() -> Dict[str, str]:
     """Every source of every downloadable task and its official address."""
     sources: Dict[str, str] = {}
@@ -260,7 +279,7 @@ def download_xtreme(
 ) -> Dict[str, int]:
     """Downloads and writes the tasks' files; returns `{written path: number of lines}`."""
     known = downloadable_tasks()
-    chosen = list(tasks) if tasks else known
+    chosen = list(tasks) if tasks else default_tasks()
     for key in chosen:
         if key not in known:
             raise ParameterError(
@@ -275,6 +294,7 @@ def download_xtreme(
         if task.download.recipe not in DOWNLOAD_RECIPES:
             raise ParameterError(COMMAND, "--tasks", f"{key}: no download recipe is registered")
         recipes.append((task, DOWNLOAD_RECIPES[task.download.recipe]))
+    check_manual_sources([task for task, _ in recipes], addresses)
     # Refuse before any download if a file we are going to write exists.
     planned = [
         writer.path(task, split, code)

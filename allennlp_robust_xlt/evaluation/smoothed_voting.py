@@ -20,14 +20,20 @@ active inside the model's forward pass while the copies are scored. One is regis
 uniform-ball noise on the transformer's word embeddings, built on the `WordEmbeddingPerturbation`
 of `allennlp_robust_xlt/nn/embedding_perturbation.py`). Synonym substitution and
 noise can be combined; at least one of them is required.
+
+Sequence-labelling models (probabilities per word, `[rows, words, labels]`, the real words given
+by the output's `mask`) vote per word: `vote_per_position` gives each word the majority label over
+the copies (RS-DA substitutes whole words one for one, so every copy has the same words'
+positions); the `smoothed_tagging` predictor uses it.
 """
 
 from contextlib import nullcontext
 from dataclasses import dataclass
-from typing import Callable, ContextManager, Dict, List, Optional, Sequence, Tuple, Union
+from typing import Any, Callable, ContextManager, Dict, List, Optional, Sequence, Tuple, Union
 
 import torch
-from allennlp.common import Registrable
+from allennlp.common import Params, Registrable
+from allennlp.common.checks import ConfigurationError
 from allennlp.data import Batch, Instance
 from allennlp.data.dataset_readers.dataset_reader import DatasetReader
 from allennlp.models import Model
@@ -57,6 +63,28 @@ class VoteNoise(Registrable):
 
     def applied(self, model: Model, instance_keys: Sequence[str]) -> ContextManager[None]:
         raise NotImplementedError
+
+
+def vote_noise_from(
+    noise: Optional[Union["VoteNoise", Dict[str, Any]]], component: str
+) -> Optional["VoteNoise"]:
+    """A `VoteNoise` from its config dict (as predictors get it from `--predictor-args`)."""
+    if noise is None or isinstance(noise, VoteNoise):
+        return noise
+    if not isinstance(noise, dict):
+        raise ParameterError(
+            component, "noise", f"must be a JSON object with a 'type', got {noise!r}"
+        )
+    available = VoteNoise.list_available()
+    try:
+        return VoteNoise.from_params(Params(dict(noise)))
+    except ConfigurationError as error:
+        raise ParameterError(
+            component,
+            "noise",
+            f"{error} (registered noise sources:"
+            f" {', '.join(available) if available else 'none yet'})",
+        ) from None
 
 
 @dataclass
@@ -199,6 +227,67 @@ class SmoothedVoter:
         One `Vote` per call. `on_output(output_dict, batch_length)` sees every forward pass
         (the evaluator sums the losses with it).
         """
+        votes = []
+        for counts, prob_sums, gold in self._tally(calls, on_output):
+            if counts.dim() != 1:
+                raise ParameterError(
+                    type(self.model).__name__,
+                    "forward",
+                    "gives probabilities per word (a tagger): a vote per example does not apply;"
+                    " tag by vote with the smoothed_tagging predictor (a vote per word)",
+                )
+            votes.append(self._vote(counts, prob_sums, gold))
+        return votes
+
+    def vote_per_position(
+        self,
+        calls: Sequence[TextToInstanceCall],
+        on_output: Optional[Callable[[Dict[str, torch.Tensor], int], None]] = None,
+    ) -> List[List[Vote]]:
+        """
+        For a sequence-labelling model (probabilities of shape `[rows, positions, labels]`, the
+        real positions given by the output's `mask`): one `Vote` per position (word) of each
+        call, the majority label of that position over the copies. The copies must keep the
+        number of positions (RS-DA substitutes whole words one for one).
+        """
+        votes = []
+        for counts, prob_sums, gold in self._tally(calls, on_output):
+            if counts.dim() == 1:  # no copy was built: no position either
+                votes.append([])
+                continue
+            votes.append(
+                [
+                    self._vote(counts[position], prob_sums[position], gold, position)
+                    for position in range(counts.size(0))
+                ]
+            )
+        return votes
+
+    def _vote(
+        self,
+        counts: torch.Tensor,
+        prob_sums: torch.Tensor,
+        gold: Optional[torch.Tensor],
+        position: Optional[int] = None,
+    ) -> Vote:
+        if gold is not None:
+            gold_index: Optional[int] = int(gold if position is None else gold[position])
+        else:
+            gold_index = None
+        total = int(counts.sum())
+        if total == 0:  # the reader built no instance for any copy
+            return Vote(counts.tolist(), prob_sums.tolist(), gold_index)
+        return Vote(counts.tolist(), (prob_sums / total).tolist(), gold_index)
+
+    def _tally(
+        self,
+        calls: Sequence[TextToInstanceCall],
+        on_output: Optional[Callable[[Dict[str, torch.Tensor], int], None]],
+    ) -> List[Tuple[torch.Tensor, torch.Tensor, Optional[torch.Tensor]]]:
+        """
+        Per call: the votes per label `[labels]` (or per position and label `[positions,
+        labels]`), the summed probabilities of the same shape, and the gold label(s) if known.
+        """
         owners: List[int] = []
         keys: List[str] = []
         instances: List[Instance] = []
@@ -211,37 +300,48 @@ class SmoothedVoter:
                 owners.append(position)
                 keys.append(key)
                 instances.append(instance)
+        num_labels = self.model.vocab.get_vocab_size(self.label_namespace)
         counts: List[Optional[torch.Tensor]] = [None] * len(calls)
         prob_sums: List[Optional[torch.Tensor]] = [None] * len(calls)
-        golds: List[Optional[int]] = [None] * len(calls)
+        golds: List[Optional[torch.Tensor]] = [None] * len(calls)
         for start in range(0, len(instances), self.batch_size):
             end = start + self.batch_size
-            probs, gold = self._score(instances[start:end], keys[start:end], on_output)
+            probs, gold, lengths = self._score(instances[start:end], keys[start:end], on_output)
             for row, owner in enumerate(owners[start:end]):
+                row_probs = probs[row] if lengths is None else probs[row, : lengths[row]]
+                votes = torch.nn.functional.one_hot(row_probs.argmax(dim=-1), row_probs.size(-1))
                 if counts[owner] is None:
-                    counts[owner] = torch.zeros(probs.size(-1), dtype=torch.long)
-                    prob_sums[owner] = torch.zeros(probs.size(-1), dtype=torch.double)
-                counts[owner][int(probs[row].argmax())] += 1  # type: ignore[index]
-                prob_sums[owner] += probs[row].double()  # type: ignore[operator]
+                    counts[owner] = torch.zeros(row_probs.shape, dtype=torch.long)
+                    prob_sums[owner] = torch.zeros(row_probs.shape, dtype=torch.double)
+                elif counts[owner].shape != row_probs.shape:  # type: ignore[union-attr]
+                    raise ParameterError(
+                        type(self.model).__name__,
+                        "forward",
+                        f"gave copies of one input {counts[owner].size(0)} and"  # type: ignore[union-attr]
+                        f" {row_probs.size(0)} positions; a vote per position needs copies of"
+                        " the same length",
+                    )
+                counts[owner] += votes  # type: ignore[operator]
+                prob_sums[owner] += row_probs.double()  # type: ignore[operator]
                 if gold is not None:
-                    golds[owner] = int(gold[row])
-        votes: List[Vote] = []
-        num_labels = self.model.vocab.get_vocab_size(self.label_namespace)
-        for position in range(len(calls)):
-            count, prob_sum = counts[position], prob_sums[position]
-            if count is None or prob_sum is None:  # the reader built no instance for any copy
-                votes.append(Vote([0] * num_labels, [0.0] * num_labels, golds[position]))
-                continue
-            total = int(count.sum())
-            votes.append(Vote(count.tolist(), (prob_sum / total).tolist(), golds[position]))
-        return votes
+                    golds[owner] = gold[row] if lengths is None else gold[row, : lengths[row]]
+        return [
+            (
+                count if count is not None else torch.zeros(num_labels, dtype=torch.long),
+                prob_sum if prob_sum is not None else torch.zeros(num_labels, dtype=torch.double),
+                gold,
+            )
+            for count, prob_sum, gold in zip(counts, prob_sums, golds)
+        ]
 
     def _score(
         self,
         instances: List[Instance],
         keys: List[str],
         on_output: Optional[Callable[[Dict[str, torch.Tensor], int], None]],
-    ) -> Tuple[torch.Tensor, Optional[torch.Tensor]]:
+    ) -> Tuple[torch.Tensor, Optional[torch.Tensor], Optional[List[int]]]:
+        """The batch's probabilities, gold labels (`label` or `tags`, if given) and, for
+        probabilities per position, each row's number of real positions."""
         batch = Batch(instances)
         batch.index_instances(self.model.vocab)
         tensors = nn_util.move_to_device(batch.as_tensor_dict(), self.cuda_device)
@@ -260,7 +360,17 @@ class SmoothedVoter:
                     " vote",
                 )
             probs = torch.softmax(output["logits"], dim=-1)
-        gold = tensors.get("label")
-        return probs.detach().float().cpu(), (
-            gold.cpu() if isinstance(gold, torch.Tensor) else None
+        lengths: Optional[List[int]] = None
+        if probs.dim() == 3:
+            mask = output.get("mask")
+            lengths = (
+                mask.sum(dim=-1).tolist()
+                if isinstance(mask, torch.Tensor)
+                else [probs.size(1)] * probs.size(0)
+            )
+        gold = tensors.get("label", tensors.get("tags"))
+        return (
+            probs.detach().float().cpu(),
+            gold.cpu() if isinstance(gold, torch.Tensor) else None,
+            lengths,
         )

@@ -380,7 +380,10 @@ def report_from_metric_files(
     chosen = (
         get_task(task, COMMAND)
         if task is not None
-        else guess_task(list(per_language) + [code for pair in pairs for code in pair])
+        else guess_task(
+            list(per_language) + [code for pair in pairs for code in pair],
+            [list(metrics) for metrics in [*per_language.values(), *pairs.values()]],
+        )
     )
     if languages:
         keep = set(
@@ -394,8 +397,17 @@ def report_from_metric_files(
     return Report(chosen.key, split, metrics, "metric files", per_language, pairs)
 
 
-def guess_task(codes: Sequence[str]) -> Task:
+def guess_task(codes: Sequence[str], metric_names: Sequence[Sequence[str]] = ()) -> Task:
+    """
+    The one task whose languages include `codes` and, among several, whose metric every
+    metric file has (`accuracy` files are not UD-POS's or PAN-X's, which report `f1`).
+    """
     matching = [task.key for task in tasks_with_languages(codes)]
+    with_metric = [
+        key for key in matching if all(TASKS[key].metric in names for names in metric_names)
+    ]
+    if with_metric:
+        matching = with_metric
     if len(matching) != 1:
         fits = f"the languages of {' '.join(matching)}" if matching else "no task's languages"
         raise ParameterError(

@@ -10,7 +10,8 @@ here is registered.
 
   - computes the real-token mask of every call (`input_ids != padding_idx`: AllenNLP's
     `pretrained_transformer` indexers pad `token_ids` with the tokenizer's pad id, which is the
-    layer's `padding_idx`, so this is exactly the batch's `mask` / attention mask),
+    layer's `padding_idx`; and not the id-0 padding of folded windows, see `real_token_mask`),
+    so this is exactly the batch's attention mask,
   - adds a given perturbation to the layer's output, on real tokens only, inside
     `with perturbation.adding(delta_or_function):`. The word-embedding output is the point before
     position and token-type embeddings are added, which is where Zhu et al. (2020) and Miyato et
@@ -50,6 +51,9 @@ from allennlp_robust_xlt.common.errors import RobustXltError
 logger = logging.getLogger(__name__)
 
 NORMS = ("l2", "linf")
+
+FOLD_PADDING_ID = 0
+"""The id AllenNLP's `pretrained_transformer` embedder pads folded windows with (`F.pad(value=0)`)."""
 
 
 @dataclass
@@ -187,8 +191,19 @@ class WordEmbeddingPerturbation:
     # -- use ---------------------------------------------------------------------------------
 
     def real_token_mask(self, input_ids: torch.Tensor) -> torch.Tensor:
-        """True on real tokens: AllenNLP pads `token_ids` with the pad id, the layer's `padding_idx`."""
-        return input_ids != self.padding_idx
+        """
+        True on real tokens: AllenNLP pads `token_ids` with the pad id, the layer's
+        `padding_idx`. When the embedder folds sequences longer than its `max_length` into
+        windows, it pads the last window with id 0 instead (`FOLD_PADDING_ID`), which is `<s>`
+        for RoBERTa / XLM-R: an id 0 after a row's first position is that padding (`<s>` only
+        ever starts a window; for BERT and ALBERT 0 is the pad id anyway).
+        """
+        mask = input_ids != self.padding_idx
+        if self.padding_idx != FOLD_PADDING_ID and input_ids.dim() == 2:
+            fold_padding = input_ids == FOLD_PADDING_ID
+            fold_padding[:, 0] = False
+            mask &= ~fold_padding
+        return mask
 
     @contextmanager
     def adding(self, perturbation: Union[torch.Tensor, PerturbationFunction]) -> Iterator[None]:

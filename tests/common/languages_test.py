@@ -26,6 +26,8 @@ def no_registered_languages(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_every_xtreme_and_xtreme_r_language_has_metadata():
     assert len(XTREME_LANGUAGES) == 40
     assert len(XTREME_R_ADDED_LANGUAGES) == 10
+    # The union of XTREME-R's task languages (evaluate.py) beyond XTREME's 40.
+    assert set(XTREME_R_ADDED_LANGUAGES) == set("az gu ht lt pa pl qu ro uk wo".split())
     assert len(LANGUAGES) == 50
     for code, language in LANGUAGES.items():
         assert language.code == code and len(code) == 2

@@ -267,3 +267,15 @@ class TestGeometry:
         assert torch.equal(empty, torch.zeros(2, 3, 4))
         with pytest.raises(ValueError, match="unknown noise distribution"):
             sample_embedding_noise((1, 1, 1), torch.ones(1, 1, dtype=torch.bool), "laplace", 1.0)
+
+
+def test_the_id_0_padding_of_folded_windows_is_not_real(tiny_xlmr: Path):
+    """AllenNLP pads the last folded window with id 0, which is XLM-R's `<s>` (pad id 1)."""
+    instances = xnli_instances(tiny_xlmr, 2)
+    perturbation = WordEmbeddingPerturbation(build_model(tiny_xlmr, vocabulary(instances)))
+    assert perturbation.padding_idx == 1
+    ids = torch.tensor([[0, 7, 2, 1, 0, 0], [0, 9, 8, 2, 1, 1]])
+    assert perturbation.real_token_mask(ids).tolist() == [
+        [True, True, True, False, False, False],
+        [True, True, True, True, False, False],
+    ]

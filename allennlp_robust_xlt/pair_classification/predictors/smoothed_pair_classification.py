@@ -1,8 +1,6 @@
 from functools import partial
 from typing import Any, Dict, List, Optional, Union
 
-from allennlp.common import Params
-from allennlp.common.checks import ConfigurationError
 from allennlp.common.util import JsonDict, sanitize
 from allennlp.data import DatasetReader, Instance
 from allennlp.models import Model
@@ -11,7 +9,12 @@ from allennlp.predictors.predictor import Predictor
 from allennlp_robust_xlt.common.errors import ParameterError
 from allennlp_robust_xlt.data.reader_calls import record_call
 from allennlp_robust_xlt.evaluation.smoothed_vote_evaluator import vote_json
-from allennlp_robust_xlt.evaluation.smoothed_voting import SmoothedVoter, Vote, VoteNoise
+from allennlp_robust_xlt.evaluation.smoothed_voting import (
+    SmoothedVoter,
+    Vote,
+    VoteNoise,
+    vote_noise_from,
+)
 from allennlp_robust_xlt.pair_classification.predictors.xtreme_pair_classification import (
     XtremePairClassificationPredictor,
 )
@@ -123,17 +126,4 @@ class SmoothedPairClassificationPredictor(XtremePairClassificationPredictor):
 
 
 def _noise_from(noise: Optional[Union[VoteNoise, Dict[str, Any]]]) -> Optional[VoteNoise]:
-    if noise is None or isinstance(noise, VoteNoise):
-        return noise
-    if not isinstance(noise, dict):
-        raise ParameterError(NAME, "noise", f"must be a JSON object with a 'type', got {noise!r}")
-    available = VoteNoise.list_available()
-    try:
-        return VoteNoise.from_params(Params(dict(noise)))
-    except ConfigurationError as error:
-        raise ParameterError(
-            NAME,
-            "noise",
-            f"{error} (registered noise sources:"
-            f" {', '.join(available) if available else 'none yet'})",
-        ) from None
+    return vote_noise_from(noise, NAME)

@@ -1,0 +1,1 @@
+from allennlp_robust_xlt.tagging.metrics.seqeval_metrics import SeqevalMetrics

@@ -1,0 +1,1 @@
+from allennlp_robust_xlt.tagging.models.xtreme_tagger import XtremeTagger

@@ -1,0 +1,2 @@
+from allennlp_robust_xlt.tagging.predictors.xtreme_tagging import XtremeTaggingPredictor
+from allennlp_robust_xlt.tagging.predictors.smoothed_tagging import SmoothedTaggingPredictor

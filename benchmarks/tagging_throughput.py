@@ -1,0 +1,247 @@
+"""
+Tagging training throughput (instances per second) of `allennlp train` with the UD-POS baseline
+config (`training_configs/udpos_baseline.jsonnet`: the `xtreme_tagger` on AllenNLP's mismatched
+indexer and embedder) against a minimal hand-written PyTorch + transformers token-classification
+loop, the way the reference's `run_tag.py` trains: pre-tokenized sentences padded to 128
+sub-words, the tag on each word's first sub-word and -100 (ignored) on the others,
+`AutoModel` plus dropout and a linear layer, cross-entropy over the labelled sub-words, AdamW
+(eps 1e-8, no weight decay), linear decay, gradient clipping at 1.0; same model, batch size,
+sentences (every one exactly 128 sub-words with its special tokens, so every batch has the same
+shape on both sides) and torch thread count.
+
+Goal: AllenNLP / plain >= 0.95.
+
+Timing: as `train_throughput.py` (figure 1): the process CPU time of each optimizer step, the
+two loops interleaved step by step in one process (a trainer callback runs one plain step after
+each AllenNLP step, timed apart); the first `--warmup` steps of each are left out; the ratio is
+the median over the step pairs of plain step / AllenNLP step.
+
+    python -m benchmarks.tagging_throughput [--steps 16] [--warmup 2] [--batch-size 16]
+"""
+
+import sys
+from pathlib import Path
+
+if __package__ in (None, ""):  # run as a file: see benchmarks/common.py
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    for _name in [
+        name for name in sys.modules if name == "benchmarks" or name.startswith("benchmarks.")
+    ]:
+        del sys.modules[_name]
+
+import json  # noqa: E402
+import os  # noqa: E402
+import random  # noqa: E402
+import statistics  # noqa: E402
+import tempfile  # noqa: E402
+from typing import Callable, List, Tuple  # noqa: E402
+
+import torch  # noqa: E402
+
+from benchmarks.common import (  # noqa: E402
+    COMPUTE_BOUND,
+    CONFIGS,
+    SEQUENCE_LENGTH,
+    THREADS,
+    FigureResult,
+    figure_main,
+    fixture_sentences,
+    local_model,
+)
+from benchmarks.trainer_clock import BatchClock  # noqa: E402
+
+GOAL = 0.95
+TASK = "udpos"
+
+
+def full_sentences_file(path: Path, model: Path, count: int, seed: int = 0) -> Path:
+    """
+    UD-POS sentences in XTREME's layout (`word<TAB>tag`, random tags of the task table), each
+    exactly `SEQUENCE_LENGTH` sub-words long with the tokenizer's special tokens.
+    """
+    from transformers import AutoTokenizer
+
+    from allennlp_robust_xlt.tasks import TASKS
+
+    tokenizer = AutoTokenizer.from_pretrained(str(model))
+    budget = SEQUENCE_LENGTH - tokenizer.num_special_tokens_to_add()
+    rng = random.Random(seed)
+    vocabulary = sorted({word for sentence in fixture_sentences() for word in sentence.split()})
+    pieces = {word: len(tokenizer.tokenize(word)) for word in vocabulary}
+    fillers = [word for word in vocabulary if pieces[word] == 1]
+    tags = TASKS[TASK].labels
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w", encoding="utf-8") as out:
+        for index in range(count):
+            words: List[str] = []
+            used = 0
+            while used < budget:
+                word = rng.choice(vocabulary if budget - used > 8 else fillers)
+                if used + pieces[word] <= budget:
+                    words.append(word)
+                    used += pieces[word]
+            encoded = tokenizer(words, is_split_into_words=True)["input_ids"]
+            assert len(encoded) == SEQUENCE_LENGTH, len(encoded)
+            if index:
+                out.write("\n")
+            out.writelines(f"{word}\t{rng.choice(tags)}\n" for word in words)
+    return path
+
+
+def interleaved_steps(
+    model: Path, data: Path, batch_size: int, serialization_dir: Path, between: Callable[[], None]
+) -> Tuple[List[Tuple[float, float]], List[Tuple[float, float]]]:
+    """
+    One epoch of `allennlp train` over `data`, running `between()` after each of its steps:
+    `(AllenNLP steps, between steps)`, each `(CPU s, wall s)`.
+    """
+    from allennlp_robust_xlt.testing.cli import run_allennlp
+
+    os.environ.update(
+        XLT_TRANSFORMER=str(model), XLT_TRANSFORMER_DIM=str(COMPUTE_BOUND["hidden_size"])
+    )
+    overrides = {
+        "train_data_path": str(data),
+        "validation_data_path": None,
+        "trainer.num_epochs": 1,
+        "trainer.num_gradient_accumulation_steps": 1,
+        "trainer.validation_metric": "-loss",
+        "trainer.callbacks": [{"type": "benchmark_batch_clock"}],
+        "data_loader.batch_sampler.batch_size": batch_size,
+    }
+    BatchClock.reset(between)
+    try:
+        run_allennlp(
+            "train",
+            str(CONFIGS / f"{TASK}_baseline.jsonnet"),
+            "-s",
+            str(serialization_dir),
+            "-o",
+            json.dumps(overrides),
+        )
+    finally:
+        steps, between_steps = BatchClock.steps, BatchClock.between_steps
+        BatchClock.reset()
+    return steps, between_steps
+
+
+def read_sentences(data: Path) -> List[List[Tuple[str, str]]]:
+    blocks = data.read_text(encoding="utf-8").split("\n\n")
+    return [[tuple(line.split("\t")) for line in block.splitlines()] for block in blocks]  # type: ignore[misc]
+
+
+def plain_loop(model_path: Path, data: Path, batch_size: int) -> Callable[[], None]:
+    """The reference's token-classification loop, set up; returns `step()` (one optimizer step)."""
+    from torch.utils.data import DataLoader, RandomSampler, TensorDataset
+    from transformers import AdamW, AutoModel, AutoTokenizer, get_linear_schedule_with_warmup
+
+    from allennlp_robust_xlt.tasks import TASKS
+
+    labels = {label: index for index, label in enumerate(TASKS[TASK].labels)}
+    tokenizer = AutoTokenizer.from_pretrained(str(model_path))
+    input_ids, attention, label_ids = [], [], []
+    for sentence in read_sentences(data):
+        encoded = tokenizer(
+            [word for word, _ in sentence],
+            is_split_into_words=True,
+            max_length=SEQUENCE_LENGTH,
+            padding="max_length",
+            truncation=True,
+        )
+        previous = None
+        row = []
+        for word in encoded.word_ids():  # the first sub-word of each word carries its tag
+            row.append(labels[sentence[word][1]] if word is not None and word != previous else -100)
+            previous = word
+        input_ids.append(encoded["input_ids"])
+        attention.append(encoded["attention_mask"])
+        label_ids.append(row)
+    dataset = TensorDataset(
+        torch.tensor(input_ids), torch.tensor(attention), torch.tensor(label_ids)
+    )
+    loader = DataLoader(
+        dataset, sampler=RandomSampler(dataset), batch_size=batch_size, drop_last=True
+    )
+    torch.manual_seed(7)
+    encoder = AutoModel.from_pretrained(str(model_path), add_pooling_layer=False)
+    head = torch.nn.Sequential(
+        torch.nn.Dropout(0.1), torch.nn.Linear(encoder.config.hidden_size, len(labels))
+    )
+    parameters = list(encoder.parameters()) + list(head.parameters())
+    optimizer = AdamW(parameters, lr=2e-5, eps=1e-8, weight_decay=0.0)
+    scheduler = get_linear_schedule_with_warmup(optimizer, 0, 100_000)
+    encoder.train()
+    head.train()
+    batches = iter(())
+
+    def step() -> None:
+        nonlocal batches
+        try:
+            ids, mask, gold = next(batches)
+        except StopIteration:
+            batches = iter(loader)
+            ids, mask, gold = next(batches)
+        optimizer.zero_grad()
+        logits = head(encoder(input_ids=ids, attention_mask=mask).last_hidden_state)
+        loss = torch.nn.functional.cross_entropy(
+            logits.view(-1, len(labels)), gold.view(-1), ignore_index=-100
+        )
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(parameters, 1.0)
+        optimizer.step()
+        scheduler.step()
+
+    return step
+
+
+def run(steps: int = 16, warmup: int = 2, batch_size: int = 16) -> FigureResult:
+    model = local_model("compute-bound-xlmr", **COMPUTE_BOUND)
+    result = FigureResult(
+        "1b. Tagging training throughput: `allennlp train` vs a plain PyTorch loop",
+        "benchmarks/tagging_throughput.py",
+    )
+    with tempfile.TemporaryDirectory() as scratch:
+        data = full_sentences_file(
+            Path(scratch) / "train-en.tsv", model, (steps + warmup) * batch_size
+        )
+        plain = plain_loop(model, data, batch_size)
+        allennlp, plain_steps = interleaved_steps(
+            model, data, batch_size, Path(scratch) / "run", plain
+        )
+    allennlp, plain_steps = allennlp[warmup:], plain_steps[warmup:]
+    ratios = [mine[0] / theirs[0] for theirs, mine in zip(allennlp, plain_steps)]
+    ratio = statistics.median(ratios)
+    allennlp_cpu = statistics.median(cpu for cpu, _ in allennlp)
+    plain_cpu = statistics.median(cpu for cpu, _ in plain_steps)
+    result.add(
+        "`allennlp train` udpos_baseline, instances/s",
+        f"{batch_size / allennlp_cpu:.2f}",
+        f"plain loop {batch_size / plain_cpu:.2f}",
+        ratio,
+        f">= {GOAL}",
+        ratio >= GOAL,
+        "process CPU, step-interleaved",
+    )
+    wall_ratio = statistics.median(
+        mine[1] / theirs[1] for theirs, mine in zip(allennlp, plain_steps)
+    )
+    result.notes.append(
+        f"Compute-bound model ({COMPUTE_BOUND['num_hidden_layers']} layers, hidden"
+        f" {COMPUTE_BOUND['hidden_size']}), batch {batch_size} sentences x {SEQUENCE_LENGTH}"
+        f" sub-words, {THREADS} torch thread(s); median of {len(ratios)} step pairs after"
+        f" {warmup} warm-up steps (per-pair ratios {min(ratios):.2f}-{max(ratios):.2f};"
+        f" wall-clock ratio {wall_ratio:.2f})."
+    )
+    return result
+
+
+if __name__ == "__main__":
+    figure_main(
+        run,
+        (__doc__ or "").strip().split("\n\n")[0],
+        [
+            ("--steps", dict(type=int, default=16, help="measured optimizer steps of each loop")),
+            ("--warmup", dict(type=int, default=2, help="steps of each loop left out first")),
+            ("--batch-size", dict(type=int, default=16)),
+        ],
+    )
