@@ -191,6 +191,10 @@ class ParallelObjectives(ArchiveIndependentLoading, Model):
                 f"must not exceed the embedder's max_length {maximum}: the parallel texts have"
                 f" {inner['token_ids'].size(1)} wordpieces",
             )
+        if maximum is not None and "segment_concat_mask" not in inner:
+            # An embedder that folds long inputs (`max_length`, as the tagger's) takes the mask
+            # of the concatenated segments, which for texts within one window is the mask.
+            inner = {**inner, "segment_concat_mask": inner["mask"]}
         references = torch.ones(2 * size, dtype=torch.bool, device=inner["token_ids"].device)
         if self._perturb_english:
             references[:size] = False
@@ -200,7 +204,14 @@ class ParallelObjectives(ArchiveIndependentLoading, Model):
         with reference_rows(references):
             if consistency:
                 with _captured_output(self._embedder) as captured:
-                    outputs = self._model(**{self._input_field: rows})
+                    try:
+                        outputs = self._model(**{self._input_field: rows})
+                    except (KeyError, TypeError, ValueError, RuntimeError) as error:
+                        raise RobustXltError(
+                            f"{NAME}: parameter 'consistency_weight' needs a model that reads the"
+                            f" parallel texts as its '{self._input_field}' (a sentence-pair"
+                            f" classifier); {type(self._model).__name__} cannot: {error!r}"
+                        ) from error
                 encoded = captured[0]
                 logits = outputs.get("logits")
             else:

@@ -29,6 +29,8 @@ from allennlp_robust_xlt.nn.embedding_perturbation import find_word_embedding_la
 from allennlp_robust_xlt.training.callbacks.adversarial_training import AdversarialTrainingCallback
 from allennlp_robust_xlt.training.callbacks.random_perturbation import RandomPerturbationCallback
 from tests import DATA_ROOT
+from tests.tagging.helpers import reader_and_model
+from tests.tagging.helpers import tensors as tagging_tensors
 from tests.training.callbacks.helpers import GradientRecorder, build_model, xnli_instances
 
 SENTENCES = DATA_ROOT / "parallel" / "sentences"
@@ -290,3 +292,22 @@ def test_bad_settings_are_one_line(setup, tiny_xlmr: Path):
         wrapper(**batch)
     with pytest.raises(ParameterError, match="one pretrained_transformer token embedder; found 0"):
         wrap(Model(vocab), alignment_weight=1.0)
+
+
+def test_the_tagger_aligns_and_refuses_consistency(tiny_xlmr: Path):
+    """The tagging family's model (mismatched embedder with windows of 128 sub-words)."""
+    reader, tagger, instances = reader_and_model("udpos", transformer=tiny_xlmr)
+    tagger.eval()
+    wrapper = wrap(tagger, alignment_weight=1.0, alignment_loss="mse")
+    task_batch = tagging_tensors(reader, tagger, instances[:4])
+    assert torch.equal(wrapper(**task_batch)["loss"], tagger(**task_batch)["loss"])
+    batch = tensors(parallel_instances(tiny_xlmr, SENTENCES, 4), tagger.vocab)
+    output = wrapper(**batch)
+    u, v = encode(wrapper, batch["parallel_source"]), encode(wrapper, batch["parallel_target"])
+    assert output["alignment_loss"].item() == pytest.approx(((u - v) ** 2).mean().item(), rel=1e-4)
+    output["loss"].backward()
+    assert tagger.tag_projection.weight.grad is not None
+    with pytest.raises(RobustXltError, match="needs a model that reads the parallel texts"):
+        wrap(tagger, consistency_weight=1.0)(
+            **tensors(parallel_instances(tiny_xlmr, PAWSX_TRANSLATIONS, 2), tagger.vocab)
+        )

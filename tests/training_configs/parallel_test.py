@@ -83,6 +83,26 @@ class TestParallel(AllenNlpTestCase):
         assert {"training_alignment_loss", "training_consistency_loss"} <= set(metrics)
         evaluate_predict_report(run / "model.tar.gz", self.TEST_DIR)
 
+    def test_udpos_tagging_with_parallel_sentences(self, monkeypatch: pytest.MonkeyPatch):
+        """The same helper over the tagging family (no config file: the issue names XNLI and PAWS-X)."""
+        monkeypatch.setenv("XLT_PARALLEL_DATA", str(SENTENCES))
+        config = self.TEST_DIR / "udpos_parallel_adv.jsonnet"
+        config.write_text(
+            f"local xtreme = import '{CONFIGS_ROOT}/xtreme.libsonnet';\n"
+            "xtreme.parallel(xtreme.adversarial('udpos'), 'udpos')\n"
+        )
+        run = self.TEST_DIR / "udpos"
+        overrides = {**SMALL, "data_loader.scheduler.batch_size": 8}
+        run_allennlp("train", str(config), "-s", str(run), "-o", json.dumps(overrides))
+        metrics = json.loads((run / "metrics.json").read_text())
+        assert {"training_alignment_loss", "training_f1", "validation_f1"} <= set(metrics)
+        scores = self.TEST_DIR / "de.json"
+        run_allennlp(
+            "evaluate", str(run / "model.tar.gz"), str(XTREME_DATA / "udpos" / "test-de.tsv"),
+            "--output-file", str(scores),
+        )  # fmt: skip
+        assert {"f1", "accuracy"} <= set(json.loads(scores.read_text()))
+
     def test_bad_parallel_data_is_one_line(self, monkeypatch: pytest.MonkeyPatch):
         config = CONFIGS_ROOT / "xnli_parallel_baseline.jsonnet"
         monkeypatch.setenv("XLT_PARALLEL_DATA", "")
