@@ -6,7 +6,10 @@ evaluated, predicted with and reported on PAWS-X.
 """
 
 import json
+import os
 import shutil
+import subprocess
+import sys
 from collections import Counter
 from pathlib import Path
 from typing import Dict
@@ -21,7 +24,7 @@ from allennlp.models.archival import load_archive
 
 from allennlp_robust_xlt.common.errors import RobustXltError, translate_known_error
 from allennlp_robust_xlt.testing.cli import run_allennlp
-from tests import CONFIGS_ROOT, DATA_ROOT, FIXTURES_ROOT, XTREME_DATA
+from tests import CONFIGS_ROOT, DATA_ROOT, FIXTURES_ROOT, PROJECT_ROOT, XTREME_DATA
 from tests.reliability.helpers import train as train_config
 
 ENCODER = "_text_field_embedder."
@@ -139,6 +142,28 @@ class TestSequential(AllenNlpTestCase):
             RobustXltError, match="xtreme_pair_classifier: the encoder is the transformer"
         ):
             train("pawsx_intermediate_sequential_baseline", self.TEST_DIR / "mismatch")
+
+
+def test_a_config_error_ends_train_in_one_line_and_leaves_no_run(tmp_path: Path):
+    """In a real process: the sequential config without XLT_INTERMEDIATE_ARCHIVE."""
+    config = CONFIGS_ROOT / "pawsx_intermediate_sequential_baseline.jsonnet"
+    completed = subprocess.run(
+        [sys.executable, "-m", "allennlp_robust_xlt", "train", str(config), "-s", str(tmp_path / "run")],
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": str(PROJECT_ROOT), "XLT_INTERMEDIATE_ARCHIVE": ""},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )  # fmt: skip
+    assert completed.returncode != 0
+    last = [line for line in completed.stderr.splitlines() if line.strip()][-1]
+    assert last == (
+        f"error: {config}:7: XLT_INTERMEDIATE_ARCHIVE must name the model.tar.gz of the"
+        " intermediate task (e.g. of xnli_baseline.jsonnet): the sequential configs start from its"
+        " encoder"
+    ), completed.stderr[-2000:]
+    assert "Traceback" not in completed.stderr
+    assert not (tmp_path / "run").exists()
 
 
 def pair_texts(task: str) -> Counter:
