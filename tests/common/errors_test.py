@@ -83,6 +83,7 @@ def test_jsonnet_errors_become_one_line_at_the_users_config(tmp_path, monkeypatc
     from allennlp.common import Params
 
     from allennlp_robust_xlt.common.errors import translate_known_error
+    from allennlp_robust_xlt.tasks import TASKS
     from tests import CONFIGS_ROOT
 
     monkeypatch.setenv("XLT_INTERMEDIATE_TASK", "nli")
@@ -92,7 +93,7 @@ def test_jsonnet_errors_become_one_line_at_the_users_config(tmp_path, monkeypatc
     except RuntimeError as error:
         translated = translate_known_error(error)
     assert str(translated) == (
-        f"{config}:7: XLT_INTERMEDIATE_TASK: unknown task nli; known: pawsx siqa xcopa xnli"
+        f"{config}:7: XLT_INTERMEDIATE_TASK: unknown task nli; known: {' '.join(sorted(TASKS))}"
     )
     broken = tmp_path / "broken.jsonnet"
     broken.write_text("{a: }")

@@ -23,6 +23,7 @@ from allennlp.models import Model
 from allennlp.models.archival import load_archive
 
 from allennlp_robust_xlt.common.errors import RobustXltError, translate_known_error
+from allennlp_robust_xlt.tasks import TASKS
 from allennlp_robust_xlt.testing.cli import run_allennlp
 from tests import CONFIGS_ROOT, DATA_ROOT, FIXTURES_ROOT, PROJECT_ROOT, XTREME_DATA
 from tests.reliability.helpers import train as train_config
@@ -236,7 +237,7 @@ class TestJoint(AllenNlpTestCase):
     @pytest.mark.parametrize(
         "task, message",
         [
-            ("nli", "XLT_INTERMEDIATE_TASK: unknown task nli; known: pawsx siqa xcopa xnli"),
+            ("nli", f"XLT_INTERMEDIATE_TASK: unknown task nli; known: {' '.join(sorted(TASKS))}"),
             ("pawsx", "the intermediate task must differ from the target task pawsx"),
             (
                 "siqa",
