@@ -311,3 +311,35 @@ def test_the_tagger_aligns_and_refuses_consistency(tiny_xlmr: Path):
         wrap(tagger, consistency_weight=1.0)(
             **tensors(parallel_instances(tiny_xlmr, PAWSX_TRANSLATIONS, 2), tagger.vocab)
         )
+
+
+def test_the_qa_model_aligns_and_refuses_consistency(tiny_xlmr: Path):
+    """The rc family's model (skipped until the `rc` package is on the branch)."""
+    pytest.importorskip("allennlp_robust_xlt.rc.models.xtreme_transformer_qa")
+    vocab = Vocabulary()
+    qa = Model.from_params(
+        vocab=vocab,
+        params=Params(
+            {
+                "type": "xtreme_transformer_qa",
+                "text_field_embedder": {
+                    "token_embedders": {
+                        "tokens": {"type": "pretrained_transformer", "model_name": str(tiny_xlmr)}
+                    }
+                },
+            }
+        ),
+    )
+    qa.eval()
+    wrapper = wrap(qa, alignment_weight=1.0, alignment_loss="mse")
+    assert "task" not in wrapper._task_arguments and wrapper.task_predictor == qa.default_predictor
+    batch = tensors(parallel_instances(tiny_xlmr, SENTENCES, 4), vocab)
+    output = wrapper(**batch)
+    u, v = encode(wrapper, batch["parallel_source"]), encode(wrapper, batch["parallel_target"])
+    assert output["alignment_loss"].item() == pytest.approx(((u - v) ** 2).mean().item(), rel=1e-4)
+    output["loss"].backward()
+    assert all(p.grad is not None and not p.grad.any() for p in qa._linear_layer.parameters())
+    with pytest.raises(RobustXltError, match="needs a model that reads the parallel texts"):
+        wrap(qa, consistency_weight=1.0)(
+            **tensors(parallel_instances(tiny_xlmr, PAWSX_TRANSLATIONS, 2), vocab)
+        )
