@@ -142,7 +142,8 @@ class ParallelObjectives(ArchiveIndependentLoading, Model):
         self._consistency_weight = float(consistency_weight)
         self._input_field = input_field
         self._perturb_english = bool(perturb_english)
-        self._embedder = _transformer_embedder(model)
+        # A reference, not a second submodule: the embedder's weights are the task model's.
+        self._embedders = (_transformer_embedder(model),)
         encoder = {id(parameter) for parameter in self._embedder.parameters()}
         # The task model's other parameters (its head), which parallel batches may not use.
         self._head_parameters = [p for p in model.parameters() if id(p) not in encoder]
@@ -152,6 +153,11 @@ class ParallelObjectives(ArchiveIndependentLoading, Model):
         self._cosine = Average()
         self._consistency = Average()
         self.task_predictor = model.default_predictor
+
+    @property
+    def _embedder(self) -> PretrainedTransformerEmbedder:
+        """The task model's `pretrained_transformer` embedder."""
+        return self._embedders[0]
 
     @property
     def model(self) -> Model:
