@@ -9,7 +9,11 @@
 //   XLT_NEIGHBORS        RS-DA neighbour table, path or URL     (default: the reference's table)
 //   XLT_SOURCE_LANGUAGES multi-source configs: training languages, comma list (default en)
 //   XLT_INTERMEDIATE_ARCHIVE  model.tar.gz of an intermediate task to start from (default: none;
-//                        see `intermediate` below)
+//                        see `intermediate` and `sequential` below)
+//   XLT_INTERMEDIATE_TASK joint intermediate-task configs: the task trained with the target task
+//                        (default xnli, i.e. English MNLI; see `joint` below)
+//   XLT_PARALLEL_DATA    parallel-data configs: a directory of parallel sentences (no default;
+//                        see `parallel` below)
 // Sizes (epochs, batch size, ...) are changed with AllenNLP's own `-o/--overrides`.
 //
 // A config is one line: `xtreme.baseline('xnli')`, `xtreme.adversarial('udpos')`, ... A task
@@ -24,6 +28,8 @@ local known_dims = {
 };
 local dim_override = std.extVar('XLT_TRANSFORMER_DIM');
 local intermediate_archive = std.extVar('XLT_INTERMEDIATE_ARCHIVE');
+local intermediate_task = std.stripChars(std.extVar('XLT_INTERMEDIATE_TASK'), ' ');
+local parallel_data = std.extVar('XLT_PARALLEL_DATA');
 local dim =
   if dim_override != '' then std.parseInt(dim_override)
   else if std.objectHas(known_dims, transformer) then known_dims[transformer]
@@ -100,6 +106,20 @@ local source_languages = [
         dropout: 0.1,
       },
       sorting_keys: ['tokens'],
+      // What an intermediate archive gives the model: the encoder only (the heads of two pair
+      // tasks differ in their labels; Phang et al. load the encoder only).
+      intermediate_modules: { text_field_embedder: '_text_field_embedder' },
+      // The task's head on a shared encoder (joint training, AllenNLP's `multitask` model): the
+      // same pooler, feedforward, dropout and classifier as `model`, with the task's own label
+      // namespace (`label_namespace(task)`, which its reader is given too).
+      head(task):: {
+        type: 'classifier',
+        seq2vec_encoder: { type: 'cls_pooler', embedding_dim: dim },
+        feedforward: { input_dim: dim, num_layers: 1, hidden_dims: dim, activations: 'tanh' },
+        dropout: 0.1,
+        label_namespace: $.label_namespace(task),
+      },
+      predictor: 'xtreme_pair_classification',
     },
     // Multiple choice (XCOPA, SIQA): XTREME's AutoModelForMultipleChoice as
     // `xtreme_multiple_choice`; a choice's pair is "{premise} What was the {question}?" (SIQA:
@@ -201,6 +221,8 @@ local source_languages = [
     },
 
   reader(task):: $.families[tasks[task].family].reader(task),
+  // Each task's labels in a model that trains several (`joint`).
+  label_namespace(task):: task + '_labels',
 
   // Fine-tuning on English, model selection on English dev only (zero-shot protocol), with the
   // reference's optimisation (AdamW, eps 1e-8, no weight decay, no warm-up, linear decay,
@@ -325,4 +347,125 @@ local source_languages = [
   rs_rp(task, distribution='gaussian'):: $.baseline(task) + {
     trainer+: { callbacks: [{ type: 'random_perturbation', distribution: distribution }] + super.callbacks },
   },
+
+  // ---- Training regimes (intermediate tasks, parallel data) over any of the methods above ----
+
+  // Intermediate-task training, sequential (Phang et al. 2020): the target task fine-tuned from
+  // the model of a first run on an intermediate task (any task this plugin trains, e.g.
+  // `xnli_baseline.jsonnet` for English MNLI), whose model.tar.gz XLT_INTERMEDIATE_ARCHIVE names:
+  // the intermediate task is the archive's. The modules the task family names in
+  // `intermediate_modules` come from that archive, trainable, through `intermediate` above (for
+  // sentence pairs the encoder only; the head starts fresh); an archive trained with another
+  // transformer than XLT_TRANSFORMER is one clear error. `config` is any method's config of the
+  // target task: `sequential(adversarial('pawsx'), 'pawsx')`.
+  sequential(config, task)::
+    if intermediate_archive == '' then
+      error 'XLT_INTERMEDIATE_ARCHIVE must name the model.tar.gz of the intermediate task (e.g. of'
+            + ' xnli_baseline.jsonnet): the sequential configs start from its encoder'
+    else config + {
+      model: $.intermediate(
+        config.model + { transformer_model: transformer },
+        $.families[tasks[task].family].intermediate_modules
+      ),
+    },
+
+  // Intermediate-task training, joint: the target task and the intermediate task
+  // XLT_INTERMEDIATE_TASK (a task key of the task table; default `xnli`, English MNLI) trained
+  // together by AllenNLP's `multitask` model (`xtreme_multitask`): one shared
+  // `pretrained_transformer` backbone, one head per task with its own label namespace and
+  // metrics (the target task's under their plain names, the other's prefixed: `xnli_accuracy`).
+  // AllenNLP's `multitask` data loader reads both training sets (`train-en` of each task) with
+  // the `roundrobin` scheduler: batches of the target task's size alternate the two tasks
+  // instance by instance until the smaller set is used up, then hold the larger one's rest; no
+  // sampler, so every epoch uses every instance of both (the target task's examples are seen
+  // once per epoch, as in its single-task run: compare the regimes at the same number of target
+  // epochs). Model selection on the target task's English dev, read by its plain reader, which
+  // `allennlp evaluate`, `predict` and `xtreme-report` use on the archive. RS-DA (`config` from
+  // `rs_da`) wraps both tasks' readers, each with its own number of copies.
+  joint(config, task, intermediate=intermediate_task)::
+    local family_of(key) = $.families[tasks[key].family];
+    local heads = [task, intermediate];
+    local labelled(key) = $.reader(key) + { label_namespace: $.label_namespace(key) };
+    local reader_of(key) =
+      if config.dataset_reader.type == 'randomized_smoothing'
+      then config.dataset_reader + { base_reader: labelled(key), copies: tasks[key].rs_da_copies }
+      else labelled(key);
+    if !std.objectHas(tasks, intermediate) then
+      error 'XLT_INTERMEDIATE_TASK: unknown task ' + std.toString(intermediate) + '; known: '
+            + std.join(' ', std.objectFields(tasks))
+    else if intermediate == task then
+      error 'XLT_INTERMEDIATE_TASK: the intermediate task must differ from the target task ' + task
+    else if !std.objectHasAll(family_of(intermediate), 'head') then
+      error 'XLT_INTERMEDIATE_TASK: ' + intermediate + ' is a ' + tasks[intermediate].family
+            + ' task, which has no multitask head yet; joint training takes a task of the families'
+            + ' ' + std.join(' ', [f for f in std.objectFieldsAll($.families) if std.objectHasAll($.families[f], 'head')])
+    else config + {
+      dataset_reader: { type: 'multitask', readers: { [key]: reader_of(key) for key in heads } },
+      validation_dataset_reader: labelled(task),
+      train_data_path: { [key]: file(key, 'train') for key in heads },
+      validation_data_path: file(task, 'dev'),
+      model: {
+        type: 'xtreme_multitask',
+        target_task: task,
+        transformer_model: transformer,
+        predictor: family_of(task).predictor,
+        backbone: {
+          type: 'pretrained_transformer',
+          model_name: transformer,
+          transformer_kwargs: { add_pooling_layer: false },
+          output_token_strings: false,
+        },
+        heads: { [key]: family_of(key).head(key) for key in heads },
+        arg_name_mapping: { backbone: { tokens: 'text' } },
+      },
+      data_loader: {
+        type: 'multitask',
+        scheduler: { type: 'roundrobin', batch_size: tasks[task].batch_size },
+        shuffle: true,
+      },
+    },
+
+  // Fine-tuning with parallel data: the task's training as `config` has it (any method), plus
+  // the `parallel_objectives` model's objectives on the parallel sentences of the directory
+  // XLT_PARALLEL_DATA (`parallel_sentences` reader: Moses files, TSV pairs, XNLI's 15-way file,
+  // XTREME's five-column translate-train files). Alignment of the pooled sentence embeddings of a
+  // sentence and its translation (InfoNCE, weight 1); xTune's consistency (symmetric KL between
+  // the predictions on an English pair and its translation; needs five-column translate-train
+  // files) with `-o '{"model.consistency_weight": 5.0}'`; the other settings likewise
+  // (`model.alignment_weight`, `model.alignment_loss`: infonce or mse, `model.pooling`,
+  // `model.temperature`, `model.perturb_english`). AllenNLP's `multitask` data loader alternates
+  // task batches and parallel batches (`homogeneous_roundrobin`, both of the task's batch size);
+  // every epoch reads all of both. Model selection on English dev, as the task's config.
+  parallel_reader(task):: {
+    type: 'parallel_sentences',
+    max_length: tasks[task].max_length,
+    tokenizer: { type: 'pretrained_transformer', model_name: transformer, add_special_tokens: false },
+    token_indexers: { tokens: { type: 'pretrained_transformer', model_name: transformer } },
+  },
+  parallel(config, task)::
+    if parallel_data == '' then
+      error 'XLT_PARALLEL_DATA must name a directory of parallel sentences (Moses files, TSV pairs,'
+            + ' xnli.15way.orig.tsv or five-column translate-train files)'
+    else config + {
+      dataset_reader: {
+        type: 'multitask',
+        readers: { [task]: config.dataset_reader, parallel: $.parallel_reader(task) },
+      },
+      validation_dataset_reader: std.get(config, 'validation_dataset_reader', config.dataset_reader),
+      train_data_path: { [task]: config.train_data_path, parallel: parallel_data },
+      model: {
+        type: 'parallel_objectives',
+        model: config.model,
+        alignment_weight: 1.0,
+        alignment_loss: 'infonce',
+        pooling: 'mean',
+        consistency_weight: 0.0,
+        perturb_english: false,
+      },
+      data_loader: {
+        type: 'multitask',
+        scheduler: { type: 'homogeneous_roundrobin', batch_size: tasks[task].batch_size },
+        shuffle: true,
+      },
+    },
 }

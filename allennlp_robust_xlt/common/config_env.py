@@ -14,6 +14,8 @@ allennlp_robust_xlt` and `.allennlp_plugins` both do before the config is read.
 | `XLT_NEIGHBORS` | the reference repository's counter-fitted table | RS-DA neighbour table |
 | `XLT_SOURCE_LANGUAGES` | `en` | multi-source configs: the training languages, a comma list |
 | `XLT_INTERMEDIATE_ARCHIVE` | `` (none) | a `model.tar.gz` of an intermediate task to start from |
+| `XLT_INTERMEDIATE_TASK` | `xnli` | joint intermediate-task configs: the task trained with the target task |
+| `XLT_PARALLEL_DATA` | `` (none) | parallel-data configs: a directory of parallel sentences |
 | `XLT_TASK` | `xnli` | the task of the tuning configs (`training_configs/tuning/`) |
 | `XLT_TUNE_CALLBACK` | `{}` | fixed parameters of the tuned method's callback (JSON object) |
 | `XLT_TUNE_OVERRIDES` | `{}` | overrides of the tuning configs (JSON object, dotted keys) |
@@ -24,6 +26,19 @@ when it names an archive, the configs of a task with an `intermediate_task` in t
 family names (for multiple choice: the encoder and the head) from that archive through
 AllenNLP's `_pretrained`, trainable; empty, they start from the pretrained `XLT_TRANSFORMER`.
 See `training_configs/xtreme.libsonnet` and `allennlp_robust_xlt/nn/intermediate_archive.py`.
+The sequential configs (`*_intermediate_sequential_*`) need it: they start the target task from
+that archive's encoder (the intermediate task is the archive's).
+
+`XLT_INTERMEDIATE_TASK` serves joint intermediate-task training (`*_intermediate_joint_*`):
+the key of the task (in the task table, `allennlp_robust_xlt/tasks.libsonnet`) trained together
+with the target task, one head each on a shared encoder. The default, `xnli`, is English MNLI
+(XNLI's `train-en.tsv`), the intermediate task of Phang et al. (2020).
+
+`XLT_PARALLEL_DATA` serves fine-tuning with parallel data (`*_parallel_*`): a directory of
+parallel sentences with English on one side, in the layouts of
+`allennlp_robust_xlt/data/parallel_files.py` (Moses-style line-aligned files, TSV pairs, XNLI's
+15-way file, XTREME's five-column translate-train files); the configs stop with one line when
+it is empty.
 """
 
 import os
@@ -40,6 +55,8 @@ CONFIG_ENV_DEFAULTS: Dict[str, str] = {
     "XLT_NEIGHBORS": REFERENCE_NEIGHBORS_URL,
     "XLT_SOURCE_LANGUAGES": "en",
     "XLT_INTERMEDIATE_ARCHIVE": "",
+    "XLT_INTERMEDIATE_TASK": "xnli",
+    "XLT_PARALLEL_DATA": "",
     "XLT_TASK": "xnli",
     "XLT_TUNE_CALLBACK": "{}",
     "XLT_TUNE_OVERRIDES": "{}",

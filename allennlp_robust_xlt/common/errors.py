@@ -102,8 +102,32 @@ def _model_name_in_traceback(error: BaseException) -> Optional[str]:
     return name
 
 
+# jsonnet's errors (a config's `error '...'`, an undefined variable, a syntax error): the message,
+# then one tab-indented frame per line, the config the user gave last.
+_JSONNET_ERROR = re.compile(r"^(?:RUNTIME|STATIC) ERROR: (?P<message>[^\n]*)")
+_JSONNET_FRAME = re.compile(r"^\t(?P<path>[^\t]+?):(?P<line>\d+):")
+
+
+def _jsonnet_error(text: str) -> Optional[RobustXltError]:
+    """One line for a jsonnet error: the message, at the outermost frame (the user's config)."""
+    match = _JSONNET_ERROR.match(text)
+    if match is None:
+        return None
+    frames = [_JSONNET_FRAME.match(line) for line in text.splitlines()[1:]]
+    located = [frame for frame in frames if frame is not None]
+    if not located:
+        return RobustXltError(f"config: {match.group('message')}")
+    return InputFileError(
+        located[-1].group("path"), int(located[-1].group("line")), match.group("message")
+    )
+
+
 def translate_known_error(error: BaseException) -> Optional[RobustXltError]:
     """Our one-line error for a third-party error with a known user-side cause, else None."""
+    if isinstance(error, RuntimeError):
+        jsonnet = _jsonnet_error(str(error))
+        if jsonnet is not None:
+            return jsonnet
     if isinstance(error, OSError):
         for pattern in _UNLOADABLE_MODEL:
             match = pattern.match(str(error))

@@ -207,11 +207,21 @@ def source_languages_of_archive(archive: Archive) -> Tuple[str, ...]:
     """
     The languages the archive's model was trained on: the dataset names of a multi-source
     `train_data_path` (a dictionary by language), else the languages of its files' names
-    (`train-en.tsv`, `translate-train/train-de.tsv`), else English.
+    (`train-en.tsv`, `translate-train/train-de.tsv`; the files of every dataset of another
+    dictionary), else English.
     """
     paths = archive.config.as_dict(quiet=True).get("train_data_path")
-    if isinstance(paths, dict) and all(is_known_language(key) for key in paths):
-        return tuple(paths)
+    if isinstance(paths, dict):
+        if all(is_known_language(key) for key in paths):
+            return tuple(paths)
+        # Datasets of other tasks (joint intermediate-task training) or parallel data: the
+        # languages of the task files among them (a directory of parallel data has no suffix).
+        paths = [
+            path
+            for value in paths.values()
+            for path in (value if isinstance(value, list) else [value])
+            if Path(str(path)).suffix
+        ]
     found = []
     for path in paths if isinstance(paths, list) else [paths]:
         language = Path(str(path)).stem.rsplit("-", 1)[-1]

@@ -18,6 +18,9 @@ here is registered.
     al. (2017) perturb,
   - optionally records each call made with gradients enabled (`record_calls`), so that a
     callback can reach the clean forward pass the trainer just ran.
+  - leaves alone the rows a model declares references with `reference_rows(...)` (e.g. the
+    translations a parallel-data objective encodes in the same call as the English sentences):
+    they count as padding in the call's mask, so no ball, step or noise ever touches them.
 
   The hook lives only between `attach()` and `detach()` (or inside `with perturbation:`), and
   its handle is kept on the `WordEmbeddingPerturbation` object, never on the model, so nothing
@@ -38,6 +41,7 @@ where a row is one (example, choice) pair.
 
 import logging
 from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any, Callable, Iterator, List, Optional, Tuple, Union
 
@@ -70,6 +74,23 @@ class WordEmbeddingCall:
 
 
 PerturbationFunction = Callable[[WordEmbeddingCall], Optional[torch.Tensor]]
+
+_REFERENCE_ROWS: ContextVar[Optional[torch.Tensor]] = ContextVar("reference_rows", default=None)
+
+
+@contextmanager
+def reference_rows(rows: torch.Tensor) -> Iterator[None]:
+    """
+    Within the block, the rows of the word-embedding call where `rows` (`[rows]`, bool) is true
+    are references, not inputs: every `WordEmbeddingPerturbation` treats them as padding (false
+    in `WordEmbeddingCall.mask`), so nothing is ever added to them. For a model that encodes an
+    input and its reference in one call, e.g. English sentences and their translations.
+    """
+    token = _REFERENCE_ROWS.set(rows)
+    try:
+        yield
+    finally:
+        _REFERENCE_ROWS.reset(token)
 
 
 def find_word_embedding_layer(
@@ -215,9 +236,16 @@ class WordEmbeddingPerturbation:
         if not self.record_calls and self._perturbation is None:
             return None
         input_ids = inputs[0]
-        call = WordEmbeddingCall(
-            input_ids, self.real_token_mask(input_ids), output, module.training
-        )
+        mask = self.real_token_mask(input_ids)
+        references = _REFERENCE_ROWS.get()
+        if references is not None:
+            if references.shape != input_ids.shape[:1]:
+                raise RuntimeError(
+                    f"{self._component}: {tuple(references.shape)} reference rows declared for a"
+                    f" word-embedding call of {input_ids.size(0)} rows"
+                )
+            mask = mask & ~references.to(mask.device).unsqueeze(-1)
+        call = WordEmbeddingCall(input_ids, mask, output, module.training)
         if self.record_calls and torch.is_grad_enabled():
             self.calls.append(call)
         perturbation = self._perturbation

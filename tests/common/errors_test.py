@@ -76,3 +76,29 @@ def test_transformers_loading_errors_become_one_line_naming_the_model():
         assert translate_known_error(error).name == "xlm-roberta-large"
     assert translate_known_error(OSError("disk full")) is None
     assert translate_known_error(ValueError("something else")) is None
+
+
+def test_jsonnet_errors_become_one_line_at_the_users_config(tmp_path, monkeypatch):
+    """A config's `error '...'` (here: a bad XLT_INTERMEDIATE_TASK) and a syntax error."""
+    from allennlp.common import Params
+
+    from allennlp_robust_xlt.common.errors import translate_known_error
+    from allennlp_robust_xlt.tasks import TASKS
+    from tests import CONFIGS_ROOT
+
+    monkeypatch.setenv("XLT_INTERMEDIATE_TASK", "nli")
+    config = CONFIGS_ROOT / "pawsx_intermediate_joint_baseline.jsonnet"
+    try:
+        Params.from_file(str(config))
+    except RuntimeError as error:
+        translated = translate_known_error(error)
+    assert str(translated) == (
+        f"{config}:7: XLT_INTERMEDIATE_TASK: unknown task nli; known: {' '.join(sorted(TASKS))}"
+    )
+    broken = tmp_path / "broken.jsonnet"
+    broken.write_text("{a: }")
+    try:
+        Params.from_file(str(broken))
+    except RuntimeError as error:
+        translated = translate_known_error(error)
+    assert str(translated) == f'config: {broken}:1:5: unexpected: "}}" while parsing terminal'

@@ -15,6 +15,7 @@ from allennlp_robust_xlt.nn.embedding_perturbation import (
     example_norms,
     find_word_embedding_layer,
     project_to_ball,
+    reference_rows,
     sample_embedding_noise,
     uniform_start,
 )
@@ -123,6 +124,32 @@ class TestWordEmbeddingPerturbation:
             model(**batch)["loss"].backward()
         assert torch.all(delta.grad[~mask] == 0)
         assert delta.grad[mask].abs().sum() > 0
+
+    def test_reference_rows_count_as_padding_and_are_never_perturbed(self, tiny_xlmr: Path):
+        instances = xnli_instances(tiny_xlmr, 8)
+        vocab = vocabulary(instances)
+        model = build_model(tiny_xlmr, vocab).eval()
+        batch = first_batch(instances, vocab)
+        mask = batch["tokens"]["tokens"]["mask"]
+        references = torch.tensor([False, True] * 4)
+        torch.manual_seed(0)
+        delta = torch.randn(*mask.shape, 32)  # (a constant would vanish in LayerNorm)
+        clean = model(**batch)["logits"]
+        with WordEmbeddingPerturbation(model, record_calls=True) as perturbation:
+            with reference_rows(references), perturbation.adding(delta), torch.enable_grad():
+                perturbed = model(**batch)["logits"]
+            (call,) = perturbation.take_calls()
+            with (
+                reference_rows(torch.tensor([True, False])),
+                pytest.raises(
+                    RuntimeError,
+                    match=r"\(2,\) reference rows declared for a word-embedding call of 8",
+                ),
+            ):
+                model(**batch)
+        assert torch.equal(call.mask, mask & ~references.unsqueeze(-1))
+        torch.testing.assert_close(perturbed[references], clean[references])
+        assert not torch.allclose(perturbed[~references], clean[~references])
 
     def test_misuse_is_reported(self, tiny_xlmr: Path):
         instances = xnli_instances(tiny_xlmr, 8)

@@ -1,1 +1,2 @@
 from allennlp_robust_xlt.data.dataset_readers.randomized_smoothing import RandomizedSmoothingReader
+from allennlp_robust_xlt.data.dataset_readers.parallel_sentences import ParallelSentencesReader

@@ -87,6 +87,9 @@ class XtremePairReader(DatasetReader):
         Only read the pairs in these languages (codes of the task's languages, e.g. `["de",
         "fr"]`): selects languages from XNLI-1.0's all-language files; a pair whose language is
         known (from a column, the file name or its directory) and not listed is left out.
+    label_namespace : `str`, optional (default = `"labels"`)
+        The vocabulary namespace of the labels. Several tasks trained by one model (AllenNLP's
+        `multitask` model, one head per task) each need their own, e.g. `"pawsx_labels"`.
     **kwargs
         `max_instances` and the other `DatasetReader` parameters.
     """
@@ -106,6 +109,7 @@ class XtremePairReader(DatasetReader):
         combine_input_fields: Optional[bool] = None,
         skip_invalid_lines: bool = False,
         languages: Optional[List[str]] = None,
+        label_namespace: str = "labels",
         **kwargs,
     ) -> None:
         super().__init__(
@@ -137,6 +141,7 @@ class XtremePairReader(DatasetReader):
         )
         """Tokenizes in batches (`None`: one sentence at a time, for other tokenizers)."""
         self._skip_invalid_lines = skip_invalid_lines
+        self._label_namespace = label_namespace
         self._languages: Optional[FrozenSet[str]] = None
         if languages is not None:
             if isinstance(languages, str) or not languages:
@@ -274,7 +279,7 @@ class XtremePairReader(DatasetReader):
             fields["premise"] = TextField(tokenize(premise))
             fields["hypothesis"] = TextField(tokenize(hypothesis))
         if label is not None:
-            fields["label"] = LabelField(label)
+            fields["label"] = LabelField(label, label_namespace=self._label_namespace)
         if premise_language == hypothesis_language:
             language = premise_language
         else:

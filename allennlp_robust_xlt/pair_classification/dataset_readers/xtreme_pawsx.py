@@ -25,8 +25,8 @@ class XtremePawsxReader(XtremePairReader):
 
     Parameters are those of `XtremePairReader`: `tokenizer`, `token_indexers`, `max_length`
     (default 128), `combine_input_fields`, `skip_invalid_lines` (default false), `languages`
-    (default all; codes of the task table's PAWS-X languages), and the usual `DatasetReader`
-    ones such as `max_instances`.
+    (default all; codes of the task table's PAWS-X languages), `label_namespace` (default
+    `labels`), and the usual `DatasetReader` ones such as `max_instances`.
     """
 
     task_key = "pawsx"

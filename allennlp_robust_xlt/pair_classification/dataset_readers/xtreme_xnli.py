@@ -27,8 +27,8 @@ class XtremeXnliReader(XtremePairReader):
 
     Parameters are those of `XtremePairReader`: `tokenizer`, `token_indexers`, `max_length`
     (default 128), `combine_input_fields`, `skip_invalid_lines` (default false), `languages`
-    (default all; codes of the task table's XNLI languages), and the usual `DatasetReader` ones
-    such as `max_instances`.
+    (default all; codes of the task table's XNLI languages), `label_namespace` (default
+    `labels`), and the usual `DatasetReader` ones such as `max_instances`.
     """
 
     task_key = "xnli"

@@ -105,8 +105,10 @@ perturbation). An adversary that is too strong shows as an adversarial loss that
 above the clean loss, with a clean loss that stops falling or rises.
 
 Norms are per example over all its real tokens and embedding dimensions (L2), or per coordinate
-(L-inf); padding is never perturbed. With a `pretrained_transformer` embedder that folds long
-inputs (`max_length` on the embedder), the ball is per folded segment instead of per example.
+(L-inf); padding is never perturbed, nor rows a model declares references (`reference_rows` in
+`nn/embedding_perturbation.py`; a batch with nothing to perturb trains on its clean loss). With
+a `pretrained_transformer` embedder that folds long inputs (`max_length` on the embedder), the
+ball is per folded segment instead of per example.
 """
 
 import logging
@@ -506,6 +508,11 @@ class AdversarialTrainingCallback(TrainerCallback):
                 " forward pass; only models that embed one text field with one transformer are"
                 " supported (use the readers' combined 'tokens' field)"
             )
+        if not bool(calls[0].mask.any()):
+            # Nothing to perturb (every row a reference, `reference_rows`): the trainer's own
+            # backward of the batch's loss, which is its clean loss.
+            self._start = None
+            return False
         trainer_delta = None
         if self.starts_in_trainer_pass or self.method == "free":
             start, self._start = self._start, None

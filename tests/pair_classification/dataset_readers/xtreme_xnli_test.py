@@ -26,6 +26,15 @@ def label_counts(instances) -> Counter:
 
 
 class TestXtremeXnliReader(AllenNlpTestCase):
+    def test_labels_in_a_namespace_of_their_own(self, tiny_xlmr: Path):
+        instances = list(
+            make_reader(tiny_xlmr, label_namespace="xnli_labels").read(
+                XTREME_DATA / "xnli" / "dev-en.tsv"
+            )
+        )
+        assert {instance["label"]._label_namespace for instance in instances} == {"xnli_labels"}
+        assert label_counts(instances).keys() == {"entailment", "neutral", "contradiction"}
+
     def test_reads_xtreme_tsv_with_counts_labels_and_language(self, tiny_transformer: Path):
         reader = make_reader(tiny_transformer)
         instances = list(reader.read(XTREME_DATA / "xnli" / "train-en.tsv"))

@@ -1,0 +1,3 @@
+from allennlp_robust_xlt.models.task_predictor import TaskPredictor
+from allennlp_robust_xlt.models.parallel_objectives import ParallelObjectives
+from allennlp_robust_xlt.models.xtreme_multitask import XtremeMultiTaskModel
