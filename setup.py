@@ -43,9 +43,7 @@ setup(
         "jsonnet>=0.10.0",
         "matplotlib>=3.3",
     ],
-    extras_require={
-        "dev": ["pytest>=7,<9", "flaky>=3.7,<4", "black==24.10.0", "flake8==7.1.1"]
-    },
+    extras_require={"dev": ["pytest>=7,<9", "flaky>=3.7,<4", "black==24.10.0", "flake8==7.1.1"]},
     classifiers=[
         "Programming Language :: Python :: 3.10",
         "Topic :: Scientific/Engineering :: Artificial Intelligence",
