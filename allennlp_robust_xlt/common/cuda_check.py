@@ -50,7 +50,7 @@ STACKS: Sequence[Tuple[str, str, str, Sequence[str]]] = (
 _ARCH = re.compile(r"^(sm|compute)_(\d+)(\d)([a-z]?)$")
 _CHECKED = "_robust_xlt_cuda_checked"
 
-Device = Union[int, torch.device, None, List[Union[int, torch.device]]]
+Device = Union[int, str, torch.device, None, List[Union[int, str, torch.device]]]
 
 
 def runs_on(capability: Tuple[int, int], arch_list: Sequence[str]) -> bool:
@@ -83,11 +83,13 @@ def _cpu_fallback() -> str:
 
 
 def _device_indices(device: Device) -> List[int]:
-    """The CUDA device indices that `device` (AllenNLP's int, torch.device or list) asks for."""
+    """The CUDA device indices that `device` (an int, "cuda:1", a torch.device or a list) asks for."""
     if device is None:
         return []
     if isinstance(device, (list, tuple)):
         return [index for single in device for index in _device_indices(single)]
+    if isinstance(device, str):
+        device = torch.device(device)
     if isinstance(device, torch.device):
         if device.type != "cuda":
             return []

@@ -78,7 +78,7 @@ def test_ptx_runs_on_every_later_capability_and_arch_specific_entries_on_their_o
     assert runs_on((9, 0), ["gfx90a", "gfx942"])  # ROCm names are not judged
 
 
-@pytest.mark.parametrize("device", [-1, None, torch.device("cpu"), [-1]])
+@pytest.mark.parametrize("device", [-1, None, torch.device("cpu"), "cpu", [-1]])
 def test_cpu_never_touches_cuda(device):
     with mock.patch("torch.cuda.device_count", side_effect=AssertionError("CUDA touched")):
         check_cuda_device(device)
@@ -103,6 +103,7 @@ def test_supported_gpus_pass():
         check_cuda_device([0, 1])
         check_cuda_device(torch.device("cuda", 1))
         check_cuda_device(torch.device("cuda"))
+        check_cuda_device("cuda:1")
     with simulated_gpus([(7, 5)], PINNED_ARCHS, cuda="10.2"):
         check_cuda_device(0)
 
@@ -122,6 +123,8 @@ def test_each_device_of_a_list_is_checked():
         check_cuda_device(1)
         with pytest.raises(RobustXltError, match="CUDA device 0 "):
             check_cuda_device([1, 0])
+        with pytest.raises(RobustXltError, match="CUDA device 0 "):
+            check_cuda_device("cuda:0")
 
 
 def test_no_cuda_device_says_why():
