@@ -1,9 +1,15 @@
 """Packaging for allennlp-robust-xlt.
 
-Exact versions for development and CI live in ``constraints.txt`` (the single source of
-versions). ``install_requires`` carries the bounds a user needs when installing the package
-alone: AllenNLP 2.10.1 is the last release and only works with torch<1.13, transformers<4.21,
-spacy<3.4, and numpy<2 (numpy 2 breaks torch 1.12 and spacy's thinc).
+Exact versions for development and CI live in one constraints file per stack (``constraints.txt``
+for the default torch 2.1.2 stack, ``constraints-pinned.txt`` for AllenNLP's own torch 1.12.1;
+``scripts/install.sh`` says how they are installed). ``install_requires`` carries the bounds a
+user needs when installing the package alone: AllenNLP 2.10.1 is the last release and works with
+transformers<4.21, spacy<3.4 and numpy<2 (numpy 2 breaks torch 1.12 and spacy's thinc). torch
+admits both tested stacks: AllenNLP declares torch<1.13, but the whole suite passes on torch 2.1.2,
+the first release whose PyPI wheels run on A100 and H100 GPUs; torch>=2.2 needs
+typing_extensions>=4.8, which spacy 3.3 (the newest AllenNLP allows) refuses. ``pip install`` of
+the package alone therefore resolves AllenNLP's torch 1.12 (its own pin wins); the default stack
+is installed from its constraints file without AllenNLP's torch pins.
 """
 
 from setuptools import find_packages, setup
@@ -28,7 +34,7 @@ setup(
     install_requires=[
         "allennlp==2.10.1",
         "allennlp-models==2.10.1",
-        "torch>=1.10.0,<1.13.0",
+        "torch>=1.10.0,<2.2",
         "transformers>=4.1,<4.21",
         "tokenizers<0.13",
         "spacy>=2.1.0,<3.4",

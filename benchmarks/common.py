@@ -130,6 +130,7 @@ def machine() -> Dict[str, str]:
     except OSError:
         pass
     return {
+        "stack": stack_name(torch.__version__),
         "cpu": cpu,
         "cores": str(os.cpu_count()),
         "torch threads": str(THREADS),
@@ -137,6 +138,20 @@ def machine() -> Dict[str, str]:
         "torch": torch.__version__,
         "date": time.strftime("%Y-%m-%d"),
     }
+
+
+# The project's stacks, each one constraints file (see the Makefile's STACK).
+STACK_FILES = (("default", "constraints.txt"), ("pinned", "constraints-pinned.txt"))
+
+
+def stack_name(torch_version: str) -> str:
+    """The name of the stack whose constraints file pins this torch ("default", "pinned"), or "other"."""
+    release = torch_version.split("+")[0]
+    for name, file_name in STACK_FILES:
+        path = PROJECT_ROOT / file_name
+        if path.exists() and f"torch=={release}" in path.read_text(encoding="utf-8").split():
+            return name
+    return "other"
 
 
 def markdown_table(header: List[str], rows: List[List[str]]) -> str:

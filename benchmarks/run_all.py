@@ -1,9 +1,13 @@
 """
 Runs every figure of `benchmarks/` (each in its own subprocess, in order) and rewrites the
 results table of `benchmarks/README.md` between `<!-- results -->` and `<!-- /results -->`;
-also writes `benchmarks/results.json`. `make bench` runs this.
+also writes `benchmarks/results.json`. `make bench` runs this. Both name the stack (torch)
+they were measured on. Figure 1 also has a row per stack in the table between
+`<!-- figure1-stacks -->` and `<!-- /figure1-stacks -->`: a run of figure 1 replaces the row
+of its own stack and keeps the others; `--figure1-row` runs figure 1 alone and writes that row
+only (`make bench STACK=pinned BENCH_ARGS=--figure1-row`).
 
-    python benchmarks/run_all.py [--only train_throughput ...] [--no-write]
+    python benchmarks/run_all.py [--only train_throughput ...] [--figure1-row] [--no-write]
 """
 
 import sys
@@ -42,6 +46,17 @@ FIGURES = (
 README = PROJECT_ROOT / "benchmarks" / "README.md"
 RESULTS = PROJECT_ROOT / "benchmarks" / "results.json"
 MARKERS = re.compile(r"(<!-- results -->\n).*?(<!-- /results -->)", re.DOTALL)
+STACK_MARKERS = re.compile(r"(<!-- figure1-stacks -->\n)(.*?)(<!-- /figure1-stacks -->)", re.DOTALL)
+STACK_HEADER = [
+    "stack",
+    "torch",
+    "measured",
+    "allennlp train",
+    "plain loop",
+    "ratio",
+    "goal",
+    "met",
+]
 
 
 def run_figure(name: str) -> FigureResult:
@@ -86,7 +101,8 @@ def results_markdown(results: List[FigureResult], seconds: float) -> str:
         (
             f"Measured on {details['date']}: {details['cpu']}, {details['cores']} cores (shared"
             f" with other jobs), {details['torch threads']} torch thread(s), Python"
-            f" {details['python']}, torch {details['torch']}; `make bench` took"
+            f" {details['python']}, torch {details['torch']} ({details['stack']} stack);"
+            " `make bench` took"
             f" {seconds / 60:.1f} min."
         ),
         "",
@@ -101,19 +117,66 @@ def results_markdown(results: List[FigureResult], seconds: float) -> str:
     return "\n".join(lines) + "\n"
 
 
+def figure1_stack_rows(readme: str, result: FigureResult) -> str:
+    """
+    The per-stack table of figure 1 in `readme` with the row of this run's stack replaced (or
+    added), from figure 1's first row (`allennlp train` against the plain loop).
+    """
+    match = STACK_MARKERS.search(readme)
+    if not match:
+        raise SystemExit(f"{README}: no <!-- figure1-stacks --> ... markers")
+    details = machine()
+    row = result.rows[0]
+    ratio = "-" if row.ratio is None else f"{row.ratio:.2f}"
+    new = [
+        details["stack"],
+        details["torch"],
+        details["date"],
+        f"{row.value} instances/s",
+        row.anchor.replace("plain loop ", "") + " instances/s",
+        ratio,
+        row.goal,
+        verdict(row.met),
+    ]
+    rows = []
+    for line in match.group(2).splitlines():
+        cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
+        if line.startswith("|") and cells != STACK_HEADER and not set(line) <= set("|-"):
+            rows.append(cells)
+    rows = [cells for cells in rows if cells[0] != new[0]] + [new]
+    rows.sort(key=lambda cells: cells[0])
+    table = markdown_table(STACK_HEADER, rows) + "\n"
+    return readme[: match.start(2)] + table + readme[match.end(2) :]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").strip().split("\n\n")[0])
     parser.add_argument("--only", nargs="+", choices=FIGURES, help="run only these figures")
     parser.add_argument(
         "--no-write", action="store_true", help="do not rewrite README.md / results.json"
     )
+    parser.add_argument(
+        "--figure1-row",
+        action="store_true",
+        help="run figure 1 only and write only its row for this stack",
+    )
     args = parser.parse_args()
     started = time.perf_counter()
-    results = [run_figure(name) for name in (args.only or FIGURES)]
+    names = ["train_throughput"] if args.figure1_row else (args.only or FIGURES)
+    results = [run_figure(name) for name in names]
     seconds = time.perf_counter() - started
     table = results_markdown(results, seconds)
     print(table)
     if args.no_write:
+        return
+    if "train_throughput" in names:
+        readme = README.read_text(encoding="utf-8")
+        README.write_text(
+            figure1_stack_rows(readme, results[names.index("train_throughput")]),
+            encoding="utf-8",
+        )
+        print(f"wrote figure 1's row for the {machine()['stack']} stack to {README}")
+    if args.figure1_row:
         return
     RESULTS.write_text(
         json.dumps([result.to_json() for result in results], indent=2) + "\n", encoding="utf-8"
