@@ -119,7 +119,7 @@ class XtremeMultipleChoice(ArchiveIndependentLoading, Model):
     def make_output_human_readable(
         self, output_dict: Dict[str, torch.Tensor]
     ) -> Dict[str, torch.Tensor]:
-        output_dict["best_alternative"] = output_dict["probs"].argmax(dim=-1)
+        output_dict["best_alternative"] = output_dict["logits"].max(dim=-1)[1]
         return output_dict
 
     def get_metrics(self, reset: bool = False) -> Dict[str, float]:
@@ -133,7 +133,8 @@ class XtremeMultipleChoice(ArchiveIndependentLoading, Model):
         `language`, `prediction` (the index of the chosen choice) and, when labelled, `label`
         and whether it is `correct`.
         """
-        predicted = output_dict["probs"].argmax(dim=-1).tolist()
+        # As `CategoricalAccuracy` picks (probabilities of near-tied logits can round to a tie).
+        predicted = output_dict["logits"].max(dim=-1)[1].tolist()
         labels = batch.get("correct_alternative")
         gold = labels.view(-1).tolist() if labels is not None else [None] * len(predicted)
         metadata = batch.get("metadata") or [{}] * len(predicted)

@@ -92,9 +92,10 @@ def classification_results(
     """
     One result per example of an evaluated classification batch (`evaluation/per_example.py`):
     its `id`, `language`, gold `label`, `prediction` and whether it is `correct`, from the
-    batch's `label` and `metadata` and the output's `probs`.
+    batch's `label` and `metadata` and the output's `logits`.
     """
-    predicted = output_dict["probs"].argmax(dim=-1).tolist()
+    # As `CategoricalAccuracy` picks (probabilities of near-tied logits can round to a tie).
+    predicted = output_dict["logits"].max(dim=-1)[1].tolist()
     labels = batch.get("label")
     gold = labels.tolist() if labels is not None else [None] * len(predicted)
     metadata = batch.get("metadata") or [{}] * len(predicted)

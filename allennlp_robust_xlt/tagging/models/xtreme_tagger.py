@@ -132,7 +132,7 @@ class XtremeTagger(Model):
         """Adds `tags`: the most probable tag of each word, one per word."""
         vocabulary = self.vocab.get_index_to_token_vocabulary(self.label_namespace)
         lengths = output_dict["mask"].sum(dim=-1).tolist()
-        predicted = output_dict["class_probabilities"].argmax(dim=-1).tolist()
+        predicted = output_dict["logits"].argmax(dim=-1).tolist()  # as the metrics pick
         output_dict["tags"] = [  # type: ignore[assignment]
             [vocabulary[index] for index in row[:length]] for row, length in zip(predicted, lengths)
         ]
