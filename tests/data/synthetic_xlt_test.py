@@ -116,9 +116,11 @@ class TestSyntheticBenchmark(AllenNlpTestCase):
         run_allennlp(
             "xtreme-report",
             str(run / "model.tar.gz"),
-            str(benchmark / "pawsx"),
+            str(benchmark),
             "--task",
-            "synthetic",
+            "pawsx",
+            "--languages",
+            *json.loads((benchmark / "languages.json").read_text())["languages"],
             "--output-dir",
             str(run / "report"),
         )
