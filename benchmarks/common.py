@@ -183,6 +183,7 @@ class FigureResult:
     rows: List[Row] = field(default_factory=list)
     notes: List[str] = field(default_factory=list)
     seconds: float = 0.0
+    measured: str = ""  # "2026-11-30, torch 2.1.2+cu121 (default stack)", set by run_all.py
 
     def add(
         self,

@@ -90,7 +90,7 @@ def train_archive(model: Path, serialization_dir: Path) -> Path:
 def run(copies: int = 10) -> FigureResult:
     model = local_model("tiny-xlmr", **TINY)
     result = FigureResult(
-        "6. MLQA G-XLT, 49 files: one `xtreme-report --generalized` run vs 49 `allennlp evaluate`"
+        "4b. MLQA G-XLT, 49 files: one `xtreme-report --generalized` run vs 49 `allennlp evaluate`"
         " calls",
         "benchmarks/qa_report.py",
     )

@@ -203,7 +203,7 @@ def plain_loop(model_path: Path, data: Path, batch_size: int) -> Tuple[Callable[
 def run(steps: int = 12, warmup: int = 2, batch_size: int = 4) -> FigureResult:
     model = local_model("compute-bound-xlmr", **COMPUTE_BOUND)
     result = FigureResult(
-        "5. QA training throughput: `allennlp train` (SQuAD) vs a plain PyTorch QA loop",
+        "1c. QA training throughput: `allennlp train` (SQuAD) vs a plain PyTorch QA loop",
         "benchmarks/qa_throughput.py",
     )
     with tempfile.TemporaryDirectory() as scratch:

@@ -285,7 +285,7 @@ def run(rounds: int = 5, batches: int = 1) -> FigureResult:
                 medians[setting.label].append(statistics.median(steps))
 
     result = FigureResult(
-        "5. Step time of the training regimes vs the baseline step",
+        "2b. Step time of the training regimes vs the baseline step",
         "benchmarks/regime_step_cost.py",
     )
     base = statistics.median(medians["baseline"])

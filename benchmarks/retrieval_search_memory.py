@@ -112,7 +112,7 @@ def run(size: int = 200_000, dim: int = 768, query_rows: Optional[int] = None) -
     query_rows = min(query_rows or size, size)
     figures = measure(size, dim, query_rows)
     result = FigureResult(
-        f"Retrieval B: BUCC-scale mining memory ({query_rows:,} x {size:,}, dim {dim})",
+        f"7. BUCC-scale mining memory ({query_rows:,} x {size:,}, dim {dim})",
         "benchmarks/retrieval_search_memory.py",
     )
     embeddings_mb = 2 * size * dim * 4 / MIB

@@ -111,7 +111,7 @@ def run(sentences: int = 1500, batch_size: int = 32, rounds: int = 3) -> FigureR
     rate = {name: statistics.median(values) for name, values in rates.items()}
 
     result = FigureResult(
-        "Retrieval A: sentence-embedding throughput", "benchmarks/retrieval_throughput.py"
+        "6. Sentence-embedding throughput (retrieval)", "benchmarks/retrieval_throughput.py"
     )
     for measure, engine, plain in (
         ("engine / plain loop, one layer", "engine, one layer", "plain, one layer"),

@@ -1,8 +1,9 @@
 """
 Runs every figure of `benchmarks/` (each in its own subprocess, in order) and rewrites the
 results table of `benchmarks/README.md` between `<!-- results -->` and `<!-- /results -->`;
-also writes `benchmarks/results.json`. `make bench` runs this. Both name the stack (torch)
-they were measured on. Figure 1 also has a row per stack in the table between
+also writes `benchmarks/results.json`. `make bench` runs this. With `--only`, the figures run
+replace their earlier results and the others' are kept; every figure names the date and stack
+(torch) it was measured on. Figure 1 also has a row per stack in the table between
 `<!-- figure1-stacks -->` and `<!-- /figure1-stacks -->`: a run of figure 1 replaces the row
 of its own stack and keeps the others; `--figure1-row` runs figure 1 alone and writes that row
 only (`make bench STACK=pinned BENCH_ARGS=--figure1-row`).
@@ -38,11 +39,21 @@ from benchmarks.common import (
 
 FIGURES = (
     "train_throughput",
+    "tagging_throughput",
+    "qa_throughput",
     "robust_step_time",
+    "regime_step_cost",
     "reader_throughput",
     "evaluate_languages",
+    "qa_report",
     "attack_cost",
+    "retrieval_throughput",
+    "retrieval_search_memory",
 )
+# Arguments of a figure under `make bench`: BUCC-scale mining with 2,000 query rows against the
+# full 200k (the same memory profile as all 200k rows, a hundredth of the time; the full run is
+# `python -m benchmarks.retrieval_search_memory`, 100 times the work: see benchmarks/README.md).
+FIGURE_ARGS = {"retrieval_search_memory": ["--query-rows", "2000"]}
 README = PROJECT_ROOT / "benchmarks" / "README.md"
 RESULTS = PROJECT_ROOT / "benchmarks" / "results.json"
 MARKERS = re.compile(r"(<!-- results -->\n).*?(<!-- /results -->)", re.DOTALL)
@@ -64,7 +75,8 @@ def run_figure(name: str) -> FigureResult:
         output = Path(scratch) / f"{name}.json"
         started = time.perf_counter()
         completed = subprocess.run(
-            [sys.executable, "-m", f"benchmarks.{name}", "--json", str(output)],
+            [sys.executable, "-m", f"benchmarks.{name}", "--json", str(output)]
+            + FIGURE_ARGS.get(name, []),
             cwd=PROJECT_ROOT,
             capture_output=True,
             text=True,
@@ -73,12 +85,28 @@ def run_figure(name: str) -> FigureResult:
             sys.stderr.write(completed.stderr[-4000:])
             raise SystemExit(f"benchmarks/{name}.py failed (exit code {completed.returncode})")
         result = FigureResult.from_json(json.loads(output.read_text(encoding="utf-8")))
+        details = machine()
+        result.measured = f"{details['date']}, torch {details['torch']} ({details['stack']} stack)"
         print(f"{name}: {time.perf_counter() - started:.0f} s", flush=True)
         print(result.markdown(), flush=True)
         return result
 
 
-def results_markdown(results: List[FigureResult], seconds: float) -> str:
+def merged(results: List[FigureResult]) -> List[FigureResult]:
+    """
+    `results` with the earlier results of the figures not run (from `results.json`), in the
+    order of FIGURES: a run of some figures keeps the others' rows.
+    """
+    earlier = []
+    if RESULTS.exists():
+        earlier = [FigureResult.from_json(data) for data in json.loads(RESULTS.read_text())]
+    by_script = {result.script: result for result in earlier}
+    by_script.update({result.script: result for result in results})
+    order = {f"benchmarks/{name}.py": index for index, name in enumerate(FIGURES)}
+    return sorted(by_script.values(), key=lambda result: order.get(result.script, len(order)))
+
+
+def results_markdown(results: List[FigureResult], seconds: float, ran: str) -> str:
     details = machine()
     header = ["figure", "measure", "value", "anchor", "ratio", "goal", "met", "timing"]
     rows = []
@@ -99,11 +127,11 @@ def results_markdown(results: List[FigureResult], seconds: float) -> str:
             )
     lines = [
         (
-            f"Measured on {details['date']}: {details['cpu']}, {details['cores']} cores (shared"
+            f"Last run on {details['date']}: {details['cpu']}, {details['cores']} cores (shared"
             f" with other jobs), {details['torch threads']} torch thread(s), Python"
-            f" {details['python']}, torch {details['torch']} ({details['stack']} stack);"
-            " `make bench` took"
-            f" {seconds / 60:.1f} min."
+            f" {details['python']}, torch {details['torch']} ({details['stack']} stack); it"
+            f" ran {ran} and took {seconds / 60:.1f} min. Each figure's note names the date and"
+            " stack it was measured on."
         ),
         "",
         markdown_table(header, rows),
@@ -111,7 +139,9 @@ def results_markdown(results: List[FigureResult], seconds: float) -> str:
     ]
     for result in results:
         lines += [
-            f"- {result.figure.split(':')[0]} (`{result.script}`, {result.seconds:.0f} s): "
+            f"- {result.figure.split(':')[0]} (`{result.script}`, {result.seconds:.0f} s"
+            + (f"; {result.measured}" if result.measured else "")
+            + "): "
             + " ".join(result.notes)
         ]
     return "\n".join(lines) + "\n"
@@ -162,10 +192,11 @@ def main() -> None:
     )
     args = parser.parse_args()
     started = time.perf_counter()
-    names = ["train_throughput"] if args.figure1_row else (args.only or FIGURES)
+    names = ["train_throughput"] if args.figure1_row else list(args.only or FIGURES)
     results = [run_figure(name) for name in names]
     seconds = time.perf_counter() - started
-    table = results_markdown(results, seconds)
+    ran = "every figure" if names == list(FIGURES) else "figures " + ", ".join(names)
+    table = results_markdown(merged(results), seconds, ran)
     print(table)
     if args.no_write:
         return
@@ -179,7 +210,8 @@ def main() -> None:
     if args.figure1_row:
         return
     RESULTS.write_text(
-        json.dumps([result.to_json() for result in results], indent=2) + "\n", encoding="utf-8"
+        json.dumps([result.to_json() for result in merged(results)], indent=2) + "\n",
+        encoding="utf-8",
     )
     readme = README.read_text(encoding="utf-8")
     if not MARKERS.search(readme):
