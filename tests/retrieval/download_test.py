@@ -339,7 +339,7 @@ def test_official_addresses_are_xtremes():
 
 # The rows' `download` and `files` fields as proposed for the task table; the other fields are
 # only what the table requires of a row.
-PROPOSED_ROWS = """
+PROPOSED_ROWS = r"""
 local row = {
   family: 'retrieval', benchmarks: ['xtreme-r'], labels: [], label_aliases: {},
   extension: '.json', train_languages: [], metrics: ['map_at_20'], metric: 'map_at_20',
@@ -363,7 +363,18 @@ local row = {
     download: {
       recipe: 'mewslix',
       sources: { mewslix: '' },
-      manual: { mewslix: 'build it with Google get-mewsli-x.sh' },
+      manual: {
+        mewslix: 'no download holds its WikiNews article text: build the dataset with Google\'s'
+                 + ' script (5-10 minutes; needs python3, virtualenv, wget, bzip2, git, md5sum, zip):'
+                 + ' wget -O google-research-master.zip'
+                 + ' https://github.com/google-research/google-research/archive/refs/heads/master.zip'
+                 + ' && unzip -q google-research-master.zip'
+                 + ' && cd google-research-master/dense_representations_for_entity_retrieval/mel'
+                 + ' && bash get-mewsli-x.sh (the svn export of XTREME\'s download_data.sh no'
+                 + ' longer works); then pass its output directory mewsli_x/output/dataset'
+                 + ' (candidate_set_entities.jsonl, wikipedia_pairs-{train,dev}.jsonl,'
+                 + ' wikinews_mentions-{dev,test}.jsonl), or an archive of it',
+      },
       by_default: false,
     },
   },
@@ -567,3 +578,38 @@ def test_mewslix_needs_the_users_copy(tmp_path: Path):
 def test_lareqa_and_mewslix_are_registered_once_their_rows_are_in_the_table():
     for key in ("lareqa", "mewslix"):
         assert (key in DOWNLOAD_RECIPES) == (key in TASKS)
+
+
+def test_the_proposed_rows_joined_to_the_table_download_through_the_command(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    """As once the lead adds the rows: the recipes registered, `--lareqa-url` and
+    `--mewslix-url` generated, the manual source's message, both tasks written by one command."""
+    tasks = proposed_tasks(tmp_path)
+    tasks["mewslix"] = mewslix_task(tmp_path)
+    for key, recipe, planned in (
+        ("lareqa", retrieval_download.lareqa, retrieval_download.lareqa_planned),
+        ("mewslix", retrieval_download.mewslix, retrieval_download.no_planned_files),
+    ):
+        monkeypatch.setitem(TASKS, key, tasks[key])
+        monkeypatch.setitem(
+            DOWNLOAD_RECIPES, key, download.DownloadRecipe(recipe, planned, lambda task: [])
+        )
+    output = tmp_path / "xtreme"
+    release = make_lareqa_zip(tmp_path, tasks["lareqa"].languages)
+    with pytest.raises(ParameterError) as error:
+        run_download(output, tmp_path / "cache", "--tasks", "lareqa", "mewslix")
+    message = str(error.value)
+    assert message.startswith(
+        "download-xtreme: parameter '--mewslix-url' must name your copy of the Mewsli-X release"
+        " (a local archive, a file:// URL or a mirror): no download holds its WikiNews article"
+    )
+    assert "&& bash get-mewsli-x.sh" in message and "mewsli_x/output/dataset" in message
+    assert "\n" not in message
+    dataset = make_mewsli_dataset(tmp_path)
+    run_download(
+        output, tmp_path / "cache", "--tasks", "lareqa", "mewslix",
+        "--lareqa-url", str(release), "--mewslix-url", str(dataset),
+    )  # fmt: skip
+    assert (output / "lareqa" / "xquad-r" / "zh.json").read_bytes() == xquad_r("zh")
+    assert (output / "mewslix" / "wikinews_labels" / "test-ja.json").is_file()
