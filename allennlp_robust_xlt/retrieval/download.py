@@ -244,11 +244,13 @@ def bucc_gold(release: Release, member: str, sides: Sequence[Tuple[str, Set[str]
     return lines
 
 
-def bucc_releases(
+def bucc_release_of(
     address: str, language: str, split: str, cache_dir: Optional[str], opened: Dict[str, Release]
 ) -> Release:
     """The release holding a language's split: its own archive, or the one directory/archive."""
-    url = address.replace("{lang}", language).replace("{release}", bucc_release_name(split))
+    url = address
+    for placeholder, value in zip(BUCC_PLACEHOLDERS, (language, bucc_release_name(split))):
+        url = url.replace(placeholder, value)
     if url not in opened:
         opened[url] = open_release(url, source_option("bucc2018"), cache_dir)
     return opened[url]
@@ -271,7 +273,7 @@ def bucc2018(task: Task, writer: DownloadWriter, sources: Sources) -> None:
     try:
         for code in task.languages:
             for split in splits:
-                release = bucc_releases(address, code, split, sources.cache_dir, opened)
+                release = bucc_release_of(address, code, split, sources.cache_dir, opened)
                 prefix = f"{code}-en.{bucc_release_name(split)}"
                 output = directory / f"{code}-en.{BUCC_SPLIT_NAMES[split][0]}"
                 source_member = release.find(f"{prefix}.{code}")
@@ -316,7 +318,9 @@ def check_xquad_r(document: Any, display: str) -> None:
     if not isinstance(document, dict) or not isinstance(document.get("data"), list):
         raise InputFileError(display, None, "expected a SQuAD document with a `data` list")
     for article_index, article in enumerate(document["data"]):
-        for paragraph_index, paragraph in enumerate(article.get("paragraphs") or [None]):
+        if not isinstance(article, dict) or not isinstance(article.get("paragraphs"), list):
+            raise InputFileError(display, None, f"article {article_index}: has no `paragraphs`")
+        for paragraph_index, paragraph in enumerate(article["paragraphs"]):
             where = f"article {article_index}, paragraph {paragraph_index}"
             if not isinstance(paragraph, dict):
                 raise InputFileError(display, None, f"{where}: expected a paragraph")
@@ -340,10 +344,14 @@ def check_xquad_r(document: Any, display: str) -> None:
                         f" context's {len(context)} characters",
                     )
             for qa in paragraph.get("qas") or []:
+                if not isinstance(qa, dict):
+                    raise InputFileError(display, None, f"{where}: a question is not an object")
                 missing = [name for name in ("id", "question", "answers") if name not in qa]
                 if missing:
                     raise InputFileError(
-                        display, None, f"question {qa.get('id', '?')} ({where}) has no {missing}"
+                        display,
+                        None,
+                        f"question {qa.get('id', '?')} ({where}) has no {', '.join(missing)}",
                     )
 
 

@@ -12,7 +12,7 @@ import logging
 import tarfile
 import zipfile
 from pathlib import Path
-from typing import Dict, List
+from typing import Dict, List, Optional, Sequence
 
 import pytest
 import requests
@@ -52,7 +52,7 @@ def no_network(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(download, "local_input", refuse)
 
 
-def tatoeba_release_files(skip: tuple = XTREME_R_ONLY) -> Dict[str, bytes]:
+def tatoeba_release_files(skip: Sequence[str] = XTREME_R_ONLY) -> Dict[str, bytes]:
     """LASER's `tatoeba.{xxx}-eng.{xxx|eng}` for every table language but `skip`: the fixtures'
     de/fr/zh, made-up sentences (not in sorted order) for the others."""
     english = (TATOEBA_FIXTURES / "tatoeba.deu-eng.eng").read_bytes()
@@ -93,14 +93,14 @@ def bucc_release(language: str, release: str) -> Dict[str, bytes]:
     return files
 
 
-def make_bucc_archives(root: Path, broken: Dict[str, bytes] = {}) -> str:
+def make_bucc_archives(root: Path, broken: Optional[Dict[str, bytes]] = None) -> str:
     """`bucc2018-{lg}-en.{release}-gold.tar.bz2` as released (`bucc2018/{lg}-en/...`); returns
     the address with placeholders."""
     for language in TASKS["bucc2018"].languages:
         for release in BUCC_RELEASES.values():
             path = root / f"bucc2018-{language}-en.{release}-gold.tar.bz2"
             with tarfile.open(path, "w:bz2") as archive:
-                for name, data in {**bucc_release(language, release), **broken}.items():
+                for name, data in {**bucc_release(language, release), **(broken or {})}.items():
                     if not name.startswith(f"{language}-en.{release}."):
                         continue
                     info = tarfile.TarInfo(f"bucc2018/{language}-en/{name}")
@@ -411,14 +411,16 @@ def xquad_r(language: str, breaks=None) -> bytes:
     return json.dumps({"data": [{"paragraphs": [paragraph]}]}, ensure_ascii=False).encode()
 
 
-def make_lareqa_zip(root: Path, languages, broken: Dict[str, bytes] = {}) -> Path:
+def make_lareqa_zip(
+    root: Path, languages: Sequence[str], broken: Optional[Dict[str, bytes]] = None
+) -> Path:
     path = root / "master.zip"
     with zipfile.ZipFile(path, "w") as archive:
         archive.writestr("lareqa-master/README.md", "LAReQA")
         archive.writestr("lareqa-master/mlqa-r/en.json", xquad_r("en"))
         for code in languages:
             name = f"xquad-r/{code}.json"
-            archive.writestr(f"lareqa-master/{name}", broken.get(name, xquad_r(code)))
+            archive.writestr(f"lareqa-master/{name}", (broken or {}).get(name, xquad_r(code)))
     return path
 
 
@@ -447,6 +449,21 @@ def test_lareqa_bad_sentence_breaks_leave_nothing(tmp_path: Path):
         " [0, 99] is not [start, end] within the context's 33 characters"
     )
     assert leftovers(output) == []
+
+
+def test_lareqa_a_question_without_answers(tmp_path: Path):
+    task = proposed_tasks(tmp_path)["lareqa"]
+    document = json.loads(xquad_r("vi"))
+    del document["data"][0]["paragraphs"][0]["qas"][0]["answers"]
+    broken = {"xquad-r/vi.json": json.dumps(document).encode()}
+    release = make_lareqa_zip(tmp_path, task.languages, broken)
+    with pytest.raises(InputFileError) as error:
+        run_recipe(retrieval_download.lareqa, task, tmp_path / "xtreme", {"lareqa": str(release)})
+    assert str(error.value) == (
+        f"{release}!lareqa-master/xquad-r/vi.json: question q1 (article 0, paragraph 0) has no"
+        " answers"
+    )
+    assert leftovers(tmp_path / "xtreme") == []
 
 
 def test_lareqa_unreachable_is_one_line(tmp_path: Path, no_network: None):
