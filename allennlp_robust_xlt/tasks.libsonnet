@@ -396,7 +396,11 @@
     metrics: ['accuracy_at_1', 'accuracy_at_1_reverse'],
     metric: 'accuracy_at_1',
     training: {},
-    download: null,
+    download: {
+      recipe: 'tatoeba',
+      // XTREME's scripts/download_data.sh: the LASER repository, data/tatoeba/v1.
+      sources: { tatoeba: 'https://github.com/facebookresearch/LASER/archive/main.zip' },
+    },
     retrieval: {
       pooling: 'mean',
       layers: { 'bert-base-multilingual-cased': 8, 'xlm-roberta-large': 14 },
@@ -426,7 +430,16 @@
     metrics: ['f1', 'precision', 'recall'],
     metric: 'f1',
     training: {},
-    download: null,
+    download: {
+      recipe: 'bucc2018',
+      // XTREME's scripts/download_data.sh: one archive per language and release (`sample`,
+      // XTREME's dev; `training`, its test), the placeholders filled by the recipe.
+      sources: {
+        bucc2018: 'https://comparable.limsi.fr/bucc2018/bucc2018-{lang}-en.{release}-gold.tar.bz2',
+      },
+      // Eight archives, the training ones large: only with `--tasks bucc2018`.
+      by_default: false,
+    },
     retrieval: {
       pooling: 'cls',
       layers: { 'bert-base-multilingual-cased': 8, 'xlm-roberta-large': 8 },
