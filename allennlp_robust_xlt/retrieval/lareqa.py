@@ -7,11 +7,12 @@ LAReQA (XTREME-R): answer-sentence retrieval across languages, from SQuAD-format
   `sentence_breaks` (XQuAD-R's files have them) or else cut by `sentence_breaks.py` (XTREME's
   breaker for SQuAD).
 * Evaluation (`read_xquad_r`, `evaluate_lareqa`): XQuAD-R's 11 files
-  `lareqa/xquad-r/{lang}.json`. Every sentence of every paragraph of every language is a
-  candidate; a question's relevant candidates are its answer sentence in every language (the
-  sentences holding the answer of the questions with its id, XTREME's `xling_id`), so a
-  question must retrieve the answer in all 11 languages, as `third_party/utils_lareqa.py`
-  scores it (mAP@20, `ranking.py`). The figure of a language is the mean over its questions.
+  `lareqa/xquad-r/{lang}.json`. Every sentence of every paragraph (with a question that is
+  not skipped) of every language is a candidate; a question's relevant candidates are its
+  answer sentence in every language (the sentences holding the answer of the questions with its
+  id, XTREME's `xling_id`), so a question must retrieve the answer in all 11 languages, as
+  `third_party/utils_lareqa.py` scores it (mAP@20, `ranking.py`). The figure of a language is
+  the mean over its questions.
 * A candidate is encoded as `candidate_text(sentence, context)`, XTREME's evaluation input
   (`(sentence + context).replace("\\n", "")`), in training too (XTREME trains on the pair
   `(sentence, context)` but evaluates this string).
@@ -54,6 +55,8 @@ class LareqaPair:
 
 @dataclass
 class Paragraph:
+    number: int
+    """Its position among the file's paragraphs, from 1 (XTREME's `num_paragraphs`)."""
     context: str
     sentences: List[Tuple[int, int]]
     """`(start, end)` character offsets of its sentences."""
@@ -95,12 +98,14 @@ def read_paragraphs(path: str, display_path: Optional[str] = None) -> List[Parag
     document = read_json_file(path, display_path)
     examples = iter(squad_examples(document, source))
     paragraphs = []
+    number = 0
     for article_number, article in enumerate(document["data"], start=1):
         for paragraph_number, raw in enumerate(article["paragraphs"], start=1):
+            number += 1
             where = f"paragraph {paragraph_number} of article {article_number}"
             if not raw["qas"]:
                 continue
-            paragraph = Paragraph(raw["context"], sentence_spans(raw, source, where))
+            paragraph = Paragraph(number, raw["context"], sentence_spans(raw, source, where))
             for _ in raw["qas"]:
                 example = next(examples)
                 if example.answers is None:
@@ -146,7 +151,7 @@ class XquadR:
     question_ids: List[str] = field(default_factory=list)
     question_languages: List[str] = field(default_factory=list)
     candidates: List[str] = field(default_factory=list)
-    """`candidate_text` of every sentence of every paragraph."""
+    """`candidate_text` of every sentence of every paragraph with a (kept) question."""
     candidate_languages: List[str] = field(default_factory=list)
     candidate_ids: List[str] = field(default_factory=list)
     """XTREME's candidate uids, `{lang}_{paragraph number}_{sentence position}`."""
@@ -164,10 +169,13 @@ def read_xquad_r(files: Mapping[str, str]) -> XquadR:
     """XQuAD-R's files by language, pooled (`utils_lareqa.load_data`)."""
     data = XquadR()
     for language, path in files.items():
-        for number, paragraph in enumerate(read_paragraphs(path), start=1):
+        for paragraph in read_paragraphs(path):
+            # XTREME takes a paragraph's sentences as candidates along with its questions.
+            if all(index is None for _, _, index in paragraph.questions):
+                continue
             first = len(data.candidates)
             for position, (start, end) in enumerate(paragraph.sentences):
-                data.candidate_ids.append(f"{language}_{number}_{position}")
+                data.candidate_ids.append(f"{language}_{paragraph.number}_{position}")
                 data.candidates.append(
                     candidate_text(paragraph.context[start:end], paragraph.context)
                 )

@@ -108,3 +108,6 @@ def test_bad_input_names_the_file_and_the_question(tmp_path: Path, caplog):
     with caplog.at_level(logging.WARNING):
         assert list(lareqa_pairs(outside)) == []
     assert "1 question(s) skipped" in caplog.text
+    # Nor are its paragraph's sentences candidates, as in XTREME's utils_lareqa.load_data.
+    data = read_xquad_r({"en": outside, "de": str(XQUAD_R / "de.json")})
+    assert data.candidate_ids[0] == "de_1_0" and data.question_ids == ["q1", "q2", "q3"]

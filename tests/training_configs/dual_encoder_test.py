@@ -15,6 +15,7 @@ from allennlp.models.archival import load_archive
 from transformers import AutoTokenizer
 
 from allennlp_robust_xlt.common.errors import ParameterError
+from allennlp_robust_xlt.evaluation.xtreme_report import task_of_archive
 from allennlp_robust_xlt.retrieval.xtreme_retrieval import xtreme_retrieval
 from allennlp_robust_xlt.testing.cli import run_allennlp
 from tests import CONFIGS_ROOT, XTREME_DATA
@@ -58,6 +59,11 @@ def archives(tmp_path_factory: pytest.TempPathFactory, tiny_xlmr: Path) -> Dict[
                 "lareqa_dual_encoder",
                 root / "lareqa_adv",
                 **{"trainer.callbacks": [{"type": "adversarial_training"}, {"type": "rng_state"}]},
+            ),
+            "mewslix_rs_rp": train(
+                "mewslix_dual_encoder",
+                root / "mewslix_rs_rp",
+                **{"trainer.callbacks": [{"type": "random_perturbation"}, {"type": "rng_state"}]},
             ),
         }
     for name, values in metrics.items():
@@ -142,6 +148,13 @@ def test_mewslix_map_at_20_equals_a_plain_computation(tmp_path: Path, archives: 
         assert rows[language] == pytest.approx(sum(reciprocal) / len(reciprocal), abs=1e-6)
     predictions = json.loads((output / "predictions" / "mewslix" / "dev-de.json").read_text())
     assert sorted(predictions) == ["de-1", "de-2"] and len(predictions["de-1"]) == 4
+
+
+def test_xtreme_report_sends_dual_encoders_to_xtreme_retrieval(archives: Dict[str, Path]):
+    with pytest.raises(
+        ParameterError, match="is a Mewsli-X model: score it with `xtreme-retrieval"
+    ):
+        task_of_archive(load_archive(str(archives["mewslix"])))
 
 
 def test_dual_encoder_tasks_refuse_margin_and_unknown_splits(tmp_path: Path, tiny_xlmr: Path):
