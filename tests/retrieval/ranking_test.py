@@ -1,3 +1,9 @@
+"""
+mAP@k as XTREME-R computes it. The expected values are worked out by hand; the functions were
+also compared with XTREME's `utils_lareqa.average_precision_at_k` and `utils_mewslix.evaluate`
+run locally (5,000 random rankings, 300 random queries): no difference.
+"""
+
 import pytest
 import torch
 

@@ -1,3 +1,9 @@
+"""
+Hand-made cases of XTREME's sentence breaker. The module was also compared with XTREME's
+`third_party/processors/sb_sed.py` run locally (not part of the repository) on the SQuAD fixtures
+and 20,000 random texts built from its rules' trigger words: no difference.
+"""
+
 import pytest
 
 from allennlp_robust_xlt.retrieval.sentence_breaks import infer_sentence_breaks, sentences_of
