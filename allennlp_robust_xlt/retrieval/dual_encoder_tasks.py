@@ -4,7 +4,8 @@ and checked before the model is loaded, then every language scored with one enco
 `xtreme_dual_encoder` archive, or any model the sentence encoder loads, for a zero-shot
 baseline). The default layer is the encoder's last (what the dual encoder is trained on), the
 default pooling the task table's (the configs train with it); the texts are cut to the table's
-sub-word limits, not `--max-length`.
+sub-word limits, not `--max-length`. LAReQA's candidates are the sentences of every XQuAD-R
+file present, whatever `--languages` reports.
 """
 
 import json
@@ -63,7 +64,9 @@ Inputs = Union[XquadR, MewslixInputs]
 
 def read_inputs(task: str, directory: Path, languages: Sequence[str], split: str) -> Inputs:
     if task == "lareqa":
-        files = {code: str(TASKS[task].file_path(directory, "test", code)) for code in languages}
+        # The pool holds every language present, whichever languages are reported.
+        pooled = available_languages(task, directory, split)
+        files = {code: str(TASKS[task].file_path(directory, "test", code)) for code in pooled}
         return read_xquad_r(files)
     candidates = directory / str(TASKS[task].retrieval["candidates"])
     if not candidates.is_file():

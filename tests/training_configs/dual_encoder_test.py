@@ -150,6 +150,21 @@ def test_mewslix_map_at_20_equals_a_plain_computation(tmp_path: Path, archives: 
     assert sorted(predictions) == ["de-1", "de-2"] and len(predictions["de-1"]) == 4
 
 
+def test_lareqa_pools_every_language_whichever_are_reported(
+    tmp_path: Path, archives: Dict[str, Path]
+):
+    both = xtreme_retrieval(
+        str(archives["lareqa"]), str(XTREME_DATA), "lareqa", str(tmp_path / "a")
+    )
+    german = xtreme_retrieval(
+        str(archives["lareqa"]), str(XTREME_DATA), "lareqa", str(tmp_path / "b"), languages=["de"]
+    )
+    assert [r.language for r in german.results] == ["de"]
+    assert german.results[0].metrics == both.results[1].metrics
+    ranked = (tmp_path / "b" / "predictions" / "lareqa" / "test-de.tsv").read_text().split()
+    assert any(uid.startswith("en_") for uid in ranked)
+
+
 def test_xtreme_report_sends_dual_encoders_to_xtreme_retrieval(archives: Dict[str, Path]):
     with pytest.raises(
         ParameterError, match="is a Mewsli-X model: score it with `xtreme-retrieval"
