@@ -21,6 +21,7 @@ from allennlp_robust_xlt.pair_classification import *  # noqa: E402,F401,F403
 from allennlp_robust_xlt.mc import *  # noqa: E402,F401,F403
 from allennlp_robust_xlt.tagging import *  # noqa: E402,F401,F403
 from allennlp_robust_xlt.rc import *  # noqa: E402,F401,F403
+from allennlp_robust_xlt.retrieval import *  # noqa: E402,F401,F403
 from allennlp_robust_xlt.models import *  # noqa: E402,F401,F403
 from allennlp_robust_xlt.evaluation import *  # noqa: E402,F401,F403
 from allennlp_robust_xlt.training import *  # noqa: E402,F401,F403

@@ -448,4 +448,111 @@
       split_names: { dev: ['dev', 'sample'], test: ['test', 'training'] },
     },
   },
+
+  // -- Retrieval with fine-tuning (XTREME-R; family `retrieval`): a dual encoder
+  // (`xtreme_dual_encoder`) trained with `allennlp train` on English pairs, scored by
+  // `xtreme-retrieval` with mAP@20 (allennlp_robust_xlt/retrieval/ranking.py). `retrieval`: the
+  // pooling the configs train and `xtreme-retrieval` embeds with (XTREME's [CLS]), the sub-word
+  // limits of queries and candidates, the cut-off k and the task's other files.
+  // LAReQA: trained on SQuAD v1.1 (a question -> the sentence of its context holding the answer,
+  // `squad`'s files), evaluated on XQuAD-R (google-research-datasets/lareqa; XTREME's
+  // scripts/train_lareqa.sh, run_eval_lareqa.sh, third_party/utils_lareqa.py).
+  lareqa: {
+    name: 'LAReQA',
+    family: 'retrieval',
+    benchmarks: ['xtreme-r'],
+    // XQuAD-R's 11 languages: a question must retrieve its answer in all of them.
+    languages: ['en', 'ar', 'de', 'el', 'es', 'hi', 'ru', 'th', 'tr', 'vi', 'zh'],
+    xtreme_r_languages: ['en', 'ar', 'de', 'el', 'es', 'hi', 'ru', 'th', 'tr', 'vi', 'zh'],
+    labels: [],
+    label_aliases: {},
+    reader: 'xtreme_lareqa',
+    directory: 'lareqa',
+    extension: '.json',
+    // XQuAD-R has one split (its answers are public); training reads `squad`'s files.
+    files: { test: 'xquad-r/{lang}.json' },
+    train_languages: [],
+    metrics: ['map_at_20'],
+    metric: 'map_at_20',
+    training: {
+      learning_rate: 2e-5,
+      epochs: 3,
+      batch_size: 4,
+      accumulation: 4,
+      max_length: 256,
+      // Selection on the in-batch accuracy of SQuAD dev's pairs (XTREME keeps checkpoint-9000).
+      validation_metric: '+accuracy',
+      train_task: 'squad',
+    },
+    download: {
+      recipe: 'lareqa',
+      // XTREME's scripts/download_data.sh: the LAReQA repository (XQuAD-R in xquad-r/).
+      sources: { lareqa: 'https://github.com/google-research-datasets/lareqa/archive/master.zip' },
+    },
+    retrieval: {
+      pooling: 'cls',
+      max_query_length: 96,
+      max_candidate_length: 256,
+      k: 20,
+    },
+  },
+  // Mewsli-X: trained on English Wikipedia mention-entity pairs, evaluated on WikiNews mentions
+  // in 11 languages against the candidate set of entity descriptions (XTREME's
+  // scripts/train_mewslix.sh, third_party/utils_mewslix.py; Botha et al. 2020's data).
+  mewslix: {
+    name: 'Mewsli-X',
+    family: 'retrieval',
+    benchmarks: ['xtreme-r'],
+    languages: ['ar', 'de', 'en', 'es', 'fa', 'ja', 'pl', 'ro', 'ta', 'tr', 'uk'],
+    xtreme_r_languages: ['ar', 'de', 'en', 'es', 'fa', 'ja', 'pl', 'ro', 'ta', 'tr', 'uk'],
+    labels: [],
+    label_aliases: {},
+    reader: 'xtreme_mewslix',
+    directory: 'mewslix',
+    extension: '.jsonl',
+    // train/dev: English mention-entity pairs; the evaluated mentions are `retrieval.mentions`.
+    files: { train: 'wikipedia_pairs-train.jsonl', dev: 'wikipedia_pairs-dev.jsonl' },
+    train_languages: ['en'],
+    metrics: ['map_at_20'],
+    metric: 'map_at_20',
+    training: {
+      // mBERT's (XLM-R large: 1e-5, batch 8 x 4).
+      learning_rate: 2e-5,
+      epochs: 2,
+      batch_size: 64,
+      accumulation: 4,
+      max_length: 64,
+      validation_metric: '+accuracy',
+    },
+    download: {
+      recipe: 'mewslix',
+      // No download holds the WikiNews article text: the user builds the dataset.
+      sources: { mewslix: '' },
+      manual: {
+        mewslix: 'no download holds its WikiNews article text: build the dataset with Google\'s'
+                 + ' script (5-10 minutes; needs python3, virtualenv, wget, bzip2, git, md5sum, zip):'
+                 + ' wget -O google-research-master.zip'
+                 + ' https://github.com/google-research/google-research/archive/refs/heads/master.zip'
+                 + ' && unzip -q google-research-master.zip'
+                 + ' && cd google-research-master/dense_representations_for_entity_retrieval/mel'
+                 + ' && bash get-mewsli-x.sh (the svn export of XTREME\'s download_data.sh no'
+                 + ' longer works); then pass its output directory mewsli_x/output/dataset'
+                 + ' (candidate_set_entities.jsonl, wikipedia_pairs-{train,dev}.jsonl,'
+                 + ' wikinews_mentions-{dev,test}.jsonl), or an archive of it',
+      },
+      // 535 MB of candidates and a user-built source: only with `--tasks mewslix`.
+      by_default: false,
+    },
+    retrieval: {
+      pooling: 'cls',
+      max_query_length: 64,
+      max_candidate_length: 64,
+      k: 20,
+      // XTREME's layout: mentions per split and language (test's `entity_id` is blanked), their
+      // gold `{example_id: [entity_id]}`, and the entities every mention is ranked against.
+      mentions: 'wikinews_mentions/{split}-{lang}.jsonl',
+      labels: 'wikinews_labels/{split}-{lang}.json',
+      candidates: 'candidate_set_entities.jsonl',
+    },
+  },
 }

@@ -202,6 +202,18 @@ local source_languages = [
       },
       sorting_keys: ['windows'],
     },
+    // Retrieval with fine-tuning (LAReQA, Mewsli-X): (query, candidate) pairs, each truncated to
+    // the task's sub-word limits (the table's `retrieval`), and XTREME-R's dual encoder
+    // (allennlp_robust_xlt/retrieval/), pooling as the table says `xtreme-retrieval` embeds.
+    retrieval: {
+      reader(task):: { type: tasks[task].reader, transformer_model_name: transformer },
+      model(task):: {
+        type: 'xtreme_dual_encoder',
+        text_field_embedder: { token_embedders: { tokens: $.transformer_embedder } },
+        pooling: task_table[task].retrieval.pooling,
+      },
+      sorting_keys: ['candidate'],
+    },
   },
 
   // Intermediate-task training (XTREME-R trains XCOPA after SIQA): `model` with each of its
@@ -230,8 +242,10 @@ local source_languages = [
   baseline(task):: {
     local family = $.families[tasks[task].family],
     dataset_reader: $.reader(task),
-    train_data_path: file(task, 'train'),
-    validation_data_path: file(task, 'dev'),
+    // A task trained on another task's files (`train_task` in its training settings: LAReQA
+    // trains on SQuAD) reads that task's train and dev files.
+    train_data_path: file(std.get(tasks[task], 'train_task', task), 'train'),
+    validation_data_path: file(std.get(tasks[task], 'train_task', task), 'dev'),
     // A task trained after an intermediate task (`intermediate_task` in its table row) starts
     // from the archive XLT_INTERMEDIATE_ARCHIVE names, when it names one.
     model:

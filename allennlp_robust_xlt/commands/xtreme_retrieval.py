@@ -1,6 +1,7 @@
 """
 `allennlp xtreme-retrieval`: Tatoeba and BUCC 2018 with an encoder's sentence embeddings (no
-fine-tuning); the work is done by `allennlp_robust_xlt.retrieval.xtreme_retrieval`.
+fine-tuning), LAReQA and Mewsli-X with a trained dual encoder's; the work is done by
+`allennlp_robust_xlt.retrieval.xtreme_retrieval`.
 """
 
 import argparse
@@ -23,17 +24,22 @@ class XtremeRetrieval(Subcommand):
     """
     Registered as a `Subcommand` with name "xtreme-retrieval".
 
-    `allennlp xtreme-retrieval MODEL DATA_DIR --task tatoeba|bucc2018 --output-dir DIR
-    [--layer L] [--pooling mean|cls] [--scoring cosine|margin] [--languages L ...]
-    [--batch-size N] [--max-length N] [--cuda-device N] [--split dev|test] [--force]`
+    `allennlp xtreme-retrieval MODEL DATA_DIR --task tatoeba|bucc2018|lareqa|mewslix
+    --output-dir DIR [--layer L] [--pooling mean|cls] [--scoring cosine|margin]
+    [--languages L ...] [--batch-size N] [--max-length N] [--cuda-device N] [--split dev|test]
+    [--force]`
 
     MODEL is a Hugging Face model name, a local model directory or an AllenNLP `model.tar.gz`
     (its fine-tuned transformer is used). DATA_DIR is the task directory or the XTREME root
     holding `tatoeba/` and `bucc2018/`. `--layer` counts like Hugging Face's `hidden_states`
     (0 = the embedding output; default: XTREME's layer for the model); `--pooling` defaults to
     XTREME's (Tatoeba mean, BUCC cls), `--scoring` to cosine (Tatoeba) and ratio margin (BUCC).
-    `--split` (BUCC only, default test): the split evaluated; the threshold is always chosen on
-    dev's gold. Writes `retrieval.csv`, `retrieval.md` and `predictions/{task}/{split}-{lang}.tsv`
+    `--split` (BUCC, default test): the split evaluated; the threshold is always chosen on dev's
+    gold. LAReQA and Mewsli-X (MODEL: an `xtreme_dual_encoder` archive, or any encoder for a
+    baseline): mAP@20 per language; default layer the last, pooling the task table's (cls),
+    sub-word limits the table's (`--max-length` does not apply); `--split` (Mewsli-X: dev or
+    test, default test). Writes `retrieval.csv`, `retrieval.md` and
+    `predictions/{task}/{split}-{lang}.tsv` (Mewsli-X: `.json`, XTREME's format)
     to the output directory (a non-empty one only with `--force`) and prints the table.
     """
 
@@ -82,7 +88,7 @@ class XtremeRetrieval(Subcommand):
         subparser.add_argument(
             "--split",
             choices=["dev", "test"],
-            help="bucc2018: the split evaluated (default test); the threshold comes from dev",
+            help="bucc2018 (the threshold comes from dev), mewslix: the split evaluated (default test)",
         )
         subparser.add_argument(
             "--force", action="store_true", help="write into a non-empty output directory"

@@ -43,7 +43,14 @@ from allennlp_robust_xlt.evaluation.attack_evaluation import ATTACKED_PREFIX, At
 from allennlp_robust_xlt.evaluation.per_example import PerExampleSerializer, answers_of
 from allennlp_robust_xlt.evaluation.reports import Pair, Report
 from allennlp_robust_xlt.rc.tools.squad_evaluation import write_predictions_file
-from allennlp_robust_xlt.tasks import TASKS, Task, get_task, task_for_reader, tasks_with_languages
+from allennlp_robust_xlt.tasks import (
+    TASKS,
+    Task,
+    evaluated_tasks,
+    get_task,
+    task_for_reader,
+    tasks_with_languages,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -287,6 +294,13 @@ def task_of_archive(archive: Archive) -> Task:
     reader = config.get("validation_dataset_reader") or config.get("dataset_reader", {})
     for candidate in (reader, reader.get("base_reader") or {}):
         task = task_for_reader(candidate.get("type"))
+        if task is not None and task.family == "retrieval":
+            raise ParameterError(
+                COMMAND,
+                "MODEL",
+                f"is a {task.name} model: score it with `xtreme-retrieval MODEL DATA_DIR --task"
+                f" {task.key} --output-dir DIR`",
+            )
         if task is not None:
             return task
     readers = ", ".join(task.reader for task in TASKS.values())
@@ -511,7 +525,8 @@ def report_from_metric_files(
 
 def guess_task(codes: Sequence[str], evaluations: Sequence[Dict[str, Any]] = ()) -> Task:
     """The one task with all these languages (and, among several, whose metric they all have)."""
-    matching = [task.key for task in tasks_with_languages(codes) if task.reader]
+    evaluated = evaluated_tasks()
+    matching = [task.key for task in tasks_with_languages(codes) if task.key in evaluated]
     with_metric = [
         key for key in matching if all(TASKS[key].metric in metrics for metrics in evaluations)
     ]

@@ -26,12 +26,10 @@ everything was read (`DownloadWriter`).
 * Mewsli-X (`mewslix`, `--mewslix-url`): no download gives the WikiNews article text; the user
   builds the dataset with Google's `get-mewsli-x.sh` (the row's `download.manual` says how) and
   passes its output directory (or an archive of it). Written as XTREME's `mewslix_preprocess`
-  lays it out (`MEWSLIX_FILES`): the candidate set and the Wikipedia pairs copied, the WikiNews
-  mentions split by language into `wikinews_mentions/{split}-{lang}.jsonl` with the gold
+  lays it out (the file names of its task-table row): the candidate set and the Wikipedia
+  pairs copied, the WikiNews mentions split by language into `wikinews_mentions/{split}-{lang}.jsonl` with the gold
   `wikinews_labels/{split}-{lang}.json` (`{example_id: [entity_id]}`); unlike XTREME, the test
   mentions keep their `entity_id`.
-
-The `lareqa` and `mewslix` recipes are registered only when the task table has those rows.
 """
 
 import json
@@ -54,7 +52,7 @@ from allennlp_robust_xlt.data.download import (
 )
 from allennlp_robust_xlt.retrieval.bucc import BUCC_SPLIT_NAMES
 from allennlp_robust_xlt.retrieval.tatoeba import tatoeba_file_names
-from allennlp_robust_xlt.tasks import TASKS, Task
+from allennlp_robust_xlt.tasks import Task
 
 logger = logging.getLogger(__name__)
 
@@ -378,27 +376,36 @@ def lareqa(task: Task, writer: DownloadWriter, sources: Sources) -> None:
 
 # -- Mewsli-X ------------------------------------------------------------------------------------
 
-# TASK TABLE: Mewsli-X's files under the task directory, as XTREME's `mewslix_preprocess` lays
-# them out, and the files of Google's `get-mewsli-x.sh` (`mewsli_x/output/dataset/`).
-MEWSLIX_FILES = {
-    "candidates": "candidate_set_entities.jsonl",
-    "pairs": "wikipedia_pairs-{split}.jsonl",
-    "mentions": "wikinews_mentions/{split}-{lang}.jsonl",
-    "labels": "wikinews_labels/{split}-{lang}.json",
-}
+# The files of Google's `get-mewsli-x.sh` (`mewsli_x/output/dataset/`).
 MEWSLIX_RELEASE_MENTIONS = "wikinews_mentions-{split}.jsonl"
 MEWSLIX_PAIR_SPLITS = ("train", "dev")
+
+
+def mewslix_files(task: Task) -> Dict[str, str]:
+    """
+    Mewsli-X's files under the task directory, as XTREME's `mewslix_preprocess` lays them out,
+    from the task table (the row's `retrieval` field and its train/dev `files`).
+    """
+    return {
+        "candidates": task.retrieval["candidates"],
+        "mentions": task.retrieval["mentions"],
+        "labels": task.retrieval["labels"],
+        **{f"pairs-{split}": task.file_pattern(split) for split in MEWSLIX_PAIR_SPLITS},
+    }
+
+
 MEWSLIX_MENTION_SPLITS = ("dev", "test")
 
 
 def mewslix_paths(task: Task, writer: DownloadWriter) -> List[Path]:
     directory = writer.output / task.directory
-    paths = [directory / MEWSLIX_FILES["candidates"]]
-    paths += [directory / MEWSLIX_FILES["pairs"].format(split=s) for s in MEWSLIX_PAIR_SPLITS]
+    files = mewslix_files(task)
+    paths = [directory / files["candidates"]]
+    paths += [directory / files[f"pairs-{split}"] for split in MEWSLIX_PAIR_SPLITS]
     for split in MEWSLIX_MENTION_SPLITS:
         for code in task.all_languages:
             for kind in ("mentions", "labels"):
-                paths.append(directory / MEWSLIX_FILES[kind].format(split=split, lang=code))
+                paths.append(directory / files[kind].format(split=split, lang=code))
     return paths
 
 
@@ -469,6 +476,7 @@ def mewslix(task: Task, writer: DownloadWriter, sources: Sources) -> None:
         raise ParameterError(COMMAND, source_option("mewslix"), f"must name your copy: {where}")
     writer.check_free(mewslix_paths(task, writer))
     directory = writer.output / task.directory
+    files = mewslix_files(task)
     with open_release(address, source_option("mewslix"), sources.cache_dir) as release:
         for split in MEWSLIX_MENTION_SPLITS:
             name = MEWSLIX_RELEASE_MENTIONS.format(split=split)
@@ -481,22 +489,19 @@ def mewslix(task: Task, writer: DownloadWriter, sources: Sources) -> None:
                 )
             articles, labels = mewslix_mentions(release, release.find(name), task.all_languages)
             for code in task.all_languages:
-                path = MEWSLIX_FILES["mentions"].format(split=split, lang=code)
+                path = files["mentions"].format(split=split, lang=code)
                 writer.write_lines(directory / path, articles[code])
-                path = MEWSLIX_FILES["labels"].format(split=split, lang=code)
+                path = files["labels"].format(split=split, lang=code)
                 text = json.dumps(labels[code], ensure_ascii=False) + "\n"
                 writer.write_lines(directory / path, [text])
-        name = MEWSLIX_FILES["candidates"]
+        name = files["candidates"]
         lines = checked_jsonl(release, release.find(name), ("entity_id", "description"))
         writer.write_lines(directory / name, lines)
         for split in MEWSLIX_PAIR_SPLITS:
-            name = MEWSLIX_FILES["pairs"].format(split=split)
+            name = files[f"pairs-{split}"]
             fields = ("contextual_mention.context", "contextual_mention.mention", "entity")
             writer.write_lines(directory / name, checked_jsonl(release, release.find(name), fields))
 
 
-# The lareqa and mewslix rows come with the dual-encoder models: registered once in the table.
-if "lareqa" in TASKS:
-    download_recipe("lareqa", planned=lareqa_planned)(lareqa)
-if "mewslix" in TASKS:
-    download_recipe("mewslix", planned=no_planned_files)(mewslix)
+download_recipe("lareqa", planned=lareqa_planned)(lareqa)
+download_recipe("mewslix", planned=no_planned_files)(mewslix)

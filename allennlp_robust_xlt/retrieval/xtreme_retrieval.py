@@ -1,7 +1,8 @@
 """
 The logic of `xtreme-retrieval` (the subcommand is `allennlp_robust_xlt.commands.xtreme_retrieval`):
-Tatoeba or BUCC 2018 with an encoder's sentence embeddings, no fine-tuning, every language with
-one model load. Every input is read and checked before the model is loaded, and the output files
+Tatoeba or BUCC 2018 with an encoder's sentence embeddings, no fine-tuning, and LAReQA or
+Mewsli-X with a trained dual encoder's (`dual_encoder_tasks.py`), every language with one model
+load. Every input is read and checked before the model is loaded, and the output files
 are written only once every language is done.
 """
 
@@ -24,6 +25,8 @@ from allennlp_robust_xlt.retrieval.bucc import (
     find_bucc_prefix,
     read_bucc_split,
 )
+from allennlp_robust_xlt.retrieval import dual_encoder_tasks
+from allennlp_robust_xlt.retrieval.dual_encoder_tasks import DUAL_ENCODER_TASKS
 from allennlp_robust_xlt.retrieval.search import SCORINGS
 from allennlp_robust_xlt.retrieval.sentence_encoder import (
     DEFAULT_MAX_LENGTH,
@@ -43,17 +46,36 @@ from allennlp_robust_xlt.retrieval.tatoeba import (
 logger = logging.getLogger(__name__)
 
 COMMAND = "xtreme-retrieval"
-RETRIEVAL_TASKS = ("tatoeba", "bucc2018")
+RETRIEVAL_TASKS = ("tatoeba", "bucc2018") + DUAL_ENCODER_TASKS
 """The tasks this command scores (their rows in the task table have `retrieval` settings)."""
 TASK_TITLES = {key: TASK_TABLE[key].name for key in RETRIEVAL_TASKS}
-TASK_LANGUAGE_TABLES = {"tatoeba": TATOEBA_LANGUAGES, "bucc2018": BUCC_LANGUAGES}
+TASK_LANGUAGE_TABLES = {
+    "tatoeba": TATOEBA_LANGUAGES,
+    "bucc2018": BUCC_LANGUAGES,
+    **{key: TASK_TABLE[key].languages for key in DUAL_ENCODER_TASKS},
+}
 METRICS = {
     "tatoeba": ("accuracy_at_1", "accuracy_at_1_reverse"),
     "bucc2018": ("precision", "recall", "f1", "threshold"),
+    **{key: TASK_TABLE[key].metrics for key in DUAL_ENCODER_TASKS},
 }
-PERCENT_METRICS = ("accuracy_at_1", "accuracy_at_1_reverse", "precision", "recall", "f1")
+PERCENT_METRICS = (
+    "accuracy_at_1",
+    "accuracy_at_1_reverse",
+    "precision",
+    "recall",
+    "f1",
+    "map_at_20",
+)
 OUTPUT_FILES = ("retrieval.csv", "retrieval.md")
-DEFAULT_SCORING = {"tatoeba": "cosine", "bucc2018": "margin"}
+DEFAULT_SCORING = {
+    "tatoeba": "cosine",
+    "bucc2018": "margin",
+    "lareqa": "cosine",
+    "mewslix": "cosine",
+}
+PREDICTION_EXTENSIONS = {"mewslix": "json"}
+"""XTREME's prediction files (others: `.tsv`)."""
 DEFAULT_BATCH_SIZE = 32
 
 
@@ -103,7 +125,7 @@ class RetrievalReport:
             "",
             f"Layer {self.layer} (Hugging Face `hidden_states` numbering), {self.pooling} pooling,"
             f" {self.scoring} scoring; {', '.join(self.metric_names)}"
-            + (" in %" if self.task == "tatoeba" else " (P/R/F1 in %)"),
+            + (" (P/R/F1 in %)" if self.task == "bucc2018" else " in %"),
             "",
             "| language | name | family | sentences | " + " | ".join(self.metric_names) + " |",
             "|---|---|---|---:|" + "---:|" * len(self.metric_names),
@@ -148,7 +170,8 @@ class RetrievalReport:
         files = {"retrieval.csv": self.csv_text(), "retrieval.md": self.markdown() + "\n"}
         split = self.split or "test"
         for result in self.results:
-            path = f"predictions/{self.task}/{split}-{result.language}.tsv"
+            extension = PREDICTION_EXTENSIONS.get(self.task, "tsv")
+            path = f"predictions/{self.task}/{split}-{result.language}.{extension}"
             files[path] = "".join(f"{line}\n" for line in result.prediction_lines)
         return files
 
@@ -209,6 +232,8 @@ def choose_languages(
         return check_language_codes(list(dict.fromkeys(languages)), known, COMMAND, "--languages")
     if task == "tatoeba":
         codes = available_tatoeba_languages(directory)
+    elif task in DUAL_ENCODER_TASKS:
+        codes = dual_encoder_tasks.available_languages(task, directory, split)
     else:
         codes = [code for code in known if find_bucc_prefix(directory, code, split) is not None]
     if not codes:
@@ -269,25 +294,44 @@ def xtreme_retrieval(
         split = split or "test"
         if split not in BUCC_SPLIT_NAMES:
             raise ParameterError(COMMAND, "--split", f"must be dev or test, got {split!r}")
+    if task in DUAL_ENCODER_TASKS:
+        split = split or "test"
+        if split not in dual_encoder_tasks.SPLITS[task]:
+            raise ParameterError(
+                COMMAND,
+                "--split",
+                f"must be one of {', '.join(dual_encoder_tasks.SPLITS[task])} for {task},"
+                f" got {split!r}",
+            )
+        if scoring != "cosine":
+            raise ParameterError(COMMAND, "--scoring", f"must be cosine for {task} (XTREME-R's)")
 
     directory = task_directory(Path(data_dir), task)
     codes = choose_languages(task, directory, languages, split or "test")
     # Read and check every input before the model is loaded.
     tatoeba_data: Dict[str, TatoebaPair] = {}
     bucc_data: Dict[str, Tuple[BuccSplit, BuccSplit]] = {}
-    for code in codes:
+    for code in codes if task not in DUAL_ENCODER_TASKS else []:
         if task == "tatoeba":
             tatoeba_data[code] = read_tatoeba(directory, code)
         else:
             bucc_data[code] = read_bucc_splits(directory, code, split or "test")
+    if task in DUAL_ENCODER_TASKS:
+        inputs = dual_encoder_tasks.read_inputs(task, directory, codes, split or "test")
 
     encoder = load_sentence_encoder(model, cuda_device=cuda_device)
     if layer is None:
-        layer = encoder.default_layer(task)
+        # The dual encoder is trained on its last layer.
+        layer = encoder.num_layers if task in DUAL_ENCODER_TASKS else encoder.default_layer(task)
         logger.info("layer %d (default for %s on %s)", layer, encoder.known_as or model, task)
     encoder.check_layers([layer])
     report = RetrievalReport(task, str(model), layer, pooling, scoring, split)
-    for code in codes:
+    if task in DUAL_ENCODER_TASKS:
+        for code, metrics, size, lines in dual_encoder_tasks.evaluate(
+            task, encoder, inputs, codes, layer, pooling, batch_size
+        ):
+            report.results.append(LanguageResult(code, metrics, size, lines))
+    for code in codes if task not in DUAL_ENCODER_TASKS else []:
         logger.info("%s: %s", TASK_TITLES[task], code)
         if task == "tatoeba":
             result = evaluate_tatoeba(

@@ -27,7 +27,7 @@ from allennlp_robust_xlt.retrieval.tatoeba import (
     available_tatoeba_languages,
     read_tatoeba,
 )
-from allennlp_robust_xlt.tasks import TASKS, Task, load_tasks
+from allennlp_robust_xlt.tasks import TASKS, Task
 from allennlp_robust_xlt.testing.cli import run_allennlp
 from tests import DATA_ROOT, XTREME_DATA
 
@@ -335,57 +335,12 @@ def test_official_addresses_are_xtremes():
     assert TASKS["tatoeba"].download.by_default and not TASKS["bucc2018"].download.by_default
 
 
-# -- LAReQA and Mewsli-X (rows proposed in NOTES-downloads.md) ----------------------------------
-
-# The rows' `download` and `files` fields as proposed for the task table; the other fields are
-# only what the table requires of a row.
-PROPOSED_ROWS = r"""
-local row = {
-  family: 'retrieval', benchmarks: ['xtreme-r'], labels: [], label_aliases: {},
-  extension: '.json', train_languages: [], metrics: ['map_at_20'], metric: 'map_at_20',
-  training: {},
-};
-{
-  lareqa: row {
-    name: 'LAReQA', reader: 'xquad_r', directory: 'lareqa',
-    languages: ['ar', 'de', 'el', 'en', 'es', 'hi', 'ru', 'th', 'tr', 'vi', 'zh'],
-    xtreme_r_languages: ['ar', 'de', 'el', 'en', 'es', 'hi', 'ru', 'th', 'tr', 'vi', 'zh'],
-    files: { test: 'xquad-r/{lang}.json' },
-    download: {
-      recipe: 'lareqa',
-      sources: { lareqa: 'https://github.com/google-research-datasets/lareqa/archive/master.zip' },
-    },
-  },
-  mewslix: row {
-    name: 'Mewsli-X', reader: 'mewslix', directory: 'mewslix',
-    languages: ['ar', 'de', 'en', 'es', 'fa', 'ja', 'pl', 'ro', 'ta', 'tr', 'uk'],
-    xtreme_r_languages: ['ar', 'de', 'en', 'es', 'fa', 'ja', 'pl', 'ro', 'ta', 'tr', 'uk'],
-    download: {
-      recipe: 'mewslix',
-      sources: { mewslix: '' },
-      manual: {
-        mewslix: 'no download holds its WikiNews article text: build the dataset with Google\'s'
-                 + ' script (5-10 minutes; needs python3, virtualenv, wget, bzip2, git, md5sum, zip):'
-                 + ' wget -O google-research-master.zip'
-                 + ' https://github.com/google-research/google-research/archive/refs/heads/master.zip'
-                 + ' && unzip -q google-research-master.zip'
-                 + ' && cd google-research-master/dense_representations_for_entity_retrieval/mel'
-                 + ' && bash get-mewsli-x.sh (the svn export of XTREME\'s download_data.sh no'
-                 + ' longer works); then pass its output directory mewsli_x/output/dataset'
-                 + ' (candidate_set_entities.jsonl, wikipedia_pairs-{train,dev}.jsonl,'
-                 + ' wikinews_mentions-{dev,test}.jsonl), or an archive of it',
-      },
-      by_default: false,
-    },
-  },
-}
-"""
+# -- LAReQA and Mewsli-X --------------------------------------------------------------------------
 
 
-def proposed_tasks(tmp_path: Path) -> Dict[str, Task]:
-    table = tmp_path / "proposed.libsonnet"
-    table.write_text(PROPOSED_ROWS)
-    return load_tasks(table)
+def retrieval_rows(tmp_path: Path) -> Dict[str, Task]:
+    """The task table's LAReQA and Mewsli-X rows."""
+    return {"lareqa": TASKS["lareqa"], "mewslix": TASKS["mewslix"]}
 
 
 def run_recipe(recipe, task: Task, output: Path, urls: Dict[str, str]) -> Dict[Path, int]:
@@ -425,7 +380,7 @@ def make_lareqa_zip(
 
 
 def test_lareqa_writes_xquad_r_as_xtreme(tmp_path: Path):
-    task = proposed_tasks(tmp_path)["lareqa"]
+    task = retrieval_rows(tmp_path)["lareqa"]
     release = make_lareqa_zip(tmp_path, task.languages)
     output = tmp_path / "xtreme"
     run_recipe(retrieval_download.lareqa, task, output, {"lareqa": str(release)})
@@ -434,11 +389,11 @@ def test_lareqa_writes_xquad_r_as_xtreme(tmp_path: Path):
     for code in task.languages:
         assert (written / f"{code}.json").read_bytes() == xquad_r(code)
     assert not (output / "lareqa" / "mlqa-r").exists()
-    assert retrieval_download.lareqa_planned(task)[0] == ("test", "ar")
+    assert retrieval_download.lareqa_planned(task)[0] == ("test", task.languages[0])
 
 
 def test_lareqa_bad_sentence_breaks_leave_nothing(tmp_path: Path):
-    task = proposed_tasks(tmp_path)["lareqa"]
+    task = retrieval_rows(tmp_path)["lareqa"]
     broken = {"xquad-r/th.json": xquad_r("th", breaks=[[0, 99]])}
     release = make_lareqa_zip(tmp_path, task.languages, broken)
     output = tmp_path / "xtreme"
@@ -452,7 +407,7 @@ def test_lareqa_bad_sentence_breaks_leave_nothing(tmp_path: Path):
 
 
 def test_lareqa_a_question_without_answers(tmp_path: Path):
-    task = proposed_tasks(tmp_path)["lareqa"]
+    task = retrieval_rows(tmp_path)["lareqa"]
     document = json.loads(xquad_r("vi"))
     del document["data"][0]["paragraphs"][0]["qas"][0]["answers"]
     broken = {"xquad-r/vi.json": json.dumps(document).encode()}
@@ -467,7 +422,7 @@ def test_lareqa_a_question_without_answers(tmp_path: Path):
 
 
 def test_lareqa_unreachable_is_one_line(tmp_path: Path, no_network: None):
-    task = proposed_tasks(tmp_path)["lareqa"]
+    task = retrieval_rows(tmp_path)["lareqa"]
     url = f"{UNREACHABLE}/lareqa/archive/master.zip"
     with pytest.raises(InputFileError) as error:
         run_recipe(retrieval_download.lareqa, task, tmp_path / "xtreme", {"lareqa": url})
@@ -520,7 +475,7 @@ def make_mewsli_dataset(root: Path, **replaced: str) -> Path:
 
 
 def mewslix_task(tmp_path: Path) -> Task:
-    task = proposed_tasks(tmp_path)["mewslix"]
+    task = retrieval_rows(tmp_path)["mewslix"]
     return dataclasses.replace(
         task, languages=MEWSLIX_LANGUAGES, xtreme_r_languages=MEWSLIX_LANGUAGES
     )
@@ -592,26 +547,14 @@ def test_mewslix_needs_the_users_copy(tmp_path: Path):
     assert "--mewslix-url" in str(error.value) and "get-mewsli-x.sh" in str(error.value)
 
 
-def test_lareqa_and_mewslix_are_registered_once_their_rows_are_in_the_table():
-    for key in ("lareqa", "mewslix"):
-        assert (key in DOWNLOAD_RECIPES) == (key in TASKS)
-
-
-def test_the_proposed_rows_joined_to_the_table_download_through_the_command(
+def test_lareqa_and_mewslix_download_through_the_command(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ):
-    """As once the lead adds the rows: the recipes registered, `--lareqa-url` and
-    `--mewslix-url` generated, the manual source's message, both tasks written by one command."""
-    tasks = proposed_tasks(tmp_path)
-    tasks["mewslix"] = mewslix_task(tmp_path)
-    for key, recipe, planned in (
-        ("lareqa", retrieval_download.lareqa, retrieval_download.lareqa_planned),
-        ("mewslix", retrieval_download.mewslix, retrieval_download.no_planned_files),
-    ):
-        monkeypatch.setitem(TASKS, key, tasks[key])
-        monkeypatch.setitem(
-            DOWNLOAD_RECIPES, key, download.DownloadRecipe(recipe, planned, lambda task: [])
-        )
+    """The recipes registered from the table, `--lareqa-url` and `--mewslix-url` generated, the
+    manual source's message, both tasks written by one command."""
+    assert {"lareqa", "mewslix"} <= set(DOWNLOAD_RECIPES)
+    tasks = retrieval_rows(tmp_path)
+    monkeypatch.setitem(TASKS, "mewslix", mewslix_task(tmp_path))
     output = tmp_path / "xtreme"
     release = make_lareqa_zip(tmp_path, tasks["lareqa"].languages)
     with pytest.raises(ParameterError) as error:
