@@ -1,0 +1,60 @@
+"""
+The `embedding_attack` evaluator on taggers (UD-POS, PAN-X): the same evaluator as for pair
+classification (`tests/evaluation/embedding_attack_test.py`), here with the tagger's metrics
+(token accuracy, seqeval F1) attacked.
+"""
+
+import json
+from pathlib import Path
+from typing import Dict
+
+import pytest
+
+from allennlp_robust_xlt.testing.cli import run_allennlp
+from allennlp_robust_xlt.tasks import TASKS
+from tests import XTREME_DATA
+
+EPSILONS = (0.0, 0.5, 4.0)
+
+
+def attack(archive: Path, data: Path, output: Path, epsilon: float) -> Dict[str, float]:
+    evaluation = {"type": "embedding_attack", "norm": "l2", "epsilon": epsilon, "steps": 3}
+    run_allennlp(
+        "evaluate",
+        str(archive),
+        str(data),
+        "--output-file",
+        str(output),
+        "-o",
+        json.dumps({"evaluation": evaluation}),
+    )
+    return json.loads(output.read_text())
+
+
+@pytest.mark.parametrize("task", ["udpos", "panx"])
+def test_exact_at_zero_and_no_metric_rises_with_epsilon(
+    task: str, tagging_archives: Dict[str, Path], tmp_path: Path
+):
+    data = XTREME_DATA / task / "test-de.tsv"
+    results = [
+        attack(tagging_archives[task], data, tmp_path / f"{epsilon}.json", epsilon)
+        for epsilon in EPSILONS
+    ]
+    plain = tmp_path / "plain.json"
+    run_allennlp("evaluate", str(tagging_archives[task]), str(data), "--output-file", str(plain))
+    expected = json.loads(plain.read_text())
+    metrics = [name for name in expected if name != "loss"]
+    assert set(TASKS[task].metrics) <= set(metrics)
+    zero = results[0]
+    for name in metrics:
+        assert zero[name] == expected[name]  # the clean metrics are `allennlp evaluate`'s
+        assert zero["attacked_" + name] == zero[name], name  # exact at epsilon 0
+    assert zero["attacked_loss"] == zero["loss"] and zero["perturbation_norm"] == 0.0
+    for name in metrics:
+        values = [result["attacked_" + name] for result in results]
+        assert values == sorted(values, reverse=True), (name, values)
+    assert results[-1]["attacked_accuracy"] < zero["accuracy"]  # the attack does something
+    losses = [result["attacked_loss"] for result in results]
+    # Every ball raises the loss (with a fixed number of steps of size 2.5 epsilon / steps, the
+    # loss reached need not grow with epsilon).
+    assert all(loss > losses[0] for loss in losses[1:])
