@@ -72,3 +72,27 @@ def test_exact_at_zero_and_accuracy_does_not_rise_with_epsilon(copa_archive: Pat
     # Every ball raises the loss (with a fixed number of steps of size 2.5 epsilon / steps, the
     # loss reached need not grow with epsilon).
     assert all(loss > losses[0] for loss in losses[1:])
+
+
+def test_xtreme_report_attack_columns(copa_archive: Path, tmp_path: Path):
+    """`xtreme-report --attack` on XCOPA: attacked accuracy per language and per example."""
+    output = tmp_path / "report"
+    attack = {"type": "embedding_attack", "norm": "l2", "epsilon": 1.0, "steps": 2}
+    run_allennlp(
+        "xtreme-report",
+        str(copa_archive),
+        str(XTREME_DATA),
+        "--task",
+        "xcopa",
+        "--output-dir",
+        str(output),
+        "--attack",
+        json.dumps(attack),
+    )
+    report = json.loads((output / "metrics.json").read_text())
+    assert report["metrics"] == ["accuracy", "attacked_accuracy"]
+    for code, scores in report["languages"].items():
+        lines = (output / "per_example" / f"{code}.jsonl").read_text().splitlines()
+        examples = [json.loads(line) for line in lines]
+        mean = sum(example["attacked_correct"] for example in examples) / len(examples)
+        assert mean == pytest.approx(scores["attacked_accuracy"], abs=1e-9)

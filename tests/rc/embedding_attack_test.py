@@ -8,6 +8,8 @@ import json
 from pathlib import Path
 from typing import Dict
 
+import pytest
+
 from allennlp_robust_xlt.testing.cli import run_allennlp
 from tests import XTREME_DATA
 
@@ -54,3 +56,34 @@ def test_exact_at_zero_and_no_metric_rises_with_epsilon(squad_run: Path, tmp_pat
     # Every ball raises the loss (with a fixed number of steps of size 2.5 epsilon / steps, the
     # loss reached need not grow with epsilon).
     assert all(loss > losses[0] for loss in losses[1:])
+
+
+def test_xtreme_report_attack_columns_and_per_example_fields(squad_run: Path, tmp_path: Path):
+    """`xtreme-report --attack` on XQuAD: attacked columns, and per-question attacked fields."""
+    output = tmp_path / "report"
+    attack = {"type": "embedding_attack", "norm": "l2", "epsilon": 1.0, "steps": 2}
+    run_allennlp(
+        "xtreme-report",
+        str(squad_run / "model.tar.gz"),
+        str(XTREME_DATA),
+        "--task",
+        "xquad",
+        "--output-dir",
+        str(output),
+        "--attack",
+        json.dumps(attack),
+    )
+    report = json.loads((output / "metrics.json").read_text())
+    assert report["metrics"] == ["f1", "attacked_f1", "exact_match", "attacked_exact_match"]
+    for code, scores in report["languages"].items():
+        lines = (output / "per_example" / f"{code}.jsonl").read_text().splitlines()
+        examples = [json.loads(line) for line in lines]
+        assert set(examples[0]) == {
+            "id",
+            "exact_match",
+            "f1",
+            "attacked_exact_match",
+            "attacked_f1",
+        }
+        mean = sum(example["attacked_f1"] for example in examples) / len(examples)
+        assert mean == pytest.approx(scores["attacked_f1"], abs=1e-9)

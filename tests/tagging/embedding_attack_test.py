@@ -58,3 +58,33 @@ def test_exact_at_zero_and_no_metric_rises_with_epsilon(
     # Every ball raises the loss (with a fixed number of steps of size 2.5 epsilon / steps, the
     # loss reached need not grow with epsilon).
     assert all(loss > losses[0] for loss in losses[1:])
+
+
+def test_xtreme_report_attack_columns_and_per_example_fields(
+    tagging_archives: Dict[str, Path], tmp_path: Path
+):
+    """`xtreme-report --attack` on UD-POS: attacked columns, per-sentence attacked counts."""
+    output = tmp_path / "report"
+    attack = {"type": "embedding_attack", "norm": "l2", "epsilon": 1.0, "steps": 2}
+    run_allennlp(
+        "xtreme-report",
+        str(tagging_archives["udpos"]),
+        str(XTREME_DATA),
+        "--task",
+        "udpos",
+        "--output-dir",
+        str(output),
+        "--attack",
+        json.dumps(attack),
+    )
+    report = json.loads((output / "metrics.json").read_text())
+    assert report["metrics"][:2] == [report["metric"], "attacked_" + report["metric"]]
+    for code, scores in report["languages"].items():
+        lines = (output / "per_example" / f"{code}.jsonl").read_text().splitlines()
+        examples = [json.loads(line) for line in lines]
+        assert {"tp", "attacked_tp", "attacked_correct_tokens", "attacked_tokens"} <= set(
+            examples[0]
+        )
+        correct = sum(example["attacked_correct_tokens"] for example in examples)
+        tokens = sum(example["attacked_tokens"] for example in examples)
+        assert correct / tokens == pytest.approx(scores["attacked_accuracy"], abs=1e-9)
