@@ -11,6 +11,7 @@ from allennlp_robust_xlt.analysis.alignment import METRICS
 from allennlp_robust_xlt.common.errors import InputFileError
 from allennlp_robust_xlt.testing.cli import run_allennlp
 from tests import XTREME_DATA
+from tests.evaluation.embedding_attack_test import archive  # noqa: F401  (module fixture)
 
 
 def test_two_models_dev_split_and_an_attack(tmp_path: Path, tiny_xlmr: Path, tiny_bert: Path):
@@ -64,3 +65,34 @@ def test_tatoeba_without_parallel_lines(tmp_path: Path, tiny_xlmr: Path):
             "--output-dir",
             str(tmp_path / "out"),
         )
+
+
+def test_a_pretrained_model_and_a_fine_tuned_archive_in_one_table(
+    tmp_path: Path, tiny_xlmr: Path, archive: Path  # noqa: F811
+):
+    """The archive's fine-tuned transformer is measured, beside the encoder it started from."""
+    output = tmp_path / "out"
+    run_allennlp(
+        "xtreme-alignment",
+        f"pretrained={tiny_xlmr}",
+        f"baseline#0={archive}",
+        str(XTREME_DATA),
+        "--output-dir",
+        str(output),
+        "--languages",
+        "de",
+        "fr",
+    )
+    with open(output / "alignment.csv", encoding="utf-8") as csv_file:
+        rows = list(csv.DictReader(csv_file))
+    by_model = {
+        model: [row for row in rows if row["model"] == model]
+        for model in ("pretrained", "baseline#0")
+    }
+    assert [len(model_rows) for model_rows in by_model.values()] == [6, 6]
+    # The archive's fine-tuned transformer is embedded, not the pretrained one it started from.
+    assert [r["cos_parallel"] for r in by_model["pretrained"]] != [
+        r["cos_parallel"] for r in by_model["baseline#0"]
+    ]
+    settings = json.loads((output / "alignment.json").read_text())
+    assert settings["models"] == {"pretrained": str(tiny_xlmr), "baseline#0": str(archive)}
