@@ -12,8 +12,10 @@ English and `--languages` other languages, whose first sentences join 1 to 4 fix
 other language's sentences once. The plain loop is what one writes by hand:
 `tokenizer(batch, padding=True, truncation=True, max_length=512, return_tensors="pt")`,
 `model(**batch, output_hidden_states=True)`, mean pooling of every `hidden_states[i]` over the
-attention mask, batches in input order. Timing: process CPU time, the contenders interleaved
-over `--rounds` rounds after a warm-up round, medians.
+attention mask, batches in input order; a second row runs it on length-sorted batches, as the
+engine batches (so that the ratio shows the cost of everything but the forward passes).
+Timing: process CPU time, the contenders interleaved over `--rounds` rounds after a warm-up
+round, medians.
 
     python -m benchmarks.alignment_throughput [--pairs 300] [--languages 3] [--batch-size 32]
         [--rounds 3]
@@ -95,9 +97,11 @@ def run(
                 force=True,
             )
 
+        by_length = sorted(sentences, key=lambda text: -len(text.split()))
         contenders: Dict[str, Callable[[], object]] = {
             "xtreme-alignment": alignment,
             "plain": lambda: plain_loop(model, tokenizer, sentences, batch_size, None),
+            "plain, sorted": lambda: plain_loop(model, tokenizer, by_length, batch_size, None),
         }
         rates: Dict[str, List[float]] = {name: [] for name in contenders}
         for round_ in range(rounds + 1):
@@ -108,20 +112,24 @@ def run(
                     rates[name].append(len(sentences) / (time.process_time() - started))
         rows = (outputs / "alignment.csv").read_text().splitlines()
     rate = {name: statistics.median(values) for name, values in rates.items()}
-    ratio = rate["xtreme-alignment"] / rate["plain"]
     result = FigureResult(
         "6. Alignment: `xtreme-alignment` vs a plain forward loop with all hidden states",
         "benchmarks/alignment_throughput.py",
     )
-    result.add(
-        "`xtreme-alignment`, every layer and language, sentences/s",
-        f"{rate['xtreme-alignment']:.1f}",
-        f"plain loop {rate['plain']:.1f}",
-        ratio,
-        f">= {GOAL}",
-        ratio >= GOAL,
-        "process CPU, interleaved",
-    )
+    for measure, anchor in (
+        ("`xtreme-alignment`, every layer and language, sentences/s", "plain"),
+        ("the same, against the plain loop on length-sorted batches", "plain, sorted"),
+    ):
+        ratio = rate["xtreme-alignment"] / rate[anchor]
+        result.add(
+            measure,
+            f"{rate['xtreme-alignment']:.1f}",
+            f"{anchor.replace('plain', 'plain loop')} {rate[anchor]:.1f}",
+            ratio,
+            f">= {GOAL}",
+            ratio >= GOAL,
+            "process CPU, interleaved",
+        )
     result.notes.append(
         f"Compute-bound model (4 layers, hidden 256), {pairs} pairs x (English + {languages}"
         f" languages) = {len(sentences)} sentences of 1-4 fixture sentences, batch {batch_size},"
