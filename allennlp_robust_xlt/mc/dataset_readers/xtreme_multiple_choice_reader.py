@@ -175,9 +175,10 @@ class XtremeMultipleChoiceReader(DatasetReader):
                     )
                 except InputFileError as error:
                     examples.append(error)
-            self.prefetch_examples(
-                [example for example in examples if not isinstance(example, InputFileError)]
-            )
+            if not is_recording(self):  # (recorded calls build nothing)
+                self.prefetch_examples(
+                    [example for example in examples if not isinstance(example, InputFileError)]
+                )
             for arguments in examples:
                 if isinstance(arguments, InputFileError):
                     raise arguments
@@ -200,9 +201,10 @@ class XtremeMultipleChoiceReader(DatasetReader):
         """
         Tokenizes the (first sequence, choice) pairs of `examples` (`text_to_instance` keyword
         arguments) in one call into the batched tokenizer's pool, where `build_instance` finds
-        them; nothing without a batched tokenizer or while the reader's calls are recorded.
+        them; nothing without a batched tokenizer. Randomized smoothing calls it with the
+        perturbed examples of a chunk.
         """
-        if self.batched_tokenizer is None or is_recording(self):
+        if self.batched_tokenizer is None:
             return
         self.batched_tokenizer.prefetch_pairs(
             (start, choice)

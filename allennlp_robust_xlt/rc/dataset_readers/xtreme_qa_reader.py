@@ -15,7 +15,7 @@ from allennlp.data.dataset_readers.dataset_reader import DatasetReader, PathOrSt
 from allennlp.data.fields import Field, ListField, MetadataField, TensorField, TextField
 from allennlp.data.instance import Instance
 from allennlp.data.token_indexers import PretrainedTransformerIndexer
-from allennlp.data.tokenizers import PretrainedTransformerTokenizer
+from allennlp.data.tokenizers import PretrainedTransformerTokenizer, Token
 
 from allennlp_robust_xlt.common.errors import InputFileError, ParameterError, check_int
 from allennlp_robust_xlt.common.files import local_input
@@ -178,12 +178,16 @@ class XtremeQaReader(DatasetReader):
         # (`prefetch_examples`); `text_to_instance` tokenizes what is not there.
         self._question_pool: Dict[str, List[int]] = {}
         self._context_pool: Dict[str, Tuple[List[int], np.ndarray]] = {}
+        # The tokens of the pool's contexts, built for the first of their questions and shared
+        # by the others (as the windows of one question share tokens; nothing changes them).
+        self._context_tokens: Dict[str, List[Token]] = {}
 
     def __getstate__(self) -> Dict[str, Any]:
         # Readers are pickled for spawned data-loader workers: leave the pools behind.
         state = dict(self.__dict__)
         state["_question_pool"] = {}
         state["_context_pool"] = {}
+        state["_context_tokens"] = {}
         return state
 
     # -- reading ---------------------------------------------------------------------------
@@ -198,9 +202,10 @@ class XtremeQaReader(DatasetReader):
         examples = read_squad_file(local, display_path=path)
         question_language, context_language, scoring = self.file_facts(path)
         for chunk in chunks(self.shard_iterable(examples), CHUNK_SIZE):
-            self.prefetch_examples(
-                [{"question": example.question, "context": example.context} for example in chunk]
-            )
+            if not is_recording(self):  # (recorded calls build nothing)
+                self.prefetch_examples(
+                    [{"question": e.question, "context": e.context} for e in chunk]
+                )
             for example in chunk:
                 yield self.text_to_instance(
                     example.question,
@@ -212,21 +217,20 @@ class XtremeQaReader(DatasetReader):
                     scoring=scoring,
                     source=path,
                 )
-        self._question_pool, self._context_pool = {}, {}
+        self._question_pool, self._context_pool, self._context_tokens = {}, {}, {}
 
     def prefetch_examples(self, examples: Sequence[Dict[str, Any]]) -> None:
         """
         Tokenizes the questions and contexts of `examples` (`text_to_instance` keyword
         arguments), each distinct text once, the questions in one call of the fast tokenizer and
         the contexts in another, into the pools where `text_to_instance` finds them (replacing
-        what they held). Nothing while the reader's calls are recorded.
+        what they held). Randomized smoothing calls it with the perturbed examples of a chunk.
         """
-        if is_recording(self):
-            return
         questions = list(dict.fromkeys(example["question"] for example in examples))
         self._question_pool = dict(zip(questions, self._question_subwords_batch(questions)))
         contexts = list(dict.fromkeys(example["context"] for example in examples))
         self._context_pool = dict(zip(contexts, self._context_subwords_batch(contexts)))
+        self._context_tokens = {}
 
     def file_facts(self, path: str) -> Tuple[Optional[str], Optional[str], str]:
         """`(question language, context language, scoring)` of a file, from its name."""
@@ -285,7 +289,11 @@ class XtremeQaReader(DatasetReader):
         masks = max_context_masks(len(context_ids), room, self._doc_stride)
 
         question_tokens = self._batched.id_tokens(question_ids, self._first_type_id)
-        context_tokens = self._batched.id_tokens(context_ids, self._second_type_id)
+        context_tokens = self._context_tokens.get(context) if found is not None else None
+        if context_tokens is None:
+            context_tokens = self._batched.id_tokens(context_ids, self._second_type_id)
+            if found is not None:
+                self._context_tokens[context] = context_tokens
         prefix = self._start_tokens + question_tokens + self._mid_tokens
         gold = self._gold_subwords(offsets, answers[0], source, shown_id) if answers else None
 

@@ -148,13 +148,16 @@ class XtremeTaggingReader(DatasetReader):
                         continue
                     if sentence is not None:
                         sentences.append(sentence)
-                self.prefetch_examples(
-                    [
-                        {"words": sentence.words}
-                        for sentence in sentences
-                        if not isinstance(sentence, InputFileError)
-                    ]
-                )
+                # Not while the calls are recorded (they build nothing), nor in a data-loader
+                # worker (AllenNLP's workers only read; the main process indexes).
+                if not is_recording(self) and self._worker_info is None:
+                    self.prefetch_examples(
+                        [
+                            {"words": sentence.words}
+                            for sentence in sentences
+                            if not isinstance(sentence, InputFileError)
+                        ]
+                    )
                 for sentence in sentences:
                     if isinstance(sentence, InputFileError):
                         raise sentence
@@ -164,12 +167,8 @@ class XtremeTaggingReader(DatasetReader):
         """
         Hands the words of `examples` (`text_to_instance` keyword arguments) to each token
         indexer that has a `prefetch_words` method, which splits them into wordpieces in one
-        call. Not while the reader's calls are recorded, nor in a data-loader worker: AllenNLP's
-        workers only read, the main process indexes. Randomized smoothing calls it with the
-        perturbed examples of a chunk.
+        call. Randomized smoothing calls it with the perturbed examples of a chunk.
         """
-        if is_recording(self) or self._worker_info is not None:
-            return
         for indexer in self._token_indexers.values():
             prefetch_words = getattr(indexer, "prefetch_words", None)
             if prefetch_words is not None:

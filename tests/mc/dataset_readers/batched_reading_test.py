@@ -211,8 +211,13 @@ def test_randomized_smoothing_copies_are_unchanged(
         }
 
     path = SIQA / "socialIQa_v1.4_trn.jsonl"
-    new = units(list(smoothing(True).read(path)))
+    reader = smoothing(True)
+    batched = reader.base_reader.batched_tokenizer
+    with mock.patch.object(batched, "encode", wraps=batched.encode) as encode:
+        new = units(list(reader.read(path)))
     assert new == units(list(smoothing(False).read(path)))
+    # One call of the tokenizer per chunk of 7 calls: the copies' pairs were prefetched.
+    assert encode.call_count == -(-len(new) // 7)
     examples = len(list(XtremeSiqaReader().read(path)))
     texts = {(c[2]["start"], *c[2]["choices"]) for c in new.values()}
     assert len(new) == 5 * examples and len(texts) > examples + 5  # copies were perturbed

@@ -9,7 +9,7 @@ below is that reader's tokenization: `transformers`' `__call__` per question and
 import itertools
 import json
 from pathlib import Path
-from typing import Any, List, Optional, Tuple
+from typing import Any, Dict, List, Optional, Tuple
 from unittest import mock
 
 import numpy as np
@@ -19,6 +19,7 @@ from allennlp.data.dataset_readers.dataset_reader import WorkerInfo
 from allennlp.data.tokenizers import Token
 
 from allennlp_robust_xlt.common.errors import InputFileError
+from allennlp_robust_xlt.data.dataset_readers import RandomizedSmoothingReader, randomized_smoothing
 from allennlp_robust_xlt.rc.dataset_readers import (
     XtremeMLQAReader,
     XtremeQaReader,
@@ -28,7 +29,7 @@ from allennlp_robust_xlt.rc.dataset_readers import (
     xtreme_qa_reader,
 )
 from allennlp_robust_xlt.rc.dataset_readers.xtreme_qa_reader import xtreme_words
-from tests import XTREME_DATA
+from tests import FIXTURES_ROOT, XTREME_DATA
 
 FIXTURES = [
     *[(XtremeSQuADReader, p) for p in sorted(XTREME_DATA.glob("squad/*.json"))],
@@ -247,3 +248,37 @@ def test_shards_of_workers_and_ranks_are_unchanged(
         assert shards[0] == shards[1]
         seen.extend(shards[0])
     assert len(whole) >= 4 and sorted(map(repr, seen)) == sorted(map(repr, whole))
+
+
+def test_randomized_smoothing_copies_are_unchanged(
+    tiny_transformer: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(randomized_smoothing, "CHUNK_SIZE", 5)
+
+    def smoothing(batched: bool) -> RandomizedSmoothingReader:
+        return RandomizedSmoothingReader(
+            make_reader(XtremeSQuADReader, tiny_transformer, batched=batched, **SETTINGS[1]),
+            neighbors=str(FIXTURES_ROOT / "neighbors" / "english_neighbors.json"),
+            copies=3,
+            seed=5,
+            include_original=True,
+        )
+
+    def units(instances: List[Instance]) -> Dict[Tuple, Any]:
+        return {
+            tuple(instance["metadata"].metadata["randomized_smoothing"].values()): content
+            for instance, content in zip(instances, contents(instances))
+        }
+
+    path = str(XTREME_DATA / "squad" / "train-v1.1.json")
+    reader = smoothing(True)
+    base = reader.base_reader
+    with mock.patch.object(base, "_context_subwords_batch", wraps=base._context_subwords_batch):
+        new = units(list(reader.read(path)))
+        calls = base._context_subwords_batch.call_count
+    assert new == units(list(smoothing(False).read(path)))
+    assert len(new) == 4 * 8
+    # The perturbed contexts of each chunk of 5 calls were split in one call.
+    assert calls == -(-len(new) // 5)
+    contexts = {content[2]["context"] for content in new.values()}
+    assert len(contexts) > 3  # copies were perturbed

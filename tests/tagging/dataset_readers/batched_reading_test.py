@@ -17,6 +17,7 @@ from allennlp.data.dataset_readers.dataset_reader import WorkerInfo
 from allennlp.data.token_indexers import PretrainedTransformerMismatchedIndexer
 
 from allennlp_robust_xlt.common.errors import InputFileError
+from allennlp_robust_xlt.data.dataset_readers import RandomizedSmoothingReader, randomized_smoothing
 from allennlp_robust_xlt.data.token_indexers import PretrainedTransformerMismatchedBatchedIndexer
 from allennlp_robust_xlt.tagging.dataset_readers import (
     XtremePanxReader,
@@ -24,7 +25,7 @@ from allennlp_robust_xlt.tagging.dataset_readers import (
     xtreme_tagging_reader,
 )
 from allennlp_robust_xlt.tagging.dataset_readers.xtreme_tagging_reader import XtremeTaggingReader
-from tests import DATA_ROOT, XTREME_DATA
+from tests import DATA_ROOT, FIXTURES_ROOT, XTREME_DATA
 
 ORIGINAL = DATA_ROOT / "original"
 FIXTURES = [
@@ -149,3 +150,34 @@ def test_shards_of_workers_and_ranks_are_unchanged(
         assert shards[0] == shards[1]  # as the reader read its share sentence by sentence
         seen.extend(shards[0])
     assert len(whole) > 4 and sorted(map(repr, seen)) == sorted(map(repr, whole))
+
+
+def test_randomized_smoothing_copies_are_unchanged(
+    tiny_transformer: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(randomized_smoothing, "CHUNK_SIZE", 5)
+
+    def smoothing(batched: bool) -> RandomizedSmoothingReader:
+        return RandomizedSmoothingReader(
+            make_reader(XtremeUdposReader, tiny_transformer, batched, max_length=12),
+            neighbors=str(FIXTURES_ROOT / "neighbors" / "english_neighbors.json"),
+            text_arguments=["words"],
+            copies=3,
+            seed=5,
+            include_original=True,
+        )
+
+    path = XTREME_DATA / "udpos" / "train-en.tsv"
+    readers = smoothing(True), smoothing(False)
+    new, old = (list(reader.read(path)) for reader in readers)
+    assert contents(new) == contents(old)
+    assert len(new) == 4 * len(list(XtremeUdposReader().read(path)))
+    # The copies' words were handed to the indexer chunk by chunk.
+    indexer = readers[0].base_reader._token_indexers["tokens"]
+    copied = {word for instance in new for word in instance["metadata"]["words"]}
+    assert copied <= set(indexer._wordpieces)
+    vocabulary = Vocabulary.from_instances(old)
+    new_tensors = tensors(readers[0].base_reader, new, vocabulary)["tokens"]["tokens"]
+    old_tensors = tensors(readers[1].base_reader, old, vocabulary)["tokens"]["tokens"]
+    for key, value in old_tensors.items():
+        assert new_tensors[key].tolist() == value.tolist(), key
