@@ -42,6 +42,7 @@ FIGURES = (
     "reader_throughput",
     "evaluate_languages",
     "attack_cost",
+    "family_reading",
 )
 README = PROJECT_ROOT / "benchmarks" / "README.md"
 RESULTS = PROJECT_ROOT / "benchmarks" / "results.json"
