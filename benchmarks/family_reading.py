@@ -54,7 +54,7 @@ import pstats  # noqa: E402
 import random  # noqa: E402
 import statistics  # noqa: E402
 import time  # noqa: E402
-from typing import Any, Callable, Dict, List, Tuple  # noqa: E402
+from typing import Any, Callable, Dict, Iterable, Iterator, List, Tuple  # noqa: E402
 
 from benchmarks.common import (  # noqa: E402
     CACHE,
@@ -101,10 +101,13 @@ def _sentence_maker(seed: int, new_words: bool = False) -> Callable[[], List[str
     return sentence
 
 
-def _write(path: Path, text: str) -> Path:
+def _write(path: Path, parts: Iterable[str], separator: str = "") -> Path:
+    """Writes `parts` (joined by `separator`) to `path` as they come, then renames it."""
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_suffix(".partial")
-    partial.write_text(text, encoding="utf-8")
+    with partial.open("w", encoding="utf-8") as out:
+        for index, part in enumerate(parts):
+            out.write(separator + part if index else part)
     partial.replace(path)
     return path
 
@@ -114,8 +117,9 @@ def tagging_file(path: Path, count: int) -> Path:
     if path.exists():
         return path
     sentence = _sentence_maker(1, new_words=True)
-    blocks = ["".join(f"{word}\tNOUN\n" for word in sentence()) for _ in range(count)]
-    return _write(path, "\n".join(blocks))
+    return _write(
+        path, ("".join(f"{word}\tNOUN\n" for word in sentence()) for _ in range(count)), "\n"
+    )
 
 
 def qa_file(path: Path, count: int) -> Path:
@@ -137,7 +141,7 @@ def qa_file(path: Path, count: int) -> Path:
             qas.append({"id": f"q{index}", "question": question, "answers": [answer]})
         paragraphs.append({"context": context, "qas": qas})
     document = {"version": "1.1", "data": [{"title": "bench", "paragraphs": paragraphs}]}
-    return _write(path, json.dumps(document))
+    return _write(path, [json.dumps(document)])
 
 
 def siqa_file(path: Path, count: int) -> Path:
@@ -145,18 +149,20 @@ def siqa_file(path: Path, count: int) -> Path:
     if path.exists():
         return path
     sentence = _sentence_maker(3)
-    lines = []
-    for index in range(count):
-        record = {
-            "context": " ".join(sentence()),
-            "question": " ".join(sentence()[:6]) + "?",
-            "answerA": " ".join(sentence()[:4]),
-            "answerB": " ".join(sentence()[:5]),
-            "answerC": " ".join(sentence()[:3]),
-            "correct": "ABC"[index % 3],
-        }
-        lines.append(json.dumps(record) + "\n")
-    return _write(path, "".join(lines))
+
+    def lines() -> Iterator[str]:
+        for index in range(count):
+            record = {
+                "context": " ".join(sentence()),
+                "question": " ".join(sentence()[:6]) + "?",
+                "answerA": " ".join(sentence()[:4]),
+                "answerB": " ".join(sentence()[:5]),
+                "answerC": " ".join(sentence()[:3]),
+                "correct": "ABC"[index % 3],
+            }
+            yield json.dumps(record) + "\n"
+
+    return _write(path, lines())
 
 
 # -- readers ---------------------------------------------------------------------------------
@@ -408,8 +414,8 @@ def memory_child(family: str, model: str, path: str) -> None:
     import torch
     from allennlp.data import Vocabulary
 
+    from benchmarks.common import own_peak_rss_mb
     from benchmarks.reader_throughput import current_rss_mb
-    from benchmarks.common import peak_rss_mb
 
     torch.set_num_threads(1)
     reader = globals()[MEMORY_FAMILIES[family]](model)
@@ -422,7 +428,7 @@ def memory_child(family: str, model: str, path: str) -> None:
         count += 1
         if count == 1:
             start_rss = current_rss_mb()
-    print(json.dumps({"lines": count, "start_mb": start_rss, "peak_mb": peak_rss_mb()}))
+    print(json.dumps({"lines": count, "start_mb": start_rss, "peak_mb": own_peak_rss_mb()}))
 
 
 def memory(family: str, model: str, path: Path) -> Dict[str, float]:
