@@ -44,6 +44,7 @@ FIGURES = (
     "robust_step_time",
     "regime_step_cost",
     "reader_throughput",
+    "family_reading",
     "evaluate_languages",
     "qa_report",
     "attack_cost",
