@@ -116,6 +116,18 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def own_peak_rss_mb() -> float:
+    """
+    This process's peak resident set size (`VmHWM`), in MiB. Not `getrusage`'s `ru_maxrss`,
+    which Linux carries over an `exec`: a child started by `subprocess` would report at least
+    the size of its parent at the fork.
+    """
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError("no VmHWM in /proc/self/status")
+
+
 def machine() -> Dict[str, str]:
     import platform
 

@@ -18,8 +18,9 @@ A last pass with timers splits the reader's time into the tokenizer's encoding, 
 tokens, the rest of the instance (parsing included), and indexing.
 
 Memory: a fresh subprocess per size iterates `reader.read(path)` without keeping the instances
-(lazy reading) over 40k and over 400k lines, and reports its peak resident set size
-(`getrusage`) and the growth over its size after setting up and reading the first instance.
+(lazy reading) over 40k and over 400k lines, and reports its own peak resident set size
+(`VmHWM`: `getrusage` would report at least the parent's size at the fork) and the growth over
+its size after setting up and reading the first instance.
 Goal: peak(400k) / peak(40k) < 1.2.
 
     python -m benchmarks.reader_throughput [--pairs 4000] [--rounds 5] [--memory-lines 40000]
@@ -52,6 +53,7 @@ from benchmarks.common import (  # noqa: E402
     figure_main,
     fixture_sentences,
     local_model,
+    own_peak_rss_mb,
     peak_rss_mb,
 )
 
@@ -219,7 +221,7 @@ def memory_child(model: str, path: str) -> None:
     next(instances)
     start_rss = current_rss_mb()
     count = 1 + sum(1 for _ in instances)
-    print(json.dumps({"lines": count, "start_mb": start_rss, "peak_mb": peak_rss_mb()}))
+    print(json.dumps({"lines": count, "start_mb": start_rss, "peak_mb": own_peak_rss_mb()}))
 
 
 def current_rss_mb() -> float:

@@ -44,11 +44,13 @@ FIGURES = (
     "robust_step_time",
     "regime_step_cost",
     "reader_throughput",
+    "family_reading",
     "evaluate_languages",
     "qa_report",
     "attack_cost",
     "retrieval_throughput",
     "retrieval_search_memory",
+    "alignment_throughput",
 )
 # Arguments of a figure under `make bench`: BUCC-scale mining with 2,000 query rows against the
 # full 200k (the same memory profile as all 200k rows, a hundredth of the time; the full run is

@@ -160,7 +160,7 @@ local source_languages = [
       reader(task):: {
         type: tasks[task].reader,
         token_indexers: {
-          tokens: { type: 'pretrained_transformer_mismatched' } + $.families.tagging.mismatched(task),
+          tokens: { type: 'pretrained_transformer_mismatched_batched' } + $.families.tagging.mismatched(task),
         },
       },
       model(task):: {

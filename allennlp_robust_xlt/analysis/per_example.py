@@ -6,7 +6,9 @@ setting) hold one JSON object per test example, in the order of the test file:
 `{"id": ..., <fields>}`. The fields are the example's contribution to the language's metrics:
 
 - classification and multiple choice: `correct` (0/1); accuracy = mean of `correct`.
-- under attack (any task): `attacked_correct` (0/1); attacked_accuracy = its mean.
+- under attack (any task): the same fields prefixed `attacked_` (`attacked_correct`,
+  `attacked_f1`, `attacked_tp`...); each `attacked_<metric>` is computed from them as the
+  metric is from the clean fields.
 - QA: `exact_match`, `f1` (0..1 each); exact_match and f1 = their means over the examples.
 - tagging: `tp`, `fp`, `fn` (entity counts, as seqeval counts them), `correct_tokens`,
   `tokens`; f1 = micro F1 of the summed counts (seqeval's), precision, recall, and
@@ -82,10 +84,30 @@ RECIPES: Tuple[Recipe, ...] = (
 """Metric recipes; for a metric the first whose fields the examples have is used."""
 
 
+ATTACKED_PREFIX = "attacked_"
+
+
+def _attacked(recipe: Recipe) -> Recipe:
+    """`attacked_<metric>` from the `attacked_<field>`s, as `metric` from the fields."""
+    fields = tuple(ATTACKED_PREFIX + name for name in recipe.fields)
+
+    def compute(sums: Sums, count: numpy.ndarray) -> numpy.ndarray:
+        return recipe.compute({name: sums[ATTACKED_PREFIX + name] for name in recipe.fields}, count)
+
+    return Recipe(ATTACKED_PREFIX + recipe.metric, fields, compute)
+
+
 def recipe_for(metric: str, fields: Iterable[str]) -> Optional[Recipe]:
-    """The recipe of `metric` for examples with these fields (None if none fits)."""
+    """
+    The recipe of `metric` for examples with these fields (None if none fits); under an attack,
+    `attacked_<metric>` is the metric's recipe on the `attacked_<field>`s (e.g. a tagger's
+    `attacked_f1` from `attacked_tp`, `attacked_fp`, `attacked_fn`).
+    """
     present = set(fields)
-    for recipe in RECIPES:
+    candidates = list(RECIPES)
+    if metric.startswith(ATTACKED_PREFIX):
+        candidates += [_attacked(recipe) for recipe in RECIPES]
+    for recipe in candidates:
         if recipe.metric == metric and set(recipe.fields) <= present:
             return recipe
     return None

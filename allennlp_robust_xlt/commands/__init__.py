@@ -3,3 +3,4 @@ from allennlp_robust_xlt.commands.xtreme_report import XtremeReport  # noqa: F40
 from allennlp_robust_xlt.commands.build_neighbors import BuildNeighbors  # noqa: F401
 from allennlp_robust_xlt.commands.xtreme_compare import XtremeCompare  # noqa: F401
 from allennlp_robust_xlt.commands.xtreme_retrieval import XtremeRetrieval  # noqa: F401
+from allennlp_robust_xlt.commands.xtreme_alignment import XtremeAlignment  # noqa: F401

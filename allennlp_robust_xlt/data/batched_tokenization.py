@@ -37,6 +37,7 @@ intra_word_tokenize_batch` (AllenNLP's `intra_word_tokenize`, used by the
 truncation of pairs (`truncate_pair`, `truncated_pair_lengths`).
 """
 
+import itertools
 from typing import (
     Any,
     Dict,
@@ -388,6 +389,16 @@ class BatchedTokenizer:
             token.text_id = text_id
             token.type_id = type_id
             append(token)
+
+    def id_tokens(self, ids: Sequence[int], type_id: Optional[int]) -> List[Token]:
+        """
+        New tokens of the wordpiece `ids`, without character offsets, as `Token(text,
+        text_id=id, type_id=type_id)` builds them (the text from the vocabulary, as
+        `convert_ids_to_tokens` gives it).
+        """
+        tokens: List[Token] = []
+        self._append_tokens(tokens, ids, itertools.repeat((0, 0), len(ids)), type_id)
+        return tokens
 
     # -- AllenNLP's tokenizer, batched -------------------------------------------------------
 

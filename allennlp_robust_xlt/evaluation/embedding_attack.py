@@ -150,7 +150,7 @@ class EmbeddingAttackEvaluator(AttackEvaluator):
                     NAME, "model", "the model did not call its word-embedding layer"
                 )
             masks = [call.mask for call in calls]
-            current = [self._start(call) for call in calls]
+            current = [self.start_perturbation(call) for call in calls]
             with preserved_metrics(model):
                 for step in range(self.steps if ascend else 0):
                     if step == 0 and first_from_clean:
@@ -158,7 +158,7 @@ class EmbeddingAttackEvaluator(AttackEvaluator):
                     else:
                         grads = self._gradients(model, batch, perturbation, current)
                     current = [
-                        self._ascend(delta, grad, mask)
+                        self.ascent_step(delta, grad, mask)
                         for delta, grad, mask in zip(current, grads, masks)
                     ]
             with torch.no_grad(), self.attacked_metrics.counting():
@@ -174,9 +174,10 @@ class EmbeddingAttackEvaluator(AttackEvaluator):
         }
         return AttackOutcome(batch, clean_output, batch, attacked_output, statistics)
 
-    # -- pieces ------------------------------------------------------------------------------
+    # -- pieces (also used by xtreme-alignment's attack) -----------------------------------
 
-    def _start(self, call: WordEmbeddingCall) -> torch.Tensor:
+    def start_perturbation(self, call: WordEmbeddingCall) -> torch.Tensor:
+        """The attack's starting point for a word-embedding call: zero, or a seeded random start."""
         embeddings = call.embeddings
         if not self.random_init:
             return torch.zeros(embeddings.shape, dtype=torch.float, device=embeddings.device)
@@ -204,7 +205,10 @@ class EmbeddingAttackEvaluator(AttackEvaluator):
             loss = model(**batch)["loss"]
         return torch.autograd.grad(loss, leaves)
 
-    def _ascend(self, delta: torch.Tensor, grad: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    def ascent_step(
+        self, delta: torch.Tensor, grad: torch.Tensor, mask: torch.Tensor
+    ) -> torch.Tensor:
+        """One PGD step: `project(delta + alpha * direction(grad))`, per row, in the ball."""
         kind = "l2" if self.norm == "l2" else "sign"
         direction = ascent_direction(grad, mask, kind)
         return project_to_ball(delta + self.alpha * direction, mask, self.norm, self.epsilon)

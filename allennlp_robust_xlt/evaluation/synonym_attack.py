@@ -41,6 +41,10 @@ NAME = "synonym_attack"
 LANGUAGE_ARGUMENT_SUFFIX = "_language"
 LANGUAGE_ARGUMENT = "language"
 
+# Text arguments that answers point into by character offset (extractive QA's context, for a
+# reader with `rewrite_text_arguments`): substituting a word there would move the gold answer.
+ANCHORED_TEXT_ARGUMENTS = ("context",)
+
 Substitution = Tuple[str, int, str]  # (text argument, word position, replacement)
 
 
@@ -125,7 +129,9 @@ class SynonymAttackEvaluator(AttackEvaluator):
     batch_size : `int`, optional (default = the data loader's batch size, else 32)
         Instances per forward pass (clean, attacked and candidates).
     text_arguments : `List[str]`, optional
-        As for the `randomized_smoothing` reader.
+        As for the `randomized_smoothing` reader. Taggers: `["words"]` (one tag per word, so
+        whole-word substitution keeps the tags aligned). Extractive QA: `["question"]` (the
+        context is refused, `ANCHORED_TEXT_ARGUMENTS`: its answers are character offsets).
     batch_serializer, cuda_device, postprocessor_fn_name
         As for AllenNLP's `simple` evaluator.
     """
@@ -194,6 +200,15 @@ class SynonymAttackEvaluator(AttackEvaluator):
             reader = reader.base_reader
         self._reader = reader
         self._text = TextArguments(reader, self.text_argument_names, component=NAME)
+        anchored = [name for name in self._text.names if name in ANCHORED_TEXT_ARGUMENTS]
+        if anchored and hasattr(reader, "rewrite_text_arguments"):
+            raise ParameterError(
+                NAME,
+                "text_arguments",
+                f"would substitute words of {', '.join(anchored)}, which {type(reader).__name__}"
+                " locates its answers in by character offset; attack the question only"
+                ' ("text_arguments": ["question"])',
+            )
         self._device = int_to_device(self.cuda_device)
         self._batch_size = self.batch_size or data_loader_batch_size(data_loader) or 32
         self._batched_losses = None
@@ -359,7 +374,7 @@ class SynonymAttackEvaluator(AttackEvaluator):
                 output = model(**tensors)
                 rows = _row_losses(output, tensors)
                 if rows is not None and bool(
-                    torch.isclose(rows.mean(), output["loss"].float(), rtol=1e-4, atol=1e-6)
+                    torch.isclose(rows.mean(), _loss(model, output).float(), rtol=1e-4, atol=1e-6)
                 ):
                     self._batched_losses = True
                     losses.extend(rows.tolist())
@@ -368,8 +383,19 @@ class SynonymAttackEvaluator(AttackEvaluator):
                     logger.info("%s: scoring each candidate in a batch of its own", NAME)
                 self._batched_losses = False
             for instance in chunk:
-                losses.append(float(model(**self._tensors([instance]))["loss"]))
+                losses.append(float(_loss(model, model(**self._tensors([instance])))))
         return losses
+
+
+def _loss(model: Model, output: Dict[str, Any]) -> torch.Tensor:
+    if output.get("loss") is None:
+        raise ParameterError(
+            NAME,
+            "model",
+            f"{type(model).__name__} computed no loss on this data (no gold labels?); an attack"
+            " maximizes the model's loss",
+        )
+    return output["loss"]
 
 
 def _row_losses(output: Dict[str, Any], tensors: Dict[str, Any]) -> Optional[torch.Tensor]:

@@ -549,7 +549,8 @@ def tidy_per_example(path: Path, metrics: Dict[str, Any]) -> None:
     order of the ids, checked to reproduce every metric they can.
     """
     records = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
-    known = {field for fields in EXAMPLE_FIELDS.values() for field in fields} | {"attacked_correct"}
+    known = {field for fields in EXAMPLE_FIELDS.values() for field in fields}
+    known |= {ATTACKED_PREFIX + field for field in known}
     numeric = [
         {key: value for key, value in record.items() if key == "id" or key in known}
         for record in records

@@ -22,7 +22,7 @@ import logging
 import os
 import tarfile
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
+from typing import Any, Dict, Iterator, List, Optional, Sequence, Tuple, Union
 
 import torch
 from transformers import AutoConfig, AutoModel, AutoTokenizer, PreTrainedModel
@@ -143,29 +143,44 @@ class SentenceEncoder:
             list(range(self.num_layers + 1)) if layers is None else self.check_layers(layers)
         )
         output = torch.zeros(len(layer_list), len(sentences), self.hidden_size, dtype=torch.float32)
+        with torch.no_grad():
+            for batch, input_ids, mask in self.batches(sentences, batch_size, max_length):
+                pooled = pool(self.hidden_states(input_ids, mask), mask, layer_list, pooling)
+                output[:, batch] = pooled.float().cpu()
+        return output
+
+    def batches(
+        self, sentences: Sequence[str], batch_size: int, max_length: int = DEFAULT_MAX_LENGTH
+    ) -> Iterator[Tuple[List[int], torch.Tensor, torch.Tensor]]:
+        """
+        The batches `embed` runs, longest sentences first: `(indices of the sentences, input
+        ids, attention mask)`, the tensors `[batch, width]` on the encoder's device.
+        """
         if not sentences:
-            return output
+            return
         ids = self.tokenize(sentences, self.max_length(max_length))
         order = sorted(range(len(ids)), key=lambda index: -len(ids[index]))
         pad_id = self.tokenizer.pad_token_id if self.tokenizer.pad_token_id is not None else 0
-        with torch.no_grad():
-            for start in range(0, len(order), batch_size):
-                batch = order[start : start + batch_size]
-                width = len(ids[batch[0]])
-                input_ids = torch.full((len(batch), width), pad_id, dtype=torch.long)
-                mask = torch.zeros((len(batch), width), dtype=torch.long)
-                for row, index in enumerate(batch):
-                    input_ids[row, : len(ids[index])] = torch.from_numpy(ids[index])
-                    mask[row, : len(ids[index])] = 1
-                hidden_states = self.transformer(
-                    input_ids=input_ids.to(self.device),
-                    attention_mask=mask.to(self.device),
-                    output_hidden_states=True,
-                    return_dict=True,
-                ).hidden_states
-                pooled = pool(hidden_states, mask.to(self.device), layer_list, pooling)
-                output[:, batch] = pooled.float().cpu()
-        return output
+        for start in range(0, len(order), batch_size):
+            batch = order[start : start + batch_size]
+            width = len(ids[batch[0]])
+            input_ids = torch.full((len(batch), width), pad_id, dtype=torch.long)
+            mask = torch.zeros((len(batch), width), dtype=torch.long)
+            for row, index in enumerate(batch):
+                input_ids[row, : len(ids[index])] = torch.from_numpy(ids[index])
+                mask[row, : len(ids[index])] = 1
+            yield batch, input_ids.to(self.device), mask.to(self.device)
+
+    def hidden_states(
+        self, input_ids: torch.Tensor, mask: torch.Tensor
+    ) -> Tuple[torch.Tensor, ...]:
+        """Every layer's states of one batch (`hidden_states`: L + 1 tensors), one forward pass."""
+        return self.transformer(
+            input_ids=input_ids,
+            attention_mask=mask,
+            output_hidden_states=True,
+            return_dict=True,
+        ).hidden_states
 
 
 TOKENIZE_SLICE = 4096

@@ -27,7 +27,7 @@ of `max_instances_in_memory` instances still sees distinct examples in each wind
 """
 
 import logging
-from typing import Any, Iterator, List, Optional, Tuple
+from typing import Any, Iterable, Iterator, List, Optional, Tuple
 
 from allennlp.data.dataset_readers.dataset_reader import DatasetReader, DistributedInfo, WorkerInfo
 from allennlp.data.fields import MetadataField
@@ -140,14 +140,33 @@ class RandomizedSmoothingReader(DatasetReader):
                 (example, copy, call if copy is None else self.perturb_call(call, example, copy))
                 for example, copy, call in units
             ]
-            prefetch_texts(
-                self.base_reader,
-                (text for _, _, call in calls for text in self.text_arguments.texts(call).values()),
-            )
+            self.prefetch(call for _, _, call in calls)
             for example, copy, call in calls:
                 instance = self._built(call, example, copy)
                 if instance is not None:
                     yield instance
+
+    def prefetch(self, calls: Iterable[TextToInstanceCall]) -> None:
+        """
+        Hands a chunk of (perturbed) calls to the base reader before they are built: to its
+        `prefetch_examples` (the tagging, QA and multiple-choice readers), as `text_to_instance`
+        keyword arguments, or else their texts to its batched tokenizer (the pair readers).
+        """
+        prefetch_examples = getattr(self.base_reader, "prefetch_examples", None)
+        if callable(prefetch_examples):
+            signature = self.text_arguments.signature
+            examples = []
+            for call in calls:
+                try:
+                    examples.append(dict(signature.bind(*call.args, **call.kwargs).arguments))
+                except TypeError:
+                    continue  # `text_to_instance` raises it in its place
+            prefetch_examples(examples)
+            return
+        prefetch_texts(
+            self.base_reader,
+            (text for call in calls for text in self.text_arguments.texts(call).values()),
+        )
 
     def _units(self, file_path: Any) -> Iterator[Tuple[int, Optional[int], TextToInstanceCall]]:
         """`(example index, copy index or None for the original, call)`, copy-major."""

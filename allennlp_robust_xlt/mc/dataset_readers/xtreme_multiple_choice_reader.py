@@ -21,9 +21,13 @@ from allennlp_robust_xlt.common.errors import InputFileError, ParameterError
 from allennlp_robust_xlt.common.files import local_input
 from allennlp_robust_xlt.common.languages import is_known_language
 from allennlp_robust_xlt.common.line_reading import decode_line, numbered_lines
-from allennlp_robust_xlt.pair_classification.dataset_readers.xtreme_pair_reader import (
+from allennlp_robust_xlt.data.batched_tokenization import (
+    CHUNK_SIZE,
+    BatchedTokenizer,
+    chunks,
     truncate_pair,
 )
+from allennlp_robust_xlt.data.reader_calls import is_recording
 from allennlp_robust_xlt.tasks import TASKS, Task
 
 logger = logging.getLogger(__name__)
@@ -80,13 +84,17 @@ class XtremeMultipleChoiceReader(DatasetReader):
       name), `start` (the first sequence) and `choices`.
 
     Reading is lazy and sharded (across data-loader workers and distributed ranks) line by line,
-    before parsing. A line that is not a JSON object, lacks a field, or has a label out of range
-    is an error naming the file and line. XTREME's preparation sets every test label to 0: a file
-    whose labels are all 0 is read, with a warning that its accuracy is meaningless.
+    before parsing. With a fast `pretrained_transformer` tokenizer, each shard's lines are
+    tokenized in chunks, all the (first sequence, choice) pairs of a chunk in one call of the
+    tokenizer (`data/batched_tokenization.py`), into exactly the tokens that AllenNLP's tokenizer
+    gives one text at a time. A line that is not a JSON object, lacks a field, or has a label out
+    of range is an error naming the file and line, raised after the examples before it.
+    XTREME's preparation sets every test label to 0: a file whose labels are all 0 is read, with
+    a warning that its accuracy is meaningless.
 
     Subclasses set `task_key`, `TEXT_ARGUMENTS` (the text parameters of their
-    `text_to_instance`, which randomized smoothing perturbs) and implement `arguments_from_json`
-    and `text_to_instance`.
+    `text_to_instance`, which randomized smoothing perturbs) and implement `arguments_from_json`,
+    `sequences` and `text_to_instance`.
 
     # Parameters
 
@@ -135,6 +143,10 @@ class XtremeMultipleChoiceReader(DatasetReader):
                     "max_length",
                     f"must leave room for two wordpieces, got {max_length}",
                 )
+        self.batched_tokenizer: Optional[BatchedTokenizer] = (
+            BatchedTokenizer.for_tokenizer(self._tokenizer) if self._budget is not None else None
+        )
+        """Tokenizes in batches (`None`: one text at a time, for other tokenizers)."""
 
     # -- reading ---------------------------------------------------------------------------
 
@@ -151,13 +163,32 @@ class XtremeMultipleChoiceReader(DatasetReader):
         local = local_input(path)
         language = self.file_language(path)
         labels = zeros = 0
-        for line, raw in self.shard_iterable(numbered_lines(local, display_path=path)):
-            arguments = self.arguments_from_json(json_record(raw, path, line), path, line)
-            label = arguments.get("label")
-            if label is not None:
-                labels += 1
-                zeros += label == 0
-            yield self.text_to_instance(**arguments, language=language)
+        # Shard the raw lines, then parse and tokenize each chunk of the shard at once. A bad
+        # line's error keeps its place, so it is raised after the examples before it.
+        lines = self.shard_iterable(numbered_lines(local, display_path=path))
+        for units in chunks(lines, CHUNK_SIZE):
+            examples: List[Union[Dict[str, Any], InputFileError]] = []
+            for line, raw in units:
+                try:
+                    examples.append(
+                        self.arguments_from_json(json_record(raw, path, line), path, line)
+                    )
+                except InputFileError as error:
+                    examples.append(error)
+            if not is_recording(self):  # (recorded calls build nothing)
+                self.prefetch_examples(
+                    [example for example in examples if not isinstance(example, InputFileError)]
+                )
+            for arguments in examples:
+                if isinstance(arguments, InputFileError):
+                    raise arguments
+                label = arguments.get("label")
+                if label is not None:
+                    labels += 1
+                    zeros += label == 0
+                yield self.text_to_instance(**arguments, language=language)
+        if self.batched_tokenizer is not None:
+            self.batched_tokenizer.clear()
         if labels and zeros == labels:
             logger.warning(
                 "%s: all %d labels are 0, as in XTREME's prepared test files, whose labels were"
@@ -165,6 +196,21 @@ class XtremeMultipleChoiceReader(DatasetReader):
                 path,
                 labels,
             )
+
+    def prefetch_examples(self, examples: Sequence[Dict[str, Any]]) -> None:
+        """
+        Tokenizes the (first sequence, choice) pairs of `examples` (`text_to_instance` keyword
+        arguments) in one call into the batched tokenizer's pool, where `build_instance` finds
+        them; nothing without a batched tokenizer. Randomized smoothing calls it with the
+        perturbed examples of a chunk.
+        """
+        if self.batched_tokenizer is None:
+            return
+        self.batched_tokenizer.prefetch_pairs(
+            (start, choice)
+            for start, choices in map(self.sequences, examples)
+            for choice in choices
+        )
 
     def file_language(self, path: str) -> Optional[str]:
         """The language of a file's examples: from its name, or the task's only language."""
@@ -186,6 +232,13 @@ class XtremeMultipleChoiceReader(DatasetReader):
 
     # -- instances ---------------------------------------------------------------------------
 
+    def sequences(self, arguments: Dict[str, Any]) -> Tuple[str, List[str]]:
+        """
+        `(first sequence, choices)` of an example, from its `text_to_instance` arguments (by
+        name): each choice is paired with the first sequence.
+        """
+        raise NotImplementedError
+
     def build_instance(
         self,
         start: str,
@@ -195,13 +248,18 @@ class XtremeMultipleChoiceReader(DatasetReader):
         example_id: Optional[str],
     ) -> Instance:
         """The instance of one example: one (start, choice) pair per choice."""
-        start_tokens = self._tokenizer.tokenize(start)
         pairs = []
-        for choice in choices:
-            first, second = start_tokens, self._tokenizer.tokenize(choice)
-            if self._budget is not None:
-                first, second = truncate_pair(first, second, self._budget)
-            pairs.append(TextField(self._tokenizer.add_special_tokens(first, second)))
+        batched = self.batched_tokenizer
+        if batched is not None:
+            for choice in choices:
+                pairs.append(TextField(batched.tokenize_pair(start, choice, self._budget)))
+        else:
+            start_tokens = self._tokenizer.tokenize(start)
+            for choice in choices:
+                first, second = start_tokens, self._tokenizer.tokenize(choice)
+                if self._budget is not None:
+                    first, second = truncate_pair(first, second, self._budget)
+                pairs.append(TextField(self._tokenizer.add_special_tokens(first, second)))
         alternatives = ListField(pairs)  # type: ignore[arg-type]
         fields: Dict[str, Field] = {"alternatives": alternatives}
         if label is not None:

@@ -1,4 +1,4 @@
-from typing import Any, Dict, Optional
+from typing import Any, Dict, List, Optional, Tuple
 
 from allennlp.data.dataset_readers.dataset_reader import DatasetReader
 from allennlp.data.instance import Instance
@@ -68,6 +68,19 @@ class XtremeSiqaReader(XtremeMultipleChoiceReader):
         example_id: Optional[str] = None,
     ) -> Instance:
         """One SIQA example; `label` is the index (0, 1, 2) of the right answer."""
-        return self.build_instance(
-            f"{context} {question}", [answerA, answerB, answerC], label, language, example_id
+        start, choices = self.sequences(
+            {
+                "context": context,
+                "question": question,
+                "answerA": answerA,
+                "answerB": answerB,
+                "answerC": answerC,
+            }
         )
+        return self.build_instance(start, choices, label, language, example_id)
+
+    def sequences(self, arguments: Dict[str, Any]) -> Tuple[str, List[str]]:
+        """`"{context} {question}"` and the three answers."""
+        return f"{arguments['context']} {arguments['question']}", [
+            arguments[key] for key in ANSWER_FIELDS
+        ]

@@ -1,4 +1,4 @@
-from typing import Any, Dict, Optional
+from typing import Any, Dict, List, Optional, Tuple
 
 from allennlp.data.dataset_readers.dataset_reader import DatasetReader
 from allennlp.data.instance import Instance
@@ -88,6 +88,13 @@ class XtremeXcopaReader(XtremeMultipleChoiceReader):
         example_id: Optional[str] = None,
     ) -> Instance:
         """One COPA example; `question` is `cause` or `effect`, `label` 0 or 1."""
-        return self.build_instance(
-            copa_start(premise, question), [choice1, choice2], label, language, example_id
+        start, choices = self.sequences(
+            {"premise": premise, "choice1": choice1, "choice2": choice2, "question": question}
         )
+        return self.build_instance(start, choices, label, language, example_id)
+
+    def sequences(self, arguments: Dict[str, Any]) -> Tuple[str, List[str]]:
+        """`"{premise} What was the {question}?"` and the two choices."""
+        return copa_start(arguments["premise"], arguments["question"]), [
+            arguments[key] for key in CHOICE_FIELDS
+        ]

@@ -20,7 +20,13 @@ from allennlp.data.tokenizers import PretrainedTransformerTokenizer, Token
 from allennlp_robust_xlt.common.errors import InputFileError, ParameterError, check_int
 from allennlp_robust_xlt.common.files import local_input
 from allennlp_robust_xlt.common.languages import describe_known_codes, is_known_language
-from allennlp_robust_xlt.data.reader_calls import TextToInstanceCall
+from allennlp_robust_xlt.data.batched_tokenization import (
+    CHUNK_SIZE,
+    BatchedTokenizer,
+    chunks,
+    encode_batch,
+)
+from allennlp_robust_xlt.data.reader_calls import TextToInstanceCall, is_recording
 from allennlp_robust_xlt.rc.dataset_readers.squad_files import Answer, read_squad_file
 from allennlp_robust_xlt.rc.tools.answer_preserving_substitution import (
     PerturbWords,
@@ -86,7 +92,10 @@ class XtremeQaReader(DatasetReader):
     questions and MLQA's scoring); other files have `language` and the reader's task's scoring.
 
     Reading is lazy per file and sharded (`manual_distributed_sharding`,
-    `manual_multiprocess_sharding`). A file path may be a list of paths.
+    `manual_multiprocess_sharding`). A file path may be a list of paths. Each shard's questions
+    are tokenized in chunks: the chunk's distinct questions in one call of the fast tokenizer,
+    its distinct contexts in another (a context shared by several questions is split once),
+    with the same sub-words, offsets and windows as one question at a time.
 
     # Parameters
 
@@ -164,6 +173,22 @@ class XtremeQaReader(DatasetReader):
                 name, "language", f"has the unknown code {language!r}; {describe_known_codes()}"
             )
         self._language = language
+        self._batched = BatchedTokenizer(self._tokenizer)
+        # The sub-words of the questions and contexts of the chunk being read
+        # (`prefetch_examples`); `text_to_instance` tokenizes what is not there.
+        self._question_pool: Dict[str, List[int]] = {}
+        self._context_pool: Dict[str, Tuple[List[int], np.ndarray]] = {}
+        # The tokens of the pool's contexts, built for the first of their questions and shared
+        # by the others (as the windows of one question share tokens; nothing changes them).
+        self._context_tokens: Dict[str, List[Token]] = {}
+
+    def __getstate__(self) -> Dict[str, Any]:
+        # Readers are pickled for spawned data-loader workers: leave the pools behind.
+        state = dict(self.__dict__)
+        state["_question_pool"] = {}
+        state["_context_pool"] = {}
+        state["_context_tokens"] = {}
+        return state
 
     # -- reading ---------------------------------------------------------------------------
 
@@ -176,17 +201,36 @@ class XtremeQaReader(DatasetReader):
         local = local_input(path, expected="a SQuAD-format JSON file")
         examples = read_squad_file(local, display_path=path)
         question_language, context_language, scoring = self.file_facts(path)
-        for example in self.shard_iterable(examples):
-            yield self.text_to_instance(
-                example.question,
-                example.context,
-                example.answers,
-                question_id=example.question_id,
-                question_language=question_language,
-                context_language=context_language,
-                scoring=scoring,
-                source=path,
-            )
+        for chunk in chunks(self.shard_iterable(examples), CHUNK_SIZE):
+            if not is_recording(self):  # (recorded calls build nothing)
+                self.prefetch_examples(
+                    [{"question": e.question, "context": e.context} for e in chunk]
+                )
+            for example in chunk:
+                yield self.text_to_instance(
+                    example.question,
+                    example.context,
+                    example.answers,
+                    question_id=example.question_id,
+                    question_language=question_language,
+                    context_language=context_language,
+                    scoring=scoring,
+                    source=path,
+                )
+        self._question_pool, self._context_pool, self._context_tokens = {}, {}, {}
+
+    def prefetch_examples(self, examples: Sequence[Dict[str, Any]]) -> None:
+        """
+        Tokenizes the questions and contexts of `examples` (`text_to_instance` keyword
+        arguments), each distinct text once, the questions in one call of the fast tokenizer and
+        the contexts in another, into the pools where `text_to_instance` finds them (replacing
+        what they held). Randomized smoothing calls it with the perturbed examples of a chunk.
+        """
+        questions = list(dict.fromkeys(example["question"] for example in examples))
+        self._question_pool = dict(zip(questions, self._question_subwords_batch(questions)))
+        contexts = list(dict.fromkeys(example["context"] for example in examples))
+        self._context_pool = dict(zip(contexts, self._context_subwords_batch(contexts)))
+        self._context_tokens = {}
 
     def file_facts(self, path: str) -> Tuple[Optional[str], Optional[str], str]:
         """`(question language, context language, scoring)` of a file, from its name."""
@@ -224,13 +268,11 @@ class XtremeQaReader(DatasetReader):
             raise InputFileError(source, None, f"question {shown_id}: empty question")
         answers = [Answer(*answer) for answer in answers] if answers else None
 
-        question_ids = self._hf_tokenizer(
-            question,
-            add_special_tokens=False,
-            truncation=True,
-            max_length=self._max_query_length,
-        )["input_ids"]
-        context_ids, offsets = self._context_subwords(context)
+        question_ids = self._question_pool.get(question)
+        if question_ids is None:
+            question_ids = self._question_subwords_batch([question])[0]
+        found = self._context_pool.get(context)
+        context_ids, offsets = found if found is not None else self._context_subwords(context)
         if not context_ids:
             raise InputFileError(source, None, f"question {shown_id}: the context has no sub-words")
         room = self._max_length - len(question_ids) - self._num_special
@@ -246,15 +288,12 @@ class XtremeQaReader(DatasetReader):
         spans = window_spans(len(context_ids), room, self._doc_stride)
         masks = max_context_masks(len(context_ids), room, self._doc_stride)
 
-        hf_tokens = self._hf_tokenizer.convert_ids_to_tokens
-        question_tokens = [
-            Token(text, text_id=index, type_id=self._first_type_id)
-            for text, index in zip(hf_tokens(question_ids), question_ids)
-        ]
-        context_tokens = [
-            Token(text, text_id=index, type_id=self._second_type_id)
-            for text, index in zip(hf_tokens(context_ids), context_ids)
-        ]
+        question_tokens = self._batched.id_tokens(question_ids, self._first_type_id)
+        context_tokens = self._context_tokens.get(context) if found is not None else None
+        if context_tokens is None:
+            context_tokens = self._batched.id_tokens(context_ids, self._second_type_id)
+            if found is not None:
+                self._context_tokens[context] = context_tokens
         prefix = self._start_tokens + question_tokens + self._mid_tokens
         gold = self._gold_subwords(offsets, answers[0], source, shown_id) if answers else None
 
@@ -305,22 +344,59 @@ class XtremeQaReader(DatasetReader):
         )
         return Instance(fields)
 
+    def _question_subwords_batch(self, questions: Sequence[str]) -> List[List[int]]:
+        """
+        Each question's sub-word ids, cut at `max_query_length`: what `tokenizer(question,
+        add_special_tokens=False, truncation=True, max_length=max_query_length)` gives (as
+        XTREME), for all the questions in one call.
+        """
+        if not questions:
+            return []
+        encodings = encode_batch(
+            self._hf_tokenizer,
+            questions,
+            add_special_tokens=False,
+            max_length=self._max_query_length,
+        )
+        return [encoding.ids for encoding in encodings]
+
     def _context_subwords(self, context: str) -> Tuple[List[int], np.ndarray]:
         """The context's sub-word ids and their character spans `[begin, end)` in the context."""
-        words = xtreme_words(context)
-        if not words:
-            return [], np.zeros((0, 2), dtype=np.int64)
-        encoding = self._hf_tokenizer(
-            [context[start:end] for start, end in words],
-            add_special_tokens=False,
-            is_split_into_words=True,
-            return_offsets_mapping=True,
-            verbose=False,  # long contexts are cut into windows, not fed whole
+        return self._context_subwords_batch([context])[0]
+
+    def _context_subwords_batch(
+        self, contexts: Sequence[str]
+    ) -> List[Tuple[List[int], np.ndarray]]:
+        """
+        `_context_subwords` of each context, all in one call of the tokenizer: the context split
+        into words as XTREME splits it, each word into sub-words (`tokenizer(words,
+        add_special_tokens=False, is_split_into_words=True)`), the sub-words' character spans
+        moved from their word to the context.
+        """
+        spans = [xtreme_words(context) for context in contexts]
+        inputs = [
+            [context[start:end] for start, end in words]
+            for context, words in zip(contexts, spans)
+            if words
+        ]
+        encodings = iter(
+            encode_batch(
+                self._hf_tokenizer, inputs, add_special_tokens=False, is_split_into_words=True
+            )
+            if inputs
+            else []
         )
-        word_starts = np.array([start for start, _ in words], dtype=np.int64)
-        word_ids = np.array(encoding.word_ids(), dtype=np.int64)
-        offsets = np.array(encoding["offset_mapping"], dtype=np.int64).reshape(-1, 2)
-        return list(encoding["input_ids"]), offsets + word_starts[word_ids][:, None]
+        results: List[Tuple[List[int], np.ndarray]] = []
+        for words in spans:
+            if not words:
+                results.append(([], np.zeros((0, 2), dtype=np.int64)))
+                continue
+            encoding = next(encodings)
+            word_starts = np.array([start for start, _ in words], dtype=np.int64)
+            word_ids = np.array(encoding.word_ids, dtype=np.int64)
+            offsets = np.array(encoding.offsets, dtype=np.int64).reshape(-1, 2)
+            results.append((encoding.ids, offsets + word_starts[word_ids][:, None]))
+        return results
 
     @staticmethod
     def _gold_subwords(
