@@ -131,7 +131,10 @@ class TestSummary(AllenNlpTestCase):
             reports[task] = {"clean": clean, "attack": attacked}
         output = self.TEST_DIR / "out"
         output.mkdir()
-        text = demo.summarize(world_dir, reports, {}, output, [0, 1])
+        comparison = demo.compare_task(
+            "udpos", world_dir, reports["udpos"]["clean"], output / "compare-udpos", None
+        )
+        text = demo.summarize(world_dir, reports, {"udpos": comparison}, output, [0, 1])
         assert (output / "results.md").read_text() == text
         assert "# Demo results (mean ± std over 2 seeds" in text
         # Target average: 7 targets at 75 (mean of 80, 70); PGD +2; RS-DA +10/7.
@@ -148,7 +151,12 @@ class TestSummary(AllenNlpTestCase):
         assert rows[2].endswith("| 75.0 ± 7.1 | 2.0 ± 0.0 | 10.0 ± 0.0 |")
         assert "| method | English | English, attacked |" in text
         assert "| RS-DA | 75.0 ± 7.1 | 37.5 ± 3.5 |" in text
-        assert "generalized setting" in text and "generalized" not in text.split("## udpos")[1]
+        assert "generalized setting" in text and "generalized" not in text.split("## udpos: f1")[1]
+        compared = text.split("## udpos: f1")[1].split("xtreme-compare")[1]
+        assert "| Synthetic-qac | qac qaf | RS-DA | +5.0" in compared  # (10 + 0) / 2
+        assert "| Synthetic-qaa | qaa qad | adversarial (PGD) | +2.0" in compared
+        assert "| RS-DA | distance:synonym_share | 7 |" in compared
+        assert "xtreme-compare" not in text.split("## udpos: f1")[0]
         for task in ("pawsx", "udpos"):
             for name in demo.PLOTS:
                 assert (output / name.format(task=task)).stat().st_size > 1000
