@@ -22,6 +22,10 @@ world where that misalignment is known and set by hand:
   (the draws of the original benchmark, unchanged: same seed, same bytes); `s = 1` moves the
   translation straight towards a synonym (the premise of RS-DA: a translation lands near the
   synonyms of the English word); words without synonyms keep a random direction;
+* `text_synonyms=False`: every text (English and its translations) uses only the first member
+  of each synonym group (its head), so that the other members, and the neighbourhood a
+  translation lands in, are seen in training only through RS-DA's substitutions (in the default
+  world the English texts draw every member, so the training data already covers the synonyms);
 * language families (`parents`): a target language may derive from an earlier one, inheriting
   its offsets and adding its own, so that family averages and distances from English mean
   something (its family is its top ancestor below English);
@@ -102,6 +106,9 @@ class SyntheticXltConfig:
     train_size: int = 4000
     dev_size: int = 500
     test_size: int = 500
+    # False: the texts use only each group's first member (its head); the other members exist
+    # only in the embedding space and the neighbour table (the draws are the same either way).
+    text_synonyms: bool = True
     # The token-level task (`udpos/`); 0 sentences of training data: not written.
     tagging_train_size: int = 0
     tagging_dev_size: int = 200
@@ -260,7 +267,7 @@ class SyntheticXlt:
     def _pair(self, rng: np.random.Generator, label: int) -> Tuple[List[str], List[str]]:
         length = int(rng.integers(self.config.min_words, self.config.max_words + 1))
         group_ids = rng.choice(len(self.groups), size=length, replace=False)
-        first = [self.groups[g][int(rng.integers(len(self.groups[g])))] for g in group_ids]
+        first = [self._member(g, int(rng.integers(len(self.groups[g])))) for g in group_ids]
         second = list(first)
         # Word-order noise in both classes, so that order alone says nothing.
         for _ in range(int(rng.integers(0, 2))):
@@ -269,9 +276,15 @@ class SyntheticXlt:
         if label == 0:
             unused = [g for g in range(len(self.groups)) if g not in set(group_ids.tolist())]
             for position in rng.choice(length, size=int(rng.integers(2, 4)), replace=False):
-                group = self.groups[int(rng.choice(unused))]
-                second[int(position)] = group[int(rng.integers(len(group)))]
+                group_id = int(rng.choice(unused))
+                second[int(position)] = self._member(
+                    group_id, int(rng.integers(len(self.groups[group_id])))
+                )
         return first, second
+
+    def _member(self, group: int, drawn: int) -> str:
+        """The word a sentence uses for a group: the drawn member, or the head (`text_synonyms`)."""
+        return self.groups[group][drawn if self.config.text_synonyms else 0]
 
     def pairs(self, count: int, seed_offset: int) -> List[Tuple[List[str], List[str], int]]:
         rng = np.random.default_rng([self.config.seed, seed_offset])
@@ -290,7 +303,7 @@ class SyntheticXlt:
         for _ in range(count):
             length = int(rng.integers(self.config.min_words, self.config.max_words + 1))
             group_ids = rng.choice(len(self.groups), size=length, replace=False)
-            words = [self.groups[g][int(rng.integers(len(self.groups[g])))] for g in group_ids]
+            words = [self._member(g, int(rng.integers(len(self.groups[g])))) for g in group_ids]
             classes = [self.group_class(w) for w in words]
             tags = [
                 TAGGING_LABELS[(c + (classes[i - 1] if i else 0)) % len(TAGGING_LABELS)]

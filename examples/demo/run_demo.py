@@ -30,7 +30,8 @@ RS-RP's noise norm per word is the synonym distance (0.5), the one noise scale v
 English.
 
     python examples/demo/run_demo.py [--output-dir demo_output] [--seeds 0 1 2]
-        [--methods baseline adv ...] [--tasks pawsx udpos] [--threads N]
+        [--methods baseline adv ...] [--tasks pawsx udpos] [--threads N] [--heads-only]
+        [--quick]
 
 This is a simulation of the mechanism, not a reproduction of the paper's XNLI/PAWS-X numbers.
 """
@@ -255,6 +256,11 @@ def main(argv: Optional[Sequence[str]] = None) -> Dict[str, Any]:
     parser.add_argument("--world-seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=1, help="torch threads")
     parser.add_argument(
+        "--heads-only",
+        action="store_true",
+        help="a world whose texts use only each synonym group's head (text_synonyms=False)",
+    )
+    parser.add_argument(
         "--quick",
         action="store_true",
         help="a tiny world and one epoch: checks the pipeline in a minute (meaningless numbers)",
@@ -274,12 +280,12 @@ def main(argv: Optional[Sequence[str]] = None) -> Dict[str, Any]:
     started = time.time()
     output_dir = args.output_dir.resolve()
     output_dir.mkdir(parents=True, exist_ok=True)
-    if args.quick:
-        world = output_dir / f"world-{args.world_seed}-quick"
-        config = prepare_world(world, world_config(args.world_seed, **QUICK_WORLD))
-    else:
-        world = output_dir / f"world-{args.world_seed}"
-        config = prepare_world(world, world_config(args.world_seed))
+    sizes: Dict[str, Any] = dict(QUICK_WORLD) if args.quick else {}
+    if args.heads_only:
+        sizes["text_synonyms"] = False
+    suffix = ("-quick" if args.quick else "") + ("-heads" if args.heads_only else "")
+    world = output_dir / f"world-{args.world_seed}{suffix}"
+    config = prepare_world(world, world_config(args.world_seed, **sizes))
     epochs = 1 if args.quick else None
     return run_demo(
         args.tasks, args.methods, args.seeds, world, config, output_dir, started, epochs

@@ -234,6 +234,26 @@ class TestSyntheticBenchmark(AllenNlpTestCase):
         assert gaps[0] > gaps[1] > gaps[2]
         assert gaps[2] < world.synonym_gap("en")
 
+    def test_heads_only_texts_leave_synonyms_to_the_embedding_space_and_the_table(self):
+        config = replace(SMALL, text_synonyms=False, tagging_train_size=20)
+        world = write_benchmark(self.TEST_DIR, config)
+        heads = {group[0] for group in world.groups}
+        for path in ("pawsx/train-en.tsv", "pawsx/test-en.tsv"):
+            text = (self.TEST_DIR / path).read_text()
+            words = {
+                w for line in text.splitlines() for w in " ".join(line.split("\t")[:2]).split()
+            }
+            assert words <= heads and len(words) > len(heads) / 2
+        tagged = (self.TEST_DIR / "udpos/train-en.tsv").read_text().split()
+        assert set(tagged[0::2]) <= heads
+        neighbors = json.loads((self.TEST_DIR / "neighbors.json").read_text())
+        assert set(neighbors) == set(world.source_words)  # the table still has every member
+        # Same draws: the same groups in the same places as in the default world.
+        default = SyntheticXlt(SMALL)
+        for (a, b, label), (c, d, same) in zip(default.pairs(30, 1), world.pairs(30, 1)):
+            assert label == same
+            assert [default.group_of[w] for w in a + b] == [world.group_of[w] for w in c + d]
+
     def test_inconsistent_languages_are_refused_naming_the_parameter(self):
         with pytest.raises(ParameterError, match="parents.*qab: parent 'qac'"):
             SyntheticXlt(replace(SMALL, parents=("en", "qac", "en")))
