@@ -30,9 +30,10 @@ world where that misalignment is known and set by hand:
   its offsets and adding its own, so that family averages and distances from English mean
   something (its family is its top ancestor below English);
 * a token-level task in UD-POS's layout (`udpos/`, `word<TAB>tag`, a blank line between
-  sentences): each synonym group has a class (0..3), and a word's tag is `TAGGING_LABELS[(class
-  of the word + class of the previous word) % 4]` (the first word: its own class), so a tag
-  depends on the word's synonym group and its left neighbour; the same sentences in every
+  sentences): each synonym group has a class (0..3), and a word's tag is `TAGGING_LABELS[class]`,
+  shifted to the next label when the previous word's class is 0, so a tag depends on the word's
+  synonym group and its left neighbour (a tiny encoder from random weights learns it in the
+  demo's budget; the sum of both classes mod 4 it did not); the same sentences in every
   language;
 * a tiny BERT-style encoder saved as a local model directory whose word-embedding table holds
   exactly these vectors (whole words are single tokens), randomly initialised elsewhere.
@@ -306,7 +307,7 @@ class SyntheticXlt:
             words = [self._member(g, int(rng.integers(len(self.groups[g])))) for g in group_ids]
             classes = [self.group_class(w) for w in words]
             tags = [
-                TAGGING_LABELS[(c + (classes[i - 1] if i else 0)) % len(TAGGING_LABELS)]
+                TAGGING_LABELS[(c + (1 if i and classes[i - 1] == 0 else 0)) % len(TAGGING_LABELS)]
                 for i, c in enumerate(classes)
             ]
             sentences.append((words, tags))
