@@ -39,7 +39,8 @@ from typing import Any, Dict, List, Optional, Tuple  # noqa: E402
 
 from benchmarks.common import CACHE, CONFIGS, PROJECT_ROOT  # noqa: E402
 
-# The demo's sizes (allennlp_robust_xlt/demo.py) and its PGD setting.
+# The sizes of the first demo (now `TRAINING_OVERRIDES` of data/synthetic_xlt.py) and its PGD
+# setting.
 SIZE: Dict[str, Any] = {
     "trainer.num_epochs": 20,
     "trainer.num_gradient_accumulation_steps": 1,

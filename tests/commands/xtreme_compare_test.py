@@ -10,6 +10,11 @@ import pytest
 from scipy import stats
 
 from allennlp_robust_xlt.common.errors import ParameterError
+from allennlp_robust_xlt.data.synthetic_xlt import (
+    DISTANCE_NAMES,
+    SyntheticXltConfig,
+    write_benchmark,
+)
 from allennlp_robust_xlt.testing.cli import comma_list, run_allennlp
 from tests import PROJECT_ROOT
 from tests.analysis.fabricate import write_runs
@@ -102,3 +107,75 @@ def test_errors_are_one_line_without_traceback(synthetic_runs, tmp_path: Path):
     )
     assert "Traceback" not in result.stderr
     assert not (tmp_path / "out").exists()
+
+
+def test_synthetic_world_distances_and_families(tmp_path: Path):
+    """The world's `distances.csv` and `families.csv` drive the comparison (`--distances`)."""
+    world = write_benchmark(
+        tmp_path / "world",
+        SyntheticXltConfig(
+            seed=1,
+            num_groups=30,
+            train_size=10,
+            dev_size=10,
+            test_size=10,
+            misalignments=(0.5, 0.5, 0.5, 1.0, 0.5),
+            synonym_shares=(0.0, 0.0, 1.0, 1.0, 0.5),
+            parents=("en", "qaa", "en", "qac", "en"),
+        ),
+    )
+    gains = {"en": 0.0, "qaa": 0.01, "qab": 0.02, "qac": 0.03, "qad": 0.06, "qae": 0.02}
+    base = {c: [0.9 - 0.1 * i, 0.92 - 0.1 * i] for i, c in enumerate(CODES)}
+    runs = write_runs(
+        tmp_path / "runs",
+        {"baseline": base, "rsda": {c: [v + gains[c] for v in base[c]] for c in CODES}},
+        task="pawsx",
+    )
+    output = tmp_path / "compare"
+    run_allennlp(
+        "xtreme-compare", "--runs", *(f"{m}={comma_list(d)}" for m, d in runs.items()),
+        "--distances", str(tmp_path / "world" / "distances.csv"), "--lang2vec", "none",
+        "--families", str(tmp_path / "world" / "families.csv"),
+        "--output-dir", str(output), "--bootstrap", "100",
+    )  # fmt: skip
+    with open(output / "correlations.csv", newline="") as data:
+        rows = {r["predictor"]: r for r in csv.DictReader(data) if r["method"] == "rsda"}
+    assert {f"distance:{name}" for name in DISTANCE_NAMES} <= set(rows)
+    targets = CODES[1:]
+    x = [world.misalignment[c] for c in targets]
+    y = [gains[c] for c in targets]
+    assert float(rows["distance:misalignment"]["spearman"]) == pytest.approx(
+        stats.spearmanr(x, y).statistic
+    )
+    with open(output / "families.csv", newline="") as data:
+        families = {
+            r["group"]: r["languages"] for r in csv.DictReader(data) if r["level"] == "family"
+        }
+    assert families == {
+        "Synthetic-qaa": "qaa qab",
+        "Synthetic-qac": "qac qad",
+        "Synthetic-qae": "qae",
+    }
+
+
+def test_a_bad_distance_line_names_file_and_line(synthetic_runs, tmp_path: Path):
+    runs, _, _, _ = synthetic_runs
+    table = tmp_path / "mine.csv"
+    table.write_text("language,distance_name,value\nqaa,misalignment,0.5\nqab,misalignment,far\n")
+    command = [
+        sys.executable, "-m", "allennlp_robust_xlt", "xtreme-compare",
+        "--runs", *(f"{m}={comma_list(d)}" for m, d in runs.items()),
+        "--distances", str(table), "--lang2vec", "none", "--output-dir", str(tmp_path / "out"),
+    ]  # fmt: skip
+    result = subprocess.run(
+        command,
+        env={**os.environ, "PYTHONPATH": str(PROJECT_ROOT)},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode != 0
+    last = result.stderr.strip().splitlines()[-1]
+    assert f"{table}:3:" in last and "value 'far' is not a number" in last, result.stderr
+    assert "Traceback" not in result.stderr
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())

@@ -30,7 +30,7 @@ class TestAttackOnTheSyntheticBenchmark(AllenNlpTestCase):
         monkeypatch.setenv("XLT_TRANSFORMER", str(benchmark / "encoder"))
         monkeypatch.setenv("XLT_TRANSFORMER_DIM", str(WORLD.hidden_size))
         monkeypatch.setenv("XLT_DATA_DIR", str(benchmark))
-        from allennlp_robust_xlt.demo import SIZE
+        from allennlp_robust_xlt.data.synthetic_xlt import TRAINING_OVERRIDES as SIZE
 
         run = self.TEST_DIR / "run"
         run_allennlp(
