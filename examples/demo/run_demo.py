@@ -216,9 +216,7 @@ def run_one(
     return reports
 
 
-def alignment(
-    world: Path, task: str, runs: Dict[str, List[Path]], output: Path, seeds: List[int]
-) -> Path:
+def alignment(world: Path, runs: Dict[str, List[Path]], output: Path, seeds: List[int]) -> Path:
     """
     `xtreme-alignment` of the synthetic encoder before (`pretrained`: the world's `encoder/`) and
     after each method's training (`METHOD#SEED`: the runs' archives, the names `xtreme-compare
@@ -360,7 +358,7 @@ def run_demo(
         for task in tasks:
             with contextlib.redirect_stderr(log), contextlib.redirect_stdout(log):
                 aligned = alignment(
-                    world, task, reports[task]["clean"], output_dir / f"alignment-{task}", seeds
+                    world, reports[task]["clean"], output_dir / f"alignment-{task}", seeds
                 )
                 comparisons[task] = compare_task(
                     task, world, reports[task]["clean"], output_dir / f"compare-{task}", aligned

@@ -167,7 +167,8 @@ class TestSummary(AllenNlpTestCase):
 
 @pytest.mark.slow
 def test_quick_demo_end_to_end(tmp_path, monkeypatch):
-    """`--quick`: the whole pipeline (train, report, attack, compare, summary) on a tiny world."""
+    """`--quick`: the whole pipeline (train, report, attack, alignment, compare, summary) on a tiny
+    world."""
     monkeypatch.chdir(tmp_path)
     demo.main(["--quick", "--methods", "baseline", "rs_da", "--output-dir", "out"])
     output = tmp_path / "out"
@@ -178,3 +179,8 @@ def test_quick_demo_end_to_end(tmp_path, monkeypatch):
         for name in demo.PLOTS:
             assert (output / name.format(task=task)).is_file()
         assert (output / "runs" / f"{task}-rs_da-seed0" / "attack" / "metrics.json").is_file()
+        # The encoder before and after each method, every target language, in one table.
+        rows = (output / f"alignment-{task}" / "alignment.csv").read_text().splitlines()
+        models = {row.split(",")[0] for row in rows[1:]}
+        assert models == {"pretrained", "baseline#0", "rs_da#0"}
+        assert f"alignment-{task}/alignment.md" in text
