@@ -12,6 +12,7 @@ from allennlp.data.token_indexers import PretrainedTransformerIndexer
 from allennlp.data.tokenizers import PretrainedTransformerTokenizer
 
 from allennlp_robust_xlt.common.errors import ParameterError, check_int
+from allennlp_robust_xlt.tasks import TASKS, Task
 
 
 class DualEncoderReader(DatasetReader):
@@ -26,30 +27,36 @@ class DualEncoderReader(DatasetReader):
 
     transformer_model_name : `str`
         The transformer (Hugging Face name or local directory) whose tokenizer cuts the texts.
-    max_query_length : `int`
+    max_query_length : `int`, optional (default = the task table's, XTREME's)
         Sub-words of a query, special tokens included.
-    max_candidate_length : `int`
+    max_candidate_length : `int`, optional (default = the task table's, XTREME's)
         Sub-words of a candidate, special tokens included.
     **kwargs
         `max_instances` and the other `DatasetReader` parameters.
     """
 
+    task_key: str = ""
+    """Set by subclasses: the task's row in the task table (its `retrieval` sub-word limits)."""
+
+    @property
+    def task(self) -> Task:
+        return TASKS[self.task_key]
+
     def __init__(
         self,
         transformer_model_name: str,
-        max_query_length: int,
-        max_candidate_length: int,
+        max_query_length: Optional[int] = None,
+        max_candidate_length: Optional[int] = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(
             manual_distributed_sharding=True, manual_multiprocess_sharding=True, **kwargs
         )
         name = type(self).__name__
+        given = {"max_query_length": max_query_length, "max_candidate_length": max_candidate_length}
         lengths = {
-            "max_query_length": check_int(name, "max_query_length", max_query_length, 3),
-            "max_candidate_length": check_int(
-                name, "max_candidate_length", max_candidate_length, 3
-            ),
+            key: check_int(name, key, int(self.task.retrieval[key]) if value is None else value, 3)
+            for key, value in given.items()
         }
         self._query_tokenizer = PretrainedTransformerTokenizer(
             transformer_model_name, max_length=lengths["max_query_length"]

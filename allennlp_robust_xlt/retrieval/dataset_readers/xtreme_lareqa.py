@@ -1,14 +1,10 @@
-from typing import Any, Iterator, Optional, Tuple
+from typing import Any, Iterator, Tuple
 
 from allennlp.data.dataset_readers.dataset_reader import DatasetReader
 
 from allennlp_robust_xlt.common.files import local_input
 from allennlp_robust_xlt.retrieval.dataset_readers.dual_encoder_reader import DualEncoderReader
 from allennlp_robust_xlt.retrieval.lareqa import candidate_text, lareqa_pairs
-from allennlp_robust_xlt.tasks import TASKS
-
-# TASK TABLE: XTREME's sub-word limits of LAReQA (the `lareqa` row's `retrieval`).
-_SETTINGS = TASKS["lareqa"].retrieval
 
 
 @DatasetReader.register("xtreme_lareqa")
@@ -31,19 +27,7 @@ class XtremeLareqaReader(DualEncoderReader):
         `max_instances` and the other `DatasetReader` parameters.
     """
 
-    def __init__(
-        self,
-        transformer_model_name: str,
-        max_query_length: Optional[int] = None,
-        max_candidate_length: Optional[int] = None,
-        **kwargs: Any,
-    ) -> None:
-        super().__init__(
-            transformer_model_name,
-            max_query_length or int(_SETTINGS["max_query_length"]),
-            max_candidate_length or int(_SETTINGS["max_candidate_length"]),
-            **kwargs,
-        )
+    task_key = "lareqa"
 
     def pairs(self, path: str) -> Iterator[Tuple[str, str, Any]]:
         for pair in lareqa_pairs(local_input(path), display_path=path):

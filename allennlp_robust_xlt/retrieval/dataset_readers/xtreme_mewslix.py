@@ -1,13 +1,9 @@
-from typing import Any, Iterator, Optional, Tuple
+from typing import Any, Iterator, Tuple
 
 from allennlp.data.dataset_readers.dataset_reader import DatasetReader
 
 from allennlp_robust_xlt.retrieval.dataset_readers.dual_encoder_reader import DualEncoderReader
 from allennlp_robust_xlt.retrieval.mewslix import mewslix_pair, mewslix_pairs
-from allennlp_robust_xlt.tasks import TASKS
-
-# TASK TABLE: XTREME's sub-word limits of Mewsli-X (the `mewslix` row's `retrieval`).
-_SETTINGS = TASKS["mewslix"].retrieval
 
 
 @DatasetReader.register("xtreme_mewslix")
@@ -30,19 +26,7 @@ class XtremeMewslixReader(DualEncoderReader):
         `max_instances` and the other `DatasetReader` parameters.
     """
 
-    def __init__(
-        self,
-        transformer_model_name: str,
-        max_query_length: Optional[int] = None,
-        max_candidate_length: Optional[int] = None,
-        **kwargs: Any,
-    ) -> None:
-        super().__init__(
-            transformer_model_name,
-            max_query_length or int(_SETTINGS["max_query_length"]),
-            max_candidate_length or int(_SETTINGS["max_candidate_length"]),
-            **kwargs,
-        )
+    task_key = "mewslix"
 
     def pairs(self, path: str) -> Iterator[Tuple[str, str, Any]]:
         for line, record in mewslix_pairs(path):

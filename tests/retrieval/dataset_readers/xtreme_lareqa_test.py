@@ -29,3 +29,17 @@ def test_questions_and_answer_sentences_with_their_context(tiny_transformer: Pat
 def test_lengths_must_hold_the_special_tokens(tiny_xlmr: Path):
     with pytest.raises(ParameterError, match="max_query_length"):
         XtremeLareqaReader(str(tiny_xlmr), max_query_length=2)
+    # 0 is a length like any other, not "the default".
+    with pytest.raises(ParameterError, match="max_candidate_length"):
+        XtremeLareqaReader(str(tiny_xlmr), max_candidate_length=0)
+
+
+def test_lengths_default_to_the_task_table(tiny_xlmr: Path):
+    from allennlp_robust_xlt.retrieval.dataset_readers.xtreme_mewslix import XtremeMewslixReader
+    from allennlp_robust_xlt.tasks import TASKS
+
+    for reader_class, key in ((XtremeLareqaReader, "lareqa"), (XtremeMewslixReader, "mewslix")):
+        reader = reader_class(str(tiny_xlmr))
+        limits = TASKS[key].retrieval
+        assert reader._query_tokenizer._max_length == limits["max_query_length"]
+        assert reader._candidate_tokenizer._max_length == limits["max_candidate_length"]
