@@ -40,6 +40,7 @@ from benchmarks.common import (  # noqa: E402
     figure_main,
     local_model,
     long_pairs_file,
+    pair_classifier,
 )
 
 from allennlp.common import Params  # noqa: E402
@@ -70,28 +71,7 @@ def run(rounds: int = 3, batches: int = 2, steps: str = "3,10") -> FigureResult:
     assert {len(instance["tokens"]) for instance in instances} == {SEQUENCE_LENGTH}
     vocab = Vocabulary.from_instances(instances)
     torch.manual_seed(0)
-    hidden = COMPUTE_BOUND["hidden_size"]
-    model = Model.from_params(
-        vocab=vocab,
-        params=Params(
-            {
-                "type": "xtreme_pair_classifier",
-                "namespace": "tags",
-                "text_field_embedder": {
-                    "token_embedders": {
-                        "tokens": {"type": "pretrained_transformer", "model_name": model_dir}
-                    }
-                },
-                "seq2vec_encoder": {"type": "cls_pooler", "embedding_dim": hidden},
-                "feedforward": {
-                    "input_dim": hidden,
-                    "num_layers": 1,
-                    "hidden_dims": hidden,
-                    "activations": "tanh",
-                },
-            }
-        ),
-    )
+    model = Model.from_params(vocab=vocab, params=Params(pair_classifier(model_dir, dropout=None)))
     model.eval()
 
     def loader() -> SimpleDataLoader:

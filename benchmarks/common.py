@@ -63,6 +63,34 @@ def local_model(name: str, style: str = "xlmr", **sizes: int) -> Path:
     return path
 
 
+def pair_classifier(
+    model_dir: str, hidden: int = COMPUTE_BOUND["hidden_size"], dropout: Optional[float] = 0.1
+) -> Dict[str, Any]:
+    """
+    The `xtreme_pair_classifier` params of the training configs on a local transformer: [CLS]
+    pooling, one tanh layer, `dropout` before the output layer (None: the model's default).
+    """
+    params: Dict[str, Any] = {
+        "type": "xtreme_pair_classifier",
+        "namespace": "tags",
+        "text_field_embedder": {
+            "token_embedders": {
+                "tokens": {"type": "pretrained_transformer", "model_name": model_dir}
+            }
+        },
+        "seq2vec_encoder": {"type": "cls_pooler", "embedding_dim": hidden},
+        "feedforward": {
+            "input_dim": hidden,
+            "num_layers": 1,
+            "hidden_dims": hidden,
+            "activations": "tanh",
+        },
+    }
+    if dropout is not None:
+        params["dropout"] = dropout
+    return params
+
+
 def fixture_sentences() -> List[str]:
     """The English sentences of the fixture XNLI training file."""
     lines = (FIXTURE_DATA / "xnli" / "train-en.tsv").read_text(encoding="utf-8").splitlines()

@@ -49,6 +49,7 @@ from benchmarks.common import (  # noqa: E402
     fixture_sentences,
     local_model,
     long_pairs_file,
+    pair_classifier,
 )
 from benchmarks.trainer_clock import BatchClock  # noqa: E402
 
@@ -115,26 +116,6 @@ def classifier_head(hidden: int, namespace: str) -> Dict[str, Any]:
         },
         "dropout": 0.1,
         "label_namespace": namespace,
-    }
-
-
-def pair_classifier(model_dir: str, hidden: int) -> Dict[str, Any]:
-    return {
-        "type": "xtreme_pair_classifier",
-        "namespace": "tags",
-        "text_field_embedder": {
-            "token_embedders": {
-                "tokens": {"type": "pretrained_transformer", "model_name": model_dir}
-            }
-        },
-        "seq2vec_encoder": {"type": "cls_pooler", "embedding_dim": hidden},
-        "feedforward": {
-            "input_dim": hidden,
-            "num_layers": 1,
-            "hidden_dims": hidden,
-            "activations": "tanh",
-        },
-        "dropout": 0.1,
     }
 
 

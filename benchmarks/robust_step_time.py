@@ -51,6 +51,7 @@ from benchmarks.common import (  # noqa: E402
     figure_main,
     local_model,
     long_pairs_file,
+    pair_classifier,
 )
 from benchmarks.trainer_clock import BatchClock  # noqa: E402
 
@@ -156,29 +157,7 @@ def run(rounds: int = 5, batches: int = 1) -> FigureResult:
     assert {len(instance["tokens"]) for instance in rs_da.read(data)} == {SEQUENCE_LENGTH}
     vocab = Vocabulary.from_instances(instances)
     torch.manual_seed(0)
-    hidden = COMPUTE_BOUND["hidden_size"]
-    model = Model.from_params(
-        vocab=vocab,
-        params=Params(
-            {
-                "type": "xtreme_pair_classifier",
-                "namespace": "tags",
-                "text_field_embedder": {
-                    "token_embedders": {
-                        "tokens": {"type": "pretrained_transformer", "model_name": model_dir}
-                    }
-                },
-                "seq2vec_encoder": {"type": "cls_pooler", "embedding_dim": hidden},
-                "feedforward": {
-                    "input_dim": hidden,
-                    "num_layers": 1,
-                    "hidden_dims": hidden,
-                    "activations": "tanh",
-                },
-                "dropout": 0.1,
-            }
-        ),
-    )
+    model = Model.from_params(vocab=vocab, params=Params(pair_classifier(model_dir)))
 
     step_medians: Dict[str, List[float]] = {method.label: [] for method in METHODS}
     per_instance: Dict[str, List[float]] = {method.label: [] for method in METHODS}
