@@ -73,7 +73,7 @@ def run(
 
     from allennlp_robust_xlt.analysis.alignment import xtreme_alignment
 
-    model_dir = str(local_model("compute-xlmr", **COMPUTE_BOUND))
+    model_dir = str(local_model("compute-bound-xlmr", **COMPUTE_BOUND))
     codes = list(LANGUAGES[:languages])
     tokenizer = AutoTokenizer.from_pretrained(model_dir)
     model = AutoModel.from_pretrained(model_dir).eval()

@@ -78,7 +78,7 @@ def run(sentences: int = 1500, batch_size: int = 32, rounds: int = 3) -> FigureR
 
     from allennlp_robust_xlt.retrieval.sentence_encoder import load_sentence_encoder
 
-    model_dir = str(local_model("compute-xlmr", **COMPUTE_BOUND))
+    model_dir = str(local_model("compute-bound-xlmr", **COMPUTE_BOUND))
     texts = tatoeba_like_sentences(sentences)
     by_length = sorted(texts, key=lambda text: -len(text.split()))
     encoder = load_sentence_encoder(model_dir)
