@@ -88,7 +88,7 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 import torch
 
-from allennlp_robust_xlt.analysis.compare import ALIGNMENT_COLUMNS
+from allennlp_robust_xlt.analysis.compare.inputs import ALIGNMENT_COLUMNS
 from allennlp_robust_xlt.common.errors import InputFileError, ParameterError
 from allennlp_robust_xlt.common.languages import (
     SOURCE_LANGUAGE,

@@ -10,7 +10,10 @@ from typing import Any, Dict
 
 from allennlp.commands.subcommand import Subcommand
 
-from allennlp_robust_xlt.analysis.compare import COMMAND, compare_runs, parse_runs, write_comparison
+from allennlp_robust_xlt.analysis.compare.gains import compare_runs
+from allennlp_robust_xlt.analysis.compare.inputs import COMMAND, parse_runs
+from allennlp_robust_xlt.analysis.compare.tables import write_comparison
+from allennlp_robust_xlt.common.output_dir import check_output_dir
 from allennlp_robust_xlt.analysis.language_distances import LANG2VEC_FEATURE_SETS
 from allennlp_robust_xlt.analysis.statistics import DEFAULT_BOOTSTRAP, DEFAULT_PERMUTATIONS
 from allennlp_robust_xlt.common.errors import ParameterError
@@ -118,16 +121,7 @@ def compare_from_args(args: argparse.Namespace) -> Dict[str, Any]:
             raise ParameterError(COMMAND, "--lang2vec", "none cannot be combined with feature sets")
         lang2vec = []
     output_dir = Path(args.output_dir)
-    if (
-        output_dir.exists()
-        and (not output_dir.is_dir() or any(output_dir.iterdir()))
-        and not args.force
-    ):
-        raise ParameterError(
-            COMMAND,
-            "--output-dir",
-            f"{output_dir} exists and is not empty; pass --force to write into it",
-        )
+    check_output_dir(COMMAND, output_dir, args.force)
     comparison = compare_runs(
         parse_runs(args.runs),
         reference=args.reference,

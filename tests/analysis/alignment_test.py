@@ -24,7 +24,7 @@ from allennlp_robust_xlt.analysis.alignment import (
     parse_model_specs,
     xtreme_alignment,
 )
-from allennlp_robust_xlt.analysis.compare import ALIGNMENT_COLUMNS, read_alignment
+from allennlp_robust_xlt.analysis.compare.inputs import ALIGNMENT_COLUMNS, read_alignment
 from allennlp_robust_xlt.common.errors import InputFileError, ParameterError
 from allennlp_robust_xlt.data.synthetic_xlt import SyntheticXltConfig, write_benchmark
 from tests import XTREME_DATA

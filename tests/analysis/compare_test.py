@@ -17,7 +17,9 @@ import pytest
 from scipy import stats
 from scipy.spatial import distance
 
-from allennlp_robust_xlt.analysis.compare import compare_runs, parse_runs, write_comparison
+from allennlp_robust_xlt.analysis.compare.gains import compare_runs
+from allennlp_robust_xlt.analysis.compare.inputs import parse_runs
+from allennlp_robust_xlt.analysis.compare.tables import write_comparison
 from allennlp_robust_xlt.analysis.statistics import holm
 from allennlp_robust_xlt.common.errors import InputFileError, ParameterError, RobustXltError
 from tests.analysis.fabricate import XNLI, correct_vector, write_report, write_runs

@@ -1,5 +1,5 @@
 """
-Fabricated `xtreme-report` directories (the format `allennlp_robust_xlt.analysis.compare` reads)
+Fabricated `xtreme-report` directories (the format `allennlp_robust_xlt.analysis.compare.inputs` reads)
 with known per-language scores, per-example results and pairs, for the comparison tests.
 """
 

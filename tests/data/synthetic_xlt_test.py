@@ -11,7 +11,7 @@ import torch
 from allennlp.common.testing import AllenNlpTestCase
 from transformers import AutoModel, AutoTokenizer
 
-from allennlp_robust_xlt.analysis.compare import read_families
+from allennlp_robust_xlt.analysis.compare.inputs import read_families
 from allennlp_robust_xlt.analysis.language_distances import read_distance_table
 from allennlp_robust_xlt.common.errors import ParameterError
 from allennlp_robust_xlt.common.languages import load_language_file
