@@ -71,7 +71,7 @@ def run(
 ) -> FigureResult:
     from transformers import AutoModel, AutoTokenizer
 
-    from allennlp_robust_xlt.analysis.alignment import xtreme_alignment
+    from allennlp_robust_xlt.analysis.alignment.run import xtreme_alignment
 
     model_dir = str(local_model("compute-bound-xlmr", **COMPUTE_BOUND))
     codes = list(LANGUAGES[:languages])

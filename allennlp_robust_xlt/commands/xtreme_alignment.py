@@ -8,14 +8,14 @@ from typing import Any, Dict
 
 from allennlp.commands.subcommand import Subcommand
 
-from allennlp_robust_xlt.analysis.alignment import (
+from allennlp_robust_xlt.analysis.alignment.inputs import (
     COMMAND,
     DEFAULT_BATCH_SIZE,
     DEFAULT_POOLING,
     DEFAULT_TASK,
     alignment_tasks,
-    xtreme_alignment,
 )
+from allennlp_robust_xlt.analysis.alignment.run import xtreme_alignment
 from allennlp_robust_xlt.retrieval.sentence_encoder import POOLINGS
 
 

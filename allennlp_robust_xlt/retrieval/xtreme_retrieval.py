@@ -6,17 +6,16 @@ load. Every input is read and checked before the model is loaded, and the output
 are written only once every language is done.
 """
 
-import csv
-import io
 import logging
 import math
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence, Tuple
 
 from allennlp_robust_xlt.common.errors import InputFileError, ParameterError
 from allennlp_robust_xlt.common.languages import LANGUAGES, check_language_codes, family_groups
+from allennlp_robust_xlt.common.output_dir import check_output_dir, staged_write
+from allennlp_robust_xlt.common.tables import csv_text, markdown_table
 from allennlp_robust_xlt.retrieval.bucc import (
     BUCC_LANGUAGES,
     BUCC_SPLIT_NAMES,
@@ -103,20 +102,15 @@ class RetrievalReport:
         return METRICS[self.task]
 
     def csv_text(self) -> str:
-        out = io.StringIO()
-        writer = csv.writer(out, lineterminator="\n")
-        writer.writerow(["language", "layer", "pooling", *self.metric_names])
-        for result in self.results:
-            values = [result.metrics.get(name) for name in self.metric_names]
-            writer.writerow(
-                [
-                    result.language,
-                    self.layer,
-                    self.pooling,
-                    *("" if value is None else repr(value) for value in values),
-                ]
-            )
-        return out.getvalue()
+        return csv_text(
+            ["language", "layer", "pooling", *self.metric_names],
+            (
+                [result.language, self.layer, self.pooling]
+                + ["" if value is None else repr(value) for value in values]
+                for result in self.results
+                for values in [[result.metrics.get(name) for name in self.metric_names]]
+            ),
+        )
 
     def markdown(self) -> str:
         split = f" {self.split}" if self.split else ""
@@ -127,22 +121,21 @@ class RetrievalReport:
             f" {self.scoring} scoring; {', '.join(self.metric_names)}"
             + (" (P/R/F1 in %)" if self.task == "bucc2018" else " in %"),
             "",
-            "| language | name | family | sentences | " + " | ".join(self.metric_names) + " |",
-            "|---|---|---|---:|" + "---:|" * len(self.metric_names),
         ]
+        rows = []
         for result in self.results:
             language = LANGUAGES.get(result.language)
             name, family = (language.name, language.family) if language else (result.language, "")
             cells = [format_metric(n, result.metrics.get(n)) for n in self.metric_names]
-            lines.append(
-                f"| {result.language} | {name} | {family} | {result.size} | {' | '.join(cells)} |"
-            )
+            rows.append([result.language, name, family, result.size, *cells])
         for label, codes in self.summary_groups():
             cells = [
                 format_metric(name, self.average(name, codes)) if name in PERCENT_METRICS else ""
                 for name in self.metric_names
             ]
-            lines.append(f"| **{label}** | {' '.join(codes)} | | | {' | '.join(cells)} |")
+            rows.append([f"**{label}**", " ".join(codes), "", "", *cells])
+        header = ["language", "name", "family", "sentences", *self.metric_names]
+        lines += markdown_table(header, rows, "lllr" + "r" * len(self.metric_names))
         if self.notes:
             lines += [""] + [f"- {note}" for note in self.notes]
         return "\n".join(lines)
@@ -184,38 +177,19 @@ def format_metric(name: str, value: Optional[float]) -> str:
     return f"{value:.4f}"
 
 
-def check_output_dir(output_dir: Path, force: bool) -> None:
-    if output_dir.exists() and (not output_dir.is_dir() or any(output_dir.iterdir())) and not force:
-        raise ParameterError(
-            COMMAND,
-            "--output-dir",
-            f"{output_dir} exists and is not empty; pass --force to write into it",
-        )
-    if output_dir.exists() and not output_dir.is_dir():
-        raise ParameterError(COMMAND, "--output-dir", f"{output_dir} is not a directory")
-
-
 def write_files(output_dir: Path, files: Dict[str, str]) -> List[Path]:
-    """Each file written whole (temporary name, then renamed); none left behind on an error."""
-    created_dir = not output_dir.exists()
-    written: List[Path] = []
-    try:
-        for relative, content in files.items():
-            path = output_dir / relative
-            path.parent.mkdir(parents=True, exist_ok=True)
-            temporary = path.with_name(f".{path.name}.tmp")
-            temporary.write_text(content, encoding="utf-8")
-            os.replace(temporary, path)
-            written.append(path)
-    except BaseException:
-        for path in written:
-            path.unlink(missing_ok=True)
-        if created_dir:
-            import shutil
+    """Every file (relative path -> text) written in a staging directory, then moved in place."""
 
-            shutil.rmtree(output_dir, ignore_errors=True)
-        raise
-    return written
+    def write(staging: Path) -> List[Path]:
+        written = []
+        for relative, content in files.items():
+            path = staging / relative
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(content, encoding="utf-8")
+            written.append(path)
+        return written
+
+    return staged_write(output_dir, write)
 
 
 def task_directory(data_dir: Path, task: str) -> Path:
@@ -270,7 +244,7 @@ def xtreme_retrieval(
     `retrieval.md` and the predictions (XTREME's format) under `predictions/` of `output_dir`.
     """
     output = Path(output_dir)
-    check_output_dir(output, force)
+    check_output_dir(COMMAND, output, force)
     if task not in RETRIEVAL_TASKS:
         raise ParameterError(
             COMMAND, "--task", f"must be one of {', '.join(RETRIEVAL_TASKS)}, got {task!r}"

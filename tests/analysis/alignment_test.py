@@ -1,5 +1,5 @@
 """
-`analysis/alignment.py` (`xtreme-alignment`): the metrics against an independent computation
+`analysis/alignment/` (`xtreme-alignment`): the metrics against an independent computation
 (plain transformers forward passes, numpy), one pass per model and language for every layer,
 the attack (exact at epsilon 0), bad input, and the ranking of the synthetic benchmark's
 languages by their misalignment.
@@ -16,14 +16,9 @@ import pytest
 import torch
 from transformers import AutoModel, AutoTokenizer
 
-from allennlp_robust_xlt.analysis.alignment import (
-    METRICS,
-    alignment_metrics,
-    keep_distinct,
-    linear_cka,
-    parse_model_specs,
-    xtreme_alignment,
-)
+from allennlp_robust_xlt.analysis.alignment.inputs import METRICS, keep_distinct, parse_model_specs
+from allennlp_robust_xlt.analysis.alignment.metrics import alignment_metrics, linear_cka
+from allennlp_robust_xlt.analysis.alignment.run import xtreme_alignment
 from allennlp_robust_xlt.analysis.compare.inputs import ALIGNMENT_COLUMNS, read_alignment
 from allennlp_robust_xlt.common.errors import InputFileError, ParameterError
 from allennlp_robust_xlt.data.synthetic_xlt import SyntheticXltConfig, write_benchmark

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 import allennlp_robust_xlt.commands.xtreme_alignment  # noqa: F401  (registers the subcommand)
-from allennlp_robust_xlt.analysis.alignment import METRICS
+from allennlp_robust_xlt.analysis.alignment.inputs import METRICS
 from allennlp_robust_xlt.common.errors import InputFileError
 from allennlp_robust_xlt.testing.cli import run_allennlp
 from tests import XTREME_DATA

@@ -2,6 +2,7 @@ import pytest
 
 from allennlp_robust_xlt.common.errors import ParameterError
 from allennlp_robust_xlt.common.output_dir import check_output_dir, staged_write
+from allennlp_robust_xlt.testing.cli import run_allennlp
 
 
 def test_check_output_dir_accepts_new_and_empty_directories(tmp_path):
@@ -53,3 +54,23 @@ def test_staged_write_leaves_nothing_on_an_error(tmp_path):
     with pytest.raises(RuntimeError, match="broken"):
         staged_write(tmp_path / "out", write)
     assert list(tmp_path.iterdir()) == []
+
+
+COMMANDS = {
+    "xtreme-report": ["model.tar.gz", "data"],
+    "xtreme-compare": ["--runs", "a=x", "b=y"],
+    "xtreme-alignment": ["model", "data"],
+    "xtreme-retrieval": ["model", "data", "--task", "tatoeba"],
+}
+
+
+@pytest.mark.parametrize("command", sorted(COMMANDS))
+@pytest.mark.parametrize("force", [False, True])
+def test_every_report_command_refuses_a_file_as_output_dir_alike(tmp_path, command, force):
+    path = tmp_path / "file"
+    path.write_text("x")
+    arguments = [command, *COMMANDS[command], "--output-dir", str(path)]
+    with pytest.raises(ParameterError) as error:
+        run_allennlp(*arguments, *(["--force"] if force else []))
+    assert str(error.value) == f"{command}: parameter '--output-dir' {path} is not a directory"
+    assert path.read_text() == "x"

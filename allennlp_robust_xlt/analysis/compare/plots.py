@@ -2,20 +2,12 @@
 
 import math
 from pathlib import Path
-from typing import Any, Dict, List, Optional
+from typing import Dict, List, Optional
 
 import numpy
 
 from allennlp_robust_xlt.analysis.compare.results import Comparison, task_name
-
-
-def _figure(width: float, height: float) -> Any:
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
-    figure = Figure(figsize=(width, height))
-    FigureCanvasAgg(figure)
-    return figure
+from allennlp_robust_xlt.common.figures import agg_figure
 
 
 def panels(c: Comparison, unit: str) -> List[str]:
@@ -39,7 +31,7 @@ def plot_gains_against_predictors(c: Comparison, path: Path, unit: str) -> Path:
     methods = [m for m in c.methods if m != c.reference]
     columns = min(3, len(predictors))
     rows = math.ceil(len(predictors) / columns)
-    figure = _figure(4.2 * columns, 3.6 * rows)
+    figure = agg_figure(4.2 * columns, 3.6 * rows)
     colors = ["C0", "C1", "C2", "C3", "C4", "C5", "C6", "C7"]
     for index, predictor in enumerate(predictors):
         axes = figure.add_subplot(rows, columns, index + 1)
@@ -96,7 +88,7 @@ def plot_family_gains(c: Comparison, path: Path) -> Path:
     groups = [g for g in c.groups if g.level in ("average", "family")]
     names = list(dict.fromkeys(g.group for g in groups))
     methods = [m for m in c.methods if m != c.reference]
-    figure = _figure(max(6.0, 0.35 * len(names) * max(1, len(methods)) + 2.0), 4.5)
+    figure = agg_figure(max(6.0, 0.35 * len(names) * max(1, len(methods)) + 2.0), 4.5)
     axes = figure.add_subplot(1, 1, 1)
     width = 0.8 / max(1, len(methods))
     for number, method in enumerate(methods):
