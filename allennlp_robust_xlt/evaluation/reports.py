@@ -20,7 +20,6 @@ A report directory holds:
   `{question id: answer}` file that the official SQuAD / MLQA scripts score.
 """
 
-import csv
 import json
 import math
 from dataclasses import dataclass, field
@@ -28,7 +27,9 @@ from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from allennlp_robust_xlt.common.errors import ParameterError
+from allennlp_robust_xlt.common.figures import agg_figure
 from allennlp_robust_xlt.common.languages import SOURCE_LANGUAGE, family_groups, get_language
+from allennlp_robust_xlt.common.tables import markdown_table, write_csv
 from allennlp_robust_xlt.tasks import DEFAULT_INPUTS, TASKS
 
 Pair = Tuple[str, str]
@@ -179,28 +180,17 @@ class Report:
         columns = self.columns()
         title = f"{self.task_name} {self.split}, {', '.join(columns)} (%) — {self.source}"
         marked = [code for code in self.languages if code in self.source_languages]
-        lines = [
-            f"## {title}",
-            "",
-            "| language | name | family | script | " + " | ".join(columns) + " |",
-            "|---|---|---|---|" + "---:|" * len(columns),
-        ]
+        table = []
         for row in self.rows():
             cells = [percent(row.values[metric]) for metric in columns]
             if row.kind == "language":
                 name = row.label + (" (source)" if row.key in self.source_languages else "")
-                lines.append(
-                    f"| {row.key} | {name} | {row.family} | {row.script} | "
-                    + " | ".join(cells)
-                    + " |"
-                )
+                table.append([row.key, name, row.family, row.script, *cells])
             else:
                 bold = [f"**{cell}**" for cell in cells]
-                lines.append(
-                    f"| **{row.label}** | {' '.join(row.languages)} | | | "
-                    + " | ".join(bold)
-                    + " |"
-                )
+                table.append([f"**{row.label}**", " ".join(row.languages), "", "", *bold])
+        header = ["language", "name", "family", "script", *columns]
+        lines = [f"## {title}", "", *markdown_table(header, table, "llll" + "r" * len(columns))]
         if marked and len(self.languages) > 1:
             lines += [
                 "",
@@ -217,11 +207,12 @@ class Report:
             f"### Generalized setting: {first_input} in l1 (rows), {second_input} in l2"
             f" (columns), {self.metric} (%)",
             "",
-            "| l1 \\ l2 | " + " | ".join(seconds) + " |",
-            "|---|" + "---:|" * len(seconds),
+            *markdown_table(
+                ["l1 \\ l2", *seconds],
+                ([f"**{first}**", *map(percent, row)] for first, row in zip(firsts, values)),
+                "l" + "r" * len(seconds),
+            ),
         ]
-        for first, row in zip(firsts, values):
-            lines.append(f"| **{first}** | " + " | ".join(percent(value) for value in row) + " |")
         return "\n".join(lines)
 
     def to_json(self) -> Dict[str, Any]:
@@ -248,27 +239,28 @@ class Report:
         output_dir.mkdir(parents=True, exist_ok=True)
         written = [output_dir / "report.md", output_dir / "report.csv", output_dir / "metrics.json"]
         written[0].write_text(self.markdown() + "\n", encoding="utf-8")
-        with open(written[1], "w", encoding="utf-8", newline="") as out:
-            writer = csv.writer(out)
-            writer.writerow(["kind", "key", "name", "family", "script", "languages", *columns])
-            for row in rows:
-                writer.writerow(
-                    [row.kind, row.key, row.label, row.family, row.script, " ".join(row.languages)]
-                    + [repr(row.values[metric]) for metric in columns]
-                )
+        write_csv(
+            written[1],
+            ["kind", "key", "name", "family", "script", "languages", *columns],
+            (
+                [row.kind, row.key, row.label, row.family, row.script, " ".join(row.languages)]
+                + [repr(row.values[metric]) for metric in columns]
+                for row in rows
+            ),
+        )
         written[2].write_text(
             json.dumps(self.to_json(), indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
         )
         if self.pairs:
             firsts, seconds, values = self.matrix()
-            matrix_csv = output_dir / "generalized.csv"
-            with open(matrix_csv, "w", encoding="utf-8", newline="") as out:
-                writer = csv.writer(out)
-                writer.writerow(["l1\\l2", *seconds])
-                for first, row in zip(firsts, values):
-                    writer.writerow(
-                        [first, *("" if math.isnan(value) else repr(value) for value in row)]
-                    )
+            matrix_csv = write_csv(
+                output_dir / "generalized.csv",
+                ["l1\\l2", *seconds],
+                (
+                    [first, *("" if math.isnan(value) else repr(value) for value in row)]
+                    for first, row in zip(firsts, values)
+                ),
+            )
             (output_dir / "generalized.md").write_text(
                 self.matrix_markdown() + "\n", encoding="utf-8"
             )
@@ -312,8 +304,6 @@ def write_heatmap(
 ) -> None:
     """The l1 x l2 matrix as an annotated heatmap (matplotlib's Agg canvas, no display needed)."""
     import numpy
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
 
     x_label, y_label = labels or (
         "l2: language of the second input",
@@ -321,8 +311,7 @@ def write_heatmap(
     )
     data = numpy.array(values, dtype=float) * 100
     size = max(4.0, 0.55 * max(len(firsts), len(seconds)) + 2.0)
-    figure = Figure(figsize=(size + 1.0, size))
-    FigureCanvasAgg(figure)
+    figure = agg_figure(size + 1.0, size)
     axes = figure.add_subplot(1, 1, 1)
     image = axes.imshow(numpy.ma.masked_invalid(data), cmap="viridis", aspect="equal")
     axes.set_xticks(range(len(seconds)))
