@@ -61,7 +61,7 @@ demo: $(STAMP)
 
 # BENCH_ARGS="--figure1-row" measures figure 1 alone (e.g. on the pinned stack), see benchmarks/README.md.
 bench: $(STAMP)
-	$(BIN)/python benchmarks/run_all.py $(BENCH_ARGS)
+	$(BIN)/python -m benchmarks.run_all $(BENCH_ARGS)
 
 clean-venv:
 	rm -rf $(VENV)

@@ -21,30 +21,21 @@ round, medians.
         [--rounds 3]
 """
 
-import sys
+import random
+import statistics
+import tempfile
+import time
 from pathlib import Path
+from typing import Callable, Dict, List
 
-if __package__ in (None, ""):  # run as a file: see benchmarks/common.py
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-    for _name in [
-        name for name in sys.modules if name == "benchmarks" or name.startswith("benchmarks.")
-    ]:
-        del sys.modules[_name]
-
-import random  # noqa: E402
-import statistics  # noqa: E402
-import tempfile  # noqa: E402
-import time  # noqa: E402
-from typing import Callable, Dict, List  # noqa: E402
-
-from benchmarks.common import (  # noqa: E402
+from benchmarks.common import (
     COMPUTE_BOUND,
     FigureResult,
     figure_main,
     fixture_sentences,
     local_model,
 )
-from benchmarks.retrieval_throughput import plain_loop  # noqa: E402
+from benchmarks.retrieval_throughput import plain_loop
 
 GOAL = 0.9
 LANGUAGES = ("de", "fr", "es", "zh", "ar", "ru", "hi", "sw")

@@ -16,23 +16,13 @@ time; the attack and the anchor alternate, one pass over the data each per round
     python -m benchmarks.attack_cost [--rounds 3] [--batches 2] [--steps 3 10]
 """
 
-import sys
-from pathlib import Path
+import statistics
+import time
+from typing import Dict, List
 
-if __package__ in (None, ""):  # run as a file: see benchmarks/common.py
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-    for _name in [
-        name for name in sys.modules if name == "benchmarks" or name.startswith("benchmarks.")
-    ]:
-        del sys.modules[_name]
+import torch
 
-import statistics  # noqa: E402
-import time  # noqa: E402
-from typing import Dict, List  # noqa: E402
-
-import torch  # noqa: E402
-
-from benchmarks.common import (  # noqa: E402
+from benchmarks.common import (
     CACHE,
     COMPUTE_BOUND,
     SEQUENCE_LENGTH,
@@ -43,16 +33,16 @@ from benchmarks.common import (  # noqa: E402
     pair_classifier,
 )
 
-from allennlp.common import Params  # noqa: E402
-from allennlp.data import Vocabulary  # noqa: E402
-from allennlp.data.data_loaders import SimpleDataLoader  # noqa: E402
-from allennlp.data.token_indexers import PretrainedTransformerIndexer  # noqa: E402
-from allennlp.data.tokenizers import PretrainedTransformerTokenizer  # noqa: E402
-from allennlp.models import Model  # noqa: E402
+from allennlp.common import Params
+from allennlp.data import Vocabulary
+from allennlp.data.data_loaders import SimpleDataLoader
+from allennlp.data.token_indexers import PretrainedTransformerIndexer
+from allennlp.data.tokenizers import PretrainedTransformerTokenizer
+from allennlp.models import Model
 
-import allennlp_robust_xlt  # noqa: E402,F401
-from allennlp_robust_xlt.evaluation import EmbeddingAttackEvaluator  # noqa: E402
-from allennlp_robust_xlt.pair_classification.dataset_readers import XtremeXnliReader  # noqa: E402
+import allennlp_robust_xlt  # noqa: F401
+from allennlp_robust_xlt.evaluation import EmbeddingAttackEvaluator
+from allennlp_robust_xlt.pair_classification.dataset_readers import XtremeXnliReader
 
 BATCH_SIZE = 16
 GOAL = 1.0

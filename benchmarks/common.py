@@ -8,23 +8,16 @@ the overhead figures use the tiny model of the tests. Times are medians over rep
 warm-up, and every ratio compares figures measured in the same process (or the same run), with
 the two sides interleaved round by round so that both see the same load on a shared machine.
 
-Every script runs both as `python -m benchmarks.NAME` (from the project root) and as
-`python benchmarks/NAME.py`. In the second form, `sys.path[0]` is `benchmarks/` itself and
-`import benchmarks` would find the unrelated `benchmarks` package that fairscale installs into
-site-packages; each script therefore starts with the bootstrap
-
-    if __package__ in (None, ""):
-        sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-        ...forget any `benchmarks` module already imported...
-
-before it imports `benchmarks.common`.
+Every script runs as a module from the project root, `python -m benchmarks.NAME` (`make bench`
+runs `python -m benchmarks.run_all`). Not as a file: `python benchmarks/NAME.py` would put
+`benchmarks/` itself first on the path, where `import benchmarks` finds the unrelated
+`benchmarks` package that fairscale installs into site-packages.
 """
 
 import json
 import os
 import resource
 import statistics
-import sys
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -36,8 +29,6 @@ os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-if str(PROJECT_ROOT) not in sys.path:
-    sys.path.insert(0, str(PROJECT_ROOT))
 
 FIXTURE_DATA = PROJECT_ROOT / "tests" / "fixtures" / "data" / "xtreme"
 CONFIGS = PROJECT_ROOT / "training_configs"
@@ -296,3 +287,103 @@ def figure_main(
     print(f"({result.seconds:.0f} s; {', '.join(f'{k} {v}' for k, v in machine().items())})")
     if output is not None:
         output.write_text(json.dumps(result.to_json(), indent=2) + "\n", encoding="utf-8")
+
+
+# -- step-interleaved training figures (1, 1b, 1c) ----------------------------------------------
+
+Steps = List[Tuple[float, float]]
+"""One `(CPU s, wall s)` per optimizer step."""
+
+
+def interleaved_steps(
+    config: str, model: Path, data: Path, serialization_dir: Path, batch_size: int, between: Any
+) -> Tuple[Steps, Steps]:
+    """
+    One epoch of `allennlp train` with `config` (a file of `training_configs/`) over `data`,
+    running `between()` after each of its steps: `(AllenNLP steps, between steps)`.
+    """
+    from allennlp_robust_xlt.testing.cli import run_allennlp
+    from benchmarks.trainer_clock import BatchClock
+
+    os.environ.update(
+        XLT_TRANSFORMER=str(model), XLT_TRANSFORMER_DIM=str(COMPUTE_BOUND["hidden_size"])
+    )
+    overrides = {
+        "train_data_path": str(data),
+        "validation_data_path": None,
+        "trainer.num_epochs": 1,
+        "trainer.num_gradient_accumulation_steps": 1,
+        "trainer.validation_metric": "-loss",
+        "trainer.callbacks": [{"type": "benchmark_batch_clock"}],
+        "data_loader.batch_sampler.batch_size": batch_size,
+    }
+    BatchClock.reset(between)
+    try:
+        run_allennlp(
+            "train",
+            str(CONFIGS / config),
+            "-s",
+            str(serialization_dir),
+            "-o",
+            json.dumps(overrides),
+        )
+    finally:
+        steps, between_steps = BatchClock.steps, BatchClock.between_steps
+        BatchClock.reset()
+    return steps, between_steps
+
+
+@dataclass
+class StepRatio:
+    """Plain-loop step / AllenNLP step in process CPU, per step pair after the warm-up steps."""
+
+    ratios: List[float]
+    wall_ratio: float
+    allennlp_cpu: float
+    plain_cpu: float
+
+    @classmethod
+    def of(cls, allennlp: Steps, plain: Steps, warmup: int) -> "StepRatio":
+        pairs = list(zip(allennlp[warmup:], plain[warmup:]))
+        return cls(
+            ratios=[mine[0] / theirs[0] for theirs, mine in pairs],
+            wall_ratio=statistics.median(mine[1] / theirs[1] for theirs, mine in pairs),
+            allennlp_cpu=statistics.median(theirs[0] for theirs, _ in pairs),
+            plain_cpu=statistics.median(mine[0] for _, mine in pairs),
+        )
+
+    @property
+    def ratio(self) -> float:
+        return statistics.median(self.ratios)
+
+    def add_row(self, result: "FigureResult", measure: str, batch_size: int, goal: float) -> None:
+        """The figure's row: `measure` per second of each loop, the ratio against `goal`."""
+        result.add(
+            measure,
+            f"{batch_size / self.allennlp_cpu:.2f}",
+            f"plain loop {batch_size / self.plain_cpu:.2f}",
+            self.ratio,
+            f">= {goal}",
+            self.ratio >= goal,
+            "process CPU, step-interleaved",
+        )
+
+    def note(self, warmup: int) -> str:
+        """The end of the figure's note: the medians' spread."""
+        return (
+            f"median of {len(self.ratios)} step pairs after {warmup} warm-up steps (per-pair"
+            f" ratios {min(self.ratios):.2f}-{max(self.ratios):.2f}; wall-clock ratio"
+            f" {self.wall_ratio:.2f})."
+        )
+
+
+def step_options(steps: int, batch_size: int, batch_help: str = "") -> List[Tuple[str, Any]]:
+    """The `figure_main` arguments of a step-interleaved figure."""
+    batch: Dict[str, Any] = dict(type=int, default=batch_size)
+    if batch_help:
+        batch["help"] = batch_help
+    return [
+        ("--steps", dict(type=int, default=steps, help="measured optimizer steps of each loop")),
+        ("--warmup", dict(type=int, default=2, help="steps of each loop left out first")),
+        ("--batch-size", batch),
+    ]

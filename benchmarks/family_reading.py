@@ -37,26 +37,18 @@ size, as figure 3 does for the pair reader. Goal: peak(400k) / peak(40k) < 1.2.
         [--rounds 3] [--memory-lines 40000]
 """
 
+import cProfile
+import gc
+import json
+import pstats
+import random
+import statistics
 import sys
+import time
 from pathlib import Path
+from typing import Any, Callable, Dict, Iterable, Iterator, List, Tuple
 
-if __package__ in (None, ""):  # run as a file: see benchmarks/common.py
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-    for _name in [
-        name for name in sys.modules if name == "benchmarks" or name.startswith("benchmarks.")
-    ]:
-        del sys.modules[_name]
-
-import cProfile  # noqa: E402
-import gc  # noqa: E402
-import json  # noqa: E402
-import pstats  # noqa: E402
-import random  # noqa: E402
-import statistics  # noqa: E402
-import time  # noqa: E402
-from typing import Any, Callable, Dict, Iterable, Iterator, List, Tuple  # noqa: E402
-
-from benchmarks.common import (  # noqa: E402
+from benchmarks.common import (
     CACHE,
     SEQUENCE_LENGTH,
     TINY,

@@ -19,25 +19,17 @@ Writes `results.json` and `results.md` into the output directory. Not part of `m
 takes about 20 to 40 minutes on 2 cores).
 """
 
+import argparse
+import json
+import os
+import statistics
+import subprocess
 import sys
+import time
 from pathlib import Path
+from typing import Any, Dict, List, Optional, Tuple
 
-if __package__ in (None, ""):  # run as a file: see benchmarks/common.py
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-    for _name in [
-        name for name in sys.modules if name == "benchmarks" or name.startswith("benchmarks.")
-    ]:
-        del sys.modules[_name]
-
-import argparse  # noqa: E402
-import json  # noqa: E402
-import os  # noqa: E402
-import statistics  # noqa: E402
-import subprocess  # noqa: E402
-import time  # noqa: E402
-from typing import Any, Dict, List, Optional, Tuple  # noqa: E402
-
-from benchmarks.common import CACHE, CONFIGS, PROJECT_ROOT  # noqa: E402
+from benchmarks.common import CACHE, CONFIGS, PROJECT_ROOT
 
 # The sizes of the first demo (now `TRAINING_OVERRIDES` of data/synthetic_xlt.py) and its PGD
 # setting.

@@ -13,22 +13,13 @@ processes, and wall-clock time for information. Goal: the report costs at most a
     python -m benchmarks.qa_report [--copies 10]
 """
 
-import sys
+import json
+import os
+import tempfile
 from pathlib import Path
+from typing import Dict, List, Tuple
 
-if __package__ in (None, ""):  # run as a file: see benchmarks/common.py
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-    for _name in [
-        name for name in sys.modules if name == "benchmarks" or name.startswith("benchmarks.")
-    ]:
-        del sys.modules[_name]
-
-import json  # noqa: E402
-import os  # noqa: E402
-import tempfile  # noqa: E402
-from typing import Dict, List, Tuple  # noqa: E402
-
-from benchmarks.common import (  # noqa: E402
+from benchmarks.common import (
     CONFIGS,
     FIXTURE_DATA,
     THREADS,
@@ -37,7 +28,7 @@ from benchmarks.common import (  # noqa: E402
     figure_main,
     local_model,
 )
-from benchmarks.evaluate_languages import cli  # noqa: E402
+from benchmarks.evaluate_languages import cli
 
 GOAL = 10.0
 

@@ -19,35 +19,25 @@ ratio is the median over step pairs of plain step / AllenNLP step, after `--warm
     python -m benchmarks.qa_throughput [--steps 12] [--warmup 2] [--batch-size 4]
 """
 
-import sys
+import json
+import random
+import tempfile
 from pathlib import Path
+from typing import Any, Callable, Dict, List, Tuple
 
-if __package__ in (None, ""):  # run as a file: see benchmarks/common.py
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-    for _name in [
-        name for name in sys.modules if name == "benchmarks" or name.startswith("benchmarks.")
-    ]:
-        del sys.modules[_name]
+import torch
 
-import json  # noqa: E402
-import os  # noqa: E402
-import random  # noqa: E402
-import statistics  # noqa: E402
-import tempfile  # noqa: E402
-from typing import Any, Callable, Dict, List, Tuple  # noqa: E402
-
-import torch  # noqa: E402
-
-from benchmarks.common import (  # noqa: E402
+from benchmarks.common import (
     COMPUTE_BOUND,
-    CONFIGS,
     THREADS,
     FigureResult,
     figure_main,
+    interleaved_steps,
+    step_options,
+    StepRatio,
     fixture_sentences,
     local_model,
 )
-from benchmarks.trainer_clock import BatchClock  # noqa: E402
 
 GOAL = 0.95
 MAX_LENGTH, DOC_STRIDE, MAX_QUERY_LENGTH = 384, 128, 64
@@ -87,40 +77,6 @@ def squad_file(path: Path, model: Path, questions: int, seed: int = 0) -> Path:
         articles.append({"paragraphs": [{"context": context, "qas": [qa]}]})
     path.write_text(json.dumps({"version": "1.1", "data": articles}), encoding="utf-8")
     return path
-
-
-def interleaved_steps(
-    model: Path, data: Path, batch_size: int, serialization_dir: Path, between: Callable[[], None]
-) -> Tuple[List[Tuple[float, float]], List[Tuple[float, float]]]:
-    """One epoch of `allennlp train` over `data`, running `between()` after each of its steps."""
-    from allennlp_robust_xlt.testing.cli import run_allennlp
-
-    os.environ.update(
-        XLT_TRANSFORMER=str(model), XLT_TRANSFORMER_DIM=str(COMPUTE_BOUND["hidden_size"])
-    )
-    overrides = {
-        "train_data_path": str(data),
-        "validation_data_path": None,
-        "trainer.num_epochs": 1,
-        "trainer.num_gradient_accumulation_steps": 1,
-        "trainer.validation_metric": "-loss",
-        "trainer.callbacks": [{"type": "benchmark_batch_clock"}],
-        "data_loader.batch_sampler.batch_size": batch_size,
-    }
-    BatchClock.reset(between)
-    try:
-        run_allennlp(
-            "train",
-            str(CONFIGS / "squad_baseline.jsonnet"),
-            "-s",
-            str(serialization_dir),
-            "-o",
-            json.dumps(overrides),
-        )
-    finally:
-        steps, between_steps = BatchClock.steps, BatchClock.between_steps
-        BatchClock.reset()
-    return steps, between_steps
 
 
 def question_tensors(model: Path, data: Path) -> List[Dict[str, torch.Tensor]]:
@@ -212,42 +168,20 @@ def run(steps: int = 12, warmup: int = 2, batch_size: int = 4) -> FigureResult:
         windows = {int(question["input_ids"].shape[0]) for question in questions}
         shapes = {tuple(question["input_ids"].shape) for question in questions}
         allennlp, plain_steps = interleaved_steps(
-            model, data, batch_size, Path(scratch) / "run", plain
+            "squad_baseline.jsonnet", model, data, Path(scratch) / "run", batch_size, plain
         )
-    allennlp, plain_steps = allennlp[warmup:], plain_steps[warmup:]
-    ratios = [mine[0] / theirs[0] for theirs, mine in zip(allennlp, plain_steps)]
-    ratio = statistics.median(ratios)
-    allennlp_cpu = statistics.median(cpu for cpu, _ in allennlp)
-    plain_cpu = statistics.median(cpu for cpu, _ in plain_steps)
-    result.add(
-        "`allennlp train` squad_baseline, questions/s",
-        f"{batch_size / allennlp_cpu:.2f}",
-        f"plain loop {batch_size / plain_cpu:.2f}",
-        ratio,
-        f">= {GOAL}",
-        ratio >= GOAL,
-        "process CPU, step-interleaved",
-    )
-    wall_ratio = statistics.median(
-        mine[1] / theirs[1] for theirs, mine in zip(allennlp, plain_steps)
-    )
+    timing = StepRatio.of(allennlp, plain_steps, warmup)
+    timing.add_row(result, "`allennlp train` squad_baseline, questions/s", batch_size, GOAL)
     result.notes.append(
         f"Compute-bound model ({COMPUTE_BOUND['num_hidden_layers']} layers, hidden"
         f" {COMPUTE_BOUND['hidden_size']}), batch {batch_size} questions of"
         f" {sorted(windows)} window(s) each (window shapes {sorted(shapes)}), {THREADS} torch"
-        f" thread(s); median of {len(ratios)} step pairs after {warmup} warm-up steps (per-pair"
-        f" ratios {min(ratios):.2f}-{max(ratios):.2f}; wall-clock ratio {wall_ratio:.2f})."
+        f" thread(s); " + timing.note(warmup)
     )
     return result
 
 
 if __name__ == "__main__":
     figure_main(
-        run,
-        (__doc__ or "").strip().split("\n\n")[0],
-        [
-            ("--steps", dict(type=int, default=12, help="measured optimizer steps of each loop")),
-            ("--warmup", dict(type=int, default=2, help="steps of each loop left out first")),
-            ("--batch-size", dict(type=int, default=4, help="questions per step")),
-        ],
+        run, (__doc__ or "").strip().split("\n\n")[0], step_options(12, 4, "questions per step")
     )

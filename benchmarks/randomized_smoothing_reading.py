@@ -8,11 +8,11 @@ reference does: write the augmented file, then read it). (b) isolates the wrappe
 ratio of 1.0 means a copy made on the fly costs as much as reading it from a prepared file. (a)
 also includes that substituted words may tokenize into more wordpieces than the originals (with
 the tiny test tokenizer, whose vocabulary comes from the fixtures, much more so than with a real
-multilingual one). Uses the real counter-fitted table
-when it is present (`../shared/data/counterfitted_neighbors.json`, or `--neighbors`), else the
-small fixture table.
+multilingual one). Uses the table of `--neighbors` (a local
+copy of the real counter-fitted table), else the local file `XLT_NEIGHBORS` names, else the small
+fixture table.
 
-    .venv/bin/python benchmarks/randomized_smoothing_reading.py [--pairs 800] [--repeats 3]
+    .venv/bin/python -m benchmarks.randomized_smoothing_reading [--pairs 800] [--repeats 3]
 
 Tokenizers: the tiny XLM-R-style sentencepiece model of the tests (built here, offline), and the
 whitespace tokenizer, for which tokenization is nearly free so the ratio shows the cost of the
@@ -21,35 +21,30 @@ substitution itself.
 
 import argparse
 import os
-import sys
 import tempfile
 import time
 from pathlib import Path
 from statistics import median
 from typing import Dict, List, Tuple
 
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+# First: benchmarks.common sets the offline environment (HF_HUB_OFFLINE ...) for transformers.
+from benchmarks.common import PROJECT_ROOT
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(PROJECT_ROOT))
+import torch
+from allennlp.data import DatasetReader
+from allennlp.data.token_indexers import PretrainedTransformerIndexer
+from allennlp.data.tokenizers import PretrainedTransformerTokenizer
 
-import torch  # noqa: E402
-from allennlp.data import DatasetReader  # noqa: E402
-from allennlp.data.token_indexers import PretrainedTransformerIndexer  # noqa: E402
-from allennlp.data.tokenizers import PretrainedTransformerTokenizer  # noqa: E402
-
-from allennlp_robust_xlt.data.dataset_readers import RandomizedSmoothingReader  # noqa: E402
-from allennlp_robust_xlt.pair_classification.dataset_readers import XtremeXnliReader  # noqa: E402
-from allennlp_robust_xlt.data.synonyms import NeighborTable  # noqa: E402
-from allennlp_robust_xlt.testing.tiny_transformers import (  # noqa: E402
+from allennlp_robust_xlt.data.dataset_readers import RandomizedSmoothingReader
+from allennlp_robust_xlt.pair_classification.dataset_readers import XtremeXnliReader
+from allennlp_robust_xlt.data.synonyms import NeighborTable
+from allennlp_robust_xlt.testing.tiny_transformers import (
     build_tiny_transformer,
     read_corpus,
 )
 
 FIXTURE_TABLE = PROJECT_ROOT / "tests" / "fixtures" / "neighbors" / "english_neighbors.json"
-SHARED_TABLE = PROJECT_ROOT.parent / "shared" / "data" / "counterfitted_neighbors.json"
+LOCAL_TABLE = Path(os.environ.get("XLT_NEIGHBORS", "")) if os.environ.get("XLT_NEIGHBORS") else None
 XTREME_DATA = PROJECT_ROOT / "tests" / "fixtures" / "data" / "xtreme"
 
 
@@ -83,7 +78,9 @@ def main() -> None:
     parser.add_argument("--pairs", type=int, default=800)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument(
-        "--neighbors", type=Path, default=SHARED_TABLE if SHARED_TABLE.exists() else FIXTURE_TABLE
+        "--neighbors",
+        type=Path,
+        default=LOCAL_TABLE if LOCAL_TABLE and LOCAL_TABLE.is_file() else FIXTURE_TABLE,
     )
     args = parser.parse_args()
     torch.set_num_threads(1)

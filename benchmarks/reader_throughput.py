@@ -26,24 +26,16 @@ Goal: peak(400k) / peak(40k) < 1.2.
     python -m benchmarks.reader_throughput [--pairs 4000] [--rounds 5] [--memory-lines 40000]
 """
 
+import gc
+import json
+import statistics
+import subprocess
 import sys
+import time
 from pathlib import Path
+from typing import Any, Callable, Dict, List
 
-if __package__ in (None, ""):  # run as a file: see benchmarks/common.py
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-    for _name in [
-        name for name in sys.modules if name == "benchmarks" or name.startswith("benchmarks.")
-    ]:
-        del sys.modules[_name]
-
-import gc  # noqa: E402
-import json  # noqa: E402
-import statistics  # noqa: E402
-import subprocess  # noqa: E402
-import time  # noqa: E402
-from typing import Any, Callable, Dict, List  # noqa: E402
-
-from benchmarks.common import (  # noqa: E402
+from benchmarks.common import (
     CACHE,
     PROJECT_ROOT,
     SEQUENCE_LENGTH,

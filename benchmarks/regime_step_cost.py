@@ -23,23 +23,14 @@ median over the rounds of the setting's median step over the baseline's in the s
     python -m benchmarks.regime_step_cost [--rounds 5] [--batches 1]
 """
 
-import sys
+import random
+import statistics
 from pathlib import Path
+from typing import Any, Callable, Dict, List
 
-if __package__ in (None, ""):  # run as a file: see benchmarks/common.py
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-    for _name in [
-        name for name in sys.modules if name == "benchmarks" or name.startswith("benchmarks.")
-    ]:
-        del sys.modules[_name]
+import torch
 
-import random  # noqa: E402
-import statistics  # noqa: E402
-from typing import Any, Callable, Dict, List  # noqa: E402
-
-import torch  # noqa: E402
-
-from benchmarks.common import (  # noqa: E402
+from benchmarks.common import (
     CACHE,
     COMPUTE_BOUND,
     SEQUENCE_LENGTH,
@@ -51,22 +42,22 @@ from benchmarks.common import (  # noqa: E402
     long_pairs_file,
     pair_classifier,
 )
-from benchmarks.trainer_clock import BatchClock  # noqa: E402
+from benchmarks.trainer_clock import BatchClock
 
-from allennlp.common import Params  # noqa: E402
-from allennlp.data import DataLoader, DatasetReader, Vocabulary  # noqa: E402
-from allennlp.data.data_loaders import MultiProcessDataLoader  # noqa: E402
-from allennlp.data.data_loaders.multitask_data_loader import MultiTaskDataLoader  # noqa: E402
-from allennlp.data.data_loaders.multitask_scheduler import RoundRobinScheduler  # noqa: E402
-from allennlp.data.dataset_readers import MultiTaskDatasetReader  # noqa: E402
-from allennlp.data.token_indexers import PretrainedTransformerIndexer  # noqa: E402
-from allennlp.data.tokenizers import PretrainedTransformerTokenizer  # noqa: E402
-from allennlp.models import Model  # noqa: E402
-from allennlp.training import GradientDescentTrainer  # noqa: E402
+from allennlp.common import Params
+from allennlp.data import DataLoader, DatasetReader, Vocabulary
+from allennlp.data.data_loaders import MultiProcessDataLoader
+from allennlp.data.data_loaders.multitask_data_loader import MultiTaskDataLoader
+from allennlp.data.data_loaders.multitask_scheduler import RoundRobinScheduler
+from allennlp.data.dataset_readers import MultiTaskDatasetReader
+from allennlp.data.token_indexers import PretrainedTransformerIndexer
+from allennlp.data.tokenizers import PretrainedTransformerTokenizer
+from allennlp.models import Model
+from allennlp.training import GradientDescentTrainer
 
-import allennlp_robust_xlt  # noqa: E402,F401
-from allennlp_robust_xlt.data.dataset_readers import ParallelSentencesReader  # noqa: E402
-from allennlp_robust_xlt.pair_classification.dataset_readers import (  # noqa: E402
+import allennlp_robust_xlt  # noqa: F401
+from allennlp_robust_xlt.data.dataset_readers import ParallelSentencesReader
+from allennlp_robust_xlt.pair_classification.dataset_readers import (
     XtremePawsxReader,
     XtremeXnliReader,
 )

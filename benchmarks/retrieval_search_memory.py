@@ -18,22 +18,14 @@ running top-k of all `--size` columns and the embeddings are as large as in the 
     python -m benchmarks.retrieval_search_memory [--size 200000] [--dim 768] [--query-rows N]
 """
 
+import json
+import subprocess
 import sys
+import time
 from pathlib import Path
+from typing import Dict, Optional
 
-if __package__ in (None, ""):  # run as a file: see benchmarks/common.py
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-    for _name in [
-        name for name in sys.modules if name == "benchmarks" or name.startswith("benchmarks.")
-    ]:
-        del sys.modules[_name]
-
-import json  # noqa: E402
-import subprocess  # noqa: E402
-import time  # noqa: E402
-from typing import Dict, Optional  # noqa: E402
-
-from benchmarks.common import (  # noqa: E402
+from benchmarks.common import (
     PROJECT_ROOT,
     THREADS,
     FigureResult,

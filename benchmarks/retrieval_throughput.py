@@ -16,22 +16,12 @@ contenders interleaved over `--rounds` rounds after a warm-up, medians.
     python -m benchmarks.retrieval_throughput [--sentences 1500] [--batch-size 32] [--rounds 3]
 """
 
-import sys
-from pathlib import Path
+import random
+import statistics
+import time
+from typing import Any, Callable, Dict, List, Optional
 
-if __package__ in (None, ""):  # run as a file: see benchmarks/common.py
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-    for _name in [
-        name for name in sys.modules if name == "benchmarks" or name.startswith("benchmarks.")
-    ]:
-        del sys.modules[_name]
-
-import random  # noqa: E402
-import statistics  # noqa: E402
-import time  # noqa: E402
-from typing import Any, Callable, Dict, List, Optional  # noqa: E402
-
-from benchmarks.common import (  # noqa: E402
+from benchmarks.common import (
     COMPUTE_BOUND,
     FigureResult,
     figure_main,

@@ -26,22 +26,13 @@ method's median step (or CPU seconds per instance) over the baseline's in the sa
     python -m benchmarks.robust_step_time [--rounds 5] [--batches 1] [--threads 1]
 """
 
-import sys
+import statistics
 from pathlib import Path
+from typing import Callable, Dict, List, Optional, Tuple
 
-if __package__ in (None, ""):  # run as a file: see benchmarks/common.py
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-    for _name in [
-        name for name in sys.modules if name == "benchmarks" or name.startswith("benchmarks.")
-    ]:
-        del sys.modules[_name]
+import torch
 
-import statistics  # noqa: E402
-from typing import Callable, Dict, List, Optional, Tuple  # noqa: E402
-
-import torch  # noqa: E402
-
-from benchmarks.common import (  # noqa: E402
+from benchmarks.common import (
     CACHE,
     COMPUTE_BOUND,
     PROJECT_ROOT,
@@ -53,26 +44,26 @@ from benchmarks.common import (  # noqa: E402
     long_pairs_file,
     pair_classifier,
 )
-from benchmarks.trainer_clock import BatchClock  # noqa: E402
+from benchmarks.trainer_clock import BatchClock
 
-from allennlp.common import Params  # noqa: E402
-from allennlp.data import DatasetReader, Vocabulary  # noqa: E402
-from allennlp.data.data_loaders import MultiProcessDataLoader  # noqa: E402
-from allennlp.data.token_indexers import PretrainedTransformerIndexer  # noqa: E402
-from allennlp.data.tokenizers import PretrainedTransformerTokenizer  # noqa: E402
-from allennlp.models import Model  # noqa: E402
-from allennlp.training import GradientDescentTrainer  # noqa: E402
-from allennlp.training.callbacks.callback import TrainerCallback  # noqa: E402
+from allennlp.common import Params
+from allennlp.data import DatasetReader, Vocabulary
+from allennlp.data.data_loaders import MultiProcessDataLoader
+from allennlp.data.token_indexers import PretrainedTransformerIndexer
+from allennlp.data.tokenizers import PretrainedTransformerTokenizer
+from allennlp.models import Model
+from allennlp.training import GradientDescentTrainer
+from allennlp.training.callbacks.callback import TrainerCallback
 
-import allennlp_robust_xlt  # noqa: E402,F401
-from allennlp_robust_xlt.data.dataset_readers import RandomizedSmoothingReader  # noqa: E402
-from allennlp_robust_xlt.pair_classification.dataset_readers import XtremeXnliReader  # noqa: E402
+import allennlp_robust_xlt  # noqa: F401
+from allennlp_robust_xlt.data.dataset_readers import RandomizedSmoothingReader
+from allennlp_robust_xlt.pair_classification.dataset_readers import XtremeXnliReader
 from allennlp_robust_xlt.training.callbacks.adversarial_training import (
     AdversarialTrainingCallback,
-)  # noqa: E402
+)
 from allennlp_robust_xlt.training.callbacks.random_perturbation import (
     RandomPerturbationCallback,
-)  # noqa: E402
+)
 
 BATCH_SIZE = 16
 RS_DA_COPIES = 3

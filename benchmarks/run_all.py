@@ -8,26 +8,18 @@ replace their earlier results and the others' are kept; every figure names the d
 of its own stack and keeps the others; `--figure1-row` runs figure 1 alone and writes that row
 only (`make bench STACK=pinned BENCH_ARGS=--figure1-row`).
 
-    python benchmarks/run_all.py [--only train_throughput ...] [--figure1-row] [--no-write]
+    python -m benchmarks.run_all [--only train_throughput ...] [--figure1-row] [--no-write]
 """
 
+import argparse
+import json
+import re
+import subprocess
 import sys
+import tempfile
+import time
 from pathlib import Path
-
-if __package__ in (None, ""):  # run as a file: see benchmarks/common.py
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-    for _name in [
-        name for name in sys.modules if name == "benchmarks" or name.startswith("benchmarks.")
-    ]:
-        del sys.modules[_name]
-
-import argparse  # noqa: E402
-import json  # noqa: E402
-import re  # noqa: E402
-import subprocess  # noqa: E402
-import tempfile  # noqa: E402
-import time  # noqa: E402
-from typing import List  # noqa: E402
+from typing import List
 
 from benchmarks.common import (
     PROJECT_ROOT,
@@ -35,7 +27,7 @@ from benchmarks.common import (
     machine,
     markdown_table,
     verdict,
-)  # noqa: E402
+)
 
 FIGURES = (
     "train_throughput",

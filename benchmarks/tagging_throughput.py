@@ -19,36 +19,25 @@ the median over the step pairs of plain step / AllenNLP step.
     python -m benchmarks.tagging_throughput [--steps 16] [--warmup 2] [--batch-size 16]
 """
 
-import sys
+import random
+import tempfile
 from pathlib import Path
+from typing import Callable, List, Tuple
 
-if __package__ in (None, ""):  # run as a file: see benchmarks/common.py
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-    for _name in [
-        name for name in sys.modules if name == "benchmarks" or name.startswith("benchmarks.")
-    ]:
-        del sys.modules[_name]
+import torch
 
-import json  # noqa: E402
-import os  # noqa: E402
-import random  # noqa: E402
-import statistics  # noqa: E402
-import tempfile  # noqa: E402
-from typing import Callable, List, Tuple  # noqa: E402
-
-import torch  # noqa: E402
-
-from benchmarks.common import (  # noqa: E402
+from benchmarks.common import (
     COMPUTE_BOUND,
-    CONFIGS,
     SEQUENCE_LENGTH,
     THREADS,
     FigureResult,
     figure_main,
+    interleaved_steps,
+    step_options,
+    StepRatio,
     fixture_sentences,
     local_model,
 )
-from benchmarks.trainer_clock import BatchClock  # noqa: E402
 
 GOAL = 0.95
 TASK = "udpos"
@@ -86,43 +75,6 @@ def full_sentences_file(path: Path, model: Path, count: int, seed: int = 0) -> P
                 out.write("\n")
             out.writelines(f"{word}\t{rng.choice(tags)}\n" for word in words)
     return path
-
-
-def interleaved_steps(
-    model: Path, data: Path, batch_size: int, serialization_dir: Path, between: Callable[[], None]
-) -> Tuple[List[Tuple[float, float]], List[Tuple[float, float]]]:
-    """
-    One epoch of `allennlp train` over `data`, running `between()` after each of its steps:
-    `(AllenNLP steps, between steps)`, each `(CPU s, wall s)`.
-    """
-    from allennlp_robust_xlt.testing.cli import run_allennlp
-
-    os.environ.update(
-        XLT_TRANSFORMER=str(model), XLT_TRANSFORMER_DIM=str(COMPUTE_BOUND["hidden_size"])
-    )
-    overrides = {
-        "train_data_path": str(data),
-        "validation_data_path": None,
-        "trainer.num_epochs": 1,
-        "trainer.num_gradient_accumulation_steps": 1,
-        "trainer.validation_metric": "-loss",
-        "trainer.callbacks": [{"type": "benchmark_batch_clock"}],
-        "data_loader.batch_sampler.batch_size": batch_size,
-    }
-    BatchClock.reset(between)
-    try:
-        run_allennlp(
-            "train",
-            str(CONFIGS / f"{TASK}_baseline.jsonnet"),
-            "-s",
-            str(serialization_dir),
-            "-o",
-            json.dumps(overrides),
-        )
-    finally:
-        steps, between_steps = BatchClock.steps, BatchClock.between_steps
-        BatchClock.reset()
-    return steps, between_steps
 
 
 def read_sentences(data: Path) -> List[List[Tuple[str, str]]]:
@@ -206,42 +158,17 @@ def run(steps: int = 16, warmup: int = 2, batch_size: int = 16) -> FigureResult:
         )
         plain = plain_loop(model, data, batch_size)
         allennlp, plain_steps = interleaved_steps(
-            model, data, batch_size, Path(scratch) / "run", plain
+            f"{TASK}_baseline.jsonnet", model, data, Path(scratch) / "run", batch_size, plain
         )
-    allennlp, plain_steps = allennlp[warmup:], plain_steps[warmup:]
-    ratios = [mine[0] / theirs[0] for theirs, mine in zip(allennlp, plain_steps)]
-    ratio = statistics.median(ratios)
-    allennlp_cpu = statistics.median(cpu for cpu, _ in allennlp)
-    plain_cpu = statistics.median(cpu for cpu, _ in plain_steps)
-    result.add(
-        "`allennlp train` udpos_baseline, instances/s",
-        f"{batch_size / allennlp_cpu:.2f}",
-        f"plain loop {batch_size / plain_cpu:.2f}",
-        ratio,
-        f">= {GOAL}",
-        ratio >= GOAL,
-        "process CPU, step-interleaved",
-    )
-    wall_ratio = statistics.median(
-        mine[1] / theirs[1] for theirs, mine in zip(allennlp, plain_steps)
-    )
+    timing = StepRatio.of(allennlp, plain_steps, warmup)
+    timing.add_row(result, "`allennlp train` udpos_baseline, instances/s", batch_size, GOAL)
     result.notes.append(
         f"Compute-bound model ({COMPUTE_BOUND['num_hidden_layers']} layers, hidden"
         f" {COMPUTE_BOUND['hidden_size']}), batch {batch_size} sentences x {SEQUENCE_LENGTH}"
-        f" sub-words, {THREADS} torch thread(s); median of {len(ratios)} step pairs after"
-        f" {warmup} warm-up steps (per-pair ratios {min(ratios):.2f}-{max(ratios):.2f};"
-        f" wall-clock ratio {wall_ratio:.2f})."
+        f" sub-words, {THREADS} torch thread(s); " + timing.note(warmup)
     )
     return result
 
 
 if __name__ == "__main__":
-    figure_main(
-        run,
-        (__doc__ or "").strip().split("\n\n")[0],
-        [
-            ("--steps", dict(type=int, default=16, help="measured optimizer steps of each loop")),
-            ("--warmup", dict(type=int, default=2, help="steps of each loop left out first")),
-            ("--batch-size", dict(type=int, default=16)),
-        ],
-    )
+    figure_main(run, (__doc__ or "").strip().split("\n\n")[0], step_options(16, 16))

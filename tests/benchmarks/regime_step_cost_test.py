@@ -1,4 +1,4 @@
-"""`benchmarks/regime_step_cost.py` runs as a file (no timing here)."""
+"""`benchmarks/regime_step_cost.py` runs as a module (no timing here)."""
 
 import subprocess
 import sys
@@ -6,9 +6,10 @@ import sys
 from benchmarks.common import PROJECT_ROOT
 
 
-def test_runs_as_a_file() -> None:
+def test_runs_as_a_module() -> None:
     completed = subprocess.run(
-        [sys.executable, str(PROJECT_ROOT / "benchmarks" / "regime_step_cost.py"), "--help"],
+        [sys.executable, "-m", "benchmarks.regime_step_cost", "--help"],
+        cwd=PROJECT_ROOT,
         capture_output=True,
         text=True,
     )

@@ -9,9 +9,10 @@ from benchmarks.common import PROJECT_ROOT
 
 
 @pytest.mark.parametrize("name", ["retrieval_throughput", "retrieval_search_memory"])
-def test_script_runs_as_a_file(name: str) -> None:
+def test_script_runs_as_a_module(name: str) -> None:
     completed = subprocess.run(
-        [sys.executable, str(PROJECT_ROOT / "benchmarks" / f"{name}.py"), "--help"],
+        [sys.executable, "-m", f"benchmarks.{name}", "--help"],
+        cwd=PROJECT_ROOT,
         capture_output=True,
         text=True,
     )

@@ -57,14 +57,21 @@ def test_a_run_of_some_figures_keeps_the_others(
     assert "ran figures reader_throughput, attack_cost" in table
 
 
-def test_readme_has_the_markers_and_scripts_run_as_files() -> None:
+def test_readme_has_the_markers_and_scripts_run_as_modules() -> None:
     assert run_all.MARKERS.search(run_all.README.read_text(encoding="utf-8"))
     for name in run_all.FIGURES:
-        # As a file, `benchmarks` must not resolve to fairscale's package in site-packages.
         completed = subprocess.run(
-            [sys.executable, str(PROJECT_ROOT / "benchmarks" / f"{name}.py"), "--help"],
+            [sys.executable, "-m", f"benchmarks.{name}", "--help"],
+            cwd=PROJECT_ROOT,
             capture_output=True,
             text=True,
         )
         assert completed.returncode == 0, completed.stderr[-2000:]
         assert "--json" in completed.stdout
+
+
+def test_no_benchmark_script_edits_the_import_path() -> None:
+    scripts = sorted((PROJECT_ROOT / "benchmarks").glob("*.py"))
+    assert len(scripts) > 10
+    editing = [path.name for path in scripts if "sys.path" in path.read_text(encoding="utf-8")]
+    assert editing == [], "run them as modules (python -m benchmarks.NAME) instead"
