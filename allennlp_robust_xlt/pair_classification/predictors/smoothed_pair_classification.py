@@ -1,20 +1,11 @@
-from functools import partial
-from typing import Any, Dict, List, Optional, Union
+from typing import Dict, List
 
 from allennlp.common.util import JsonDict, sanitize
-from allennlp.data import DatasetReader, Instance
-from allennlp.models import Model
 from allennlp.predictors.predictor import Predictor
 
-from allennlp_robust_xlt.common.errors import ParameterError
-from allennlp_robust_xlt.data.reader_calls import record_call
+from allennlp_robust_xlt.evaluation.smoothed_predictor import SmoothedPredictor
 from allennlp_robust_xlt.evaluation.smoothed_vote_evaluator import vote_json
-from allennlp_robust_xlt.evaluation.smoothed_voting import (
-    SmoothedVoter,
-    Vote,
-    VoteNoise,
-    vote_noise_from,
-)
+from allennlp_robust_xlt.evaluation.smoothed_voting import Vote
 from allennlp_robust_xlt.pair_classification.predictors.xtreme_pair_classification import (
     XtremePairClassificationPredictor,
 )
@@ -23,7 +14,7 @@ NAME = "smoothed_pair_classification"
 
 
 @Predictor.register(NAME)
-class SmoothedPairClassificationPredictor(XtremePairClassificationPredictor):
+class SmoothedPairClassificationPredictor(SmoothedPredictor, XtremePairClassificationPredictor):
     """
     Registered as a `Predictor` with name "smoothed_pair_classification".
 
@@ -62,68 +53,20 @@ class SmoothedPairClassificationPredictor(XtremePairClassificationPredictor):
         Copies per forward pass (`allennlp predict --batch-size N` sends N pairs at a time).
     """
 
-    def __init__(
-        self,
-        model: Model,
-        dataset_reader: DatasetReader,
-        frozen: bool = True,
-        neighbors: Optional[str] = None,
-        copies: int = 10,
-        seed: int = 0,
-        match: str = "exact",
-        include_original: bool = False,
-        noise: Optional[Union[VoteNoise, Dict[str, Any]]] = None,
-        batch_size: int = 64,
-    ) -> None:
-        super().__init__(model, dataset_reader, frozen)
-        self._voter = SmoothedVoter(
-            model,
-            dataset_reader,
-            neighbors=neighbors,
-            copies=copies,
-            seed=seed,
-            match=match,
-            include_original=include_original,
-            noise=_noise_from(noise),
-            batch_size=batch_size,
-            component=NAME,
-        )
+    NAME = NAME
 
     def predict_batch_json(self, inputs: List[JsonDict]) -> List[JsonDict]:
-        # The parent's input parsing and checks, recorded instead of tokenized: the voter
-        # builds the copies (a `randomized_smoothing` reader passes the call through unchanged).
-        calls = [
-            record_call(self._dataset_reader, partial(self._json_to_instance, json_dict))
-            for json_dict in inputs
-        ]
-        votes = self._voter.vote(calls)
+        votes = self._voter.vote(self._recorded_calls(inputs))
         labels = self._voter.labels()
         return [
             self._vote_output(json_dict, vote, labels) for json_dict, vote in zip(inputs, votes)
         ]
 
-    def predict_instance(self, instance: Instance) -> JsonDict:
-        return self.predict_batch_instance([instance])[0]
-
-    def predict_batch_instance(self, instances: List[Instance]) -> List[JsonDict]:
-        raise ParameterError(
-            NAME,
-            "input",
-            "votes over perturbed copies of the raw text, so it reads JSON lines "
-            "(do not use --use-dataset-reader)",
-        )
-
-    @staticmethod
-    def _vote_output(inputs: JsonDict, vote: Vote, labels: Dict[int, str]) -> JsonDict:
+    @classmethod
+    def _vote_output(cls, inputs: JsonDict, vote: Vote, labels: Dict[int, str]) -> JsonDict:
         result = vote_json(vote, labels)
         result.pop("gold_label", None)
         result["probs"] = {
             labels.get(index, str(index)): prob for index, prob in enumerate(vote.mean_probs)
         }
-        if "id" in inputs:
-            result["id"] = inputs["id"]
-        return sanitize(result)
-
-
-def _noise_from(noise: Optional[Union[VoteNoise, Dict[str, Any]]]) -> Optional[VoteNoise]:
-    return vote_noise_from(noise, NAME)
+        return sanitize(cls._with_id(inputs, result))

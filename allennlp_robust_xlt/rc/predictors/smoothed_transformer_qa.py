@@ -9,6 +9,7 @@ from allennlp.predictors.predictor import Predictor
 from allennlp_robust_xlt.common.errors import ParameterError, check_int
 from allennlp_robust_xlt.data.dataset_readers.randomized_smoothing import RandomizedSmoothingReader
 from allennlp_robust_xlt.data.reader_calls import TextArguments, TextToInstanceCall
+from allennlp_robust_xlt.evaluation.smoothed_predictor import SmoothedPredictor
 from allennlp_robust_xlt.data.synonyms import (
     MATCH_MODES,
     NeighborTable,
@@ -25,7 +26,7 @@ NAME = "smoothed_transformer_qa"
 
 
 @Predictor.register(NAME)
-class SmoothedTransformerQAPredictor(XtremeTransformerQAPredictor):
+class SmoothedTransformerQAPredictor(SmoothedPredictor, XtremeTransformerQAPredictor):
     """
     Registered as a `Predictor` with name "smoothed_transformer_qa".
 
@@ -60,7 +61,9 @@ class SmoothedTransformerQAPredictor(XtremeTransformerQAPredictor):
         Copies per forward pass.
     """
 
-    def __init__(
+    NAME = NAME
+
+    def __init__(  # the answers are voted on here, not by SmoothedPredictor's SmoothedVoter
         self,
         model: Model,
         dataset_reader: DatasetReader,
@@ -74,7 +77,7 @@ class SmoothedTransformerQAPredictor(XtremeTransformerQAPredictor):
     ) -> None:
         while isinstance(dataset_reader, RandomizedSmoothingReader):
             dataset_reader = dataset_reader.base_reader
-        super().__init__(model, dataset_reader, frozen)
+        XtremeTransformerQAPredictor.__init__(self, model, dataset_reader, frozen)
         if not neighbors:
             raise ParameterError(NAME, "neighbors", "is required (a JSON neighbour table)")
         if match not in MATCH_MODES:
@@ -137,14 +140,6 @@ class SmoothedTransformerQAPredictor(XtremeTransformerQAPredictor):
             answer=text, answer_start=start, vote_share=best / len(answers), votes=dict(counts)
         )
         return sanitize(result)
-
-    def predict_batch_instance(self, instances: List[Instance]) -> List[JsonDict]:
-        raise ParameterError(
-            NAME,
-            "input",
-            "votes over perturbed copies of the raw text, so it reads JSON lines"
-            " (do not use --use-dataset-reader)",
-        )
 
 
 def _original_answer(substitution: Any, text: str, start: int) -> Tuple[str, int]:

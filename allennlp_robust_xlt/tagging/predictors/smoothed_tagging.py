@@ -1,21 +1,16 @@
-from functools import partial
-from typing import Any, Dict, List, Optional, Union
+from typing import Any, Dict, List
 
 from allennlp.common.util import JsonDict, sanitize
-from allennlp.data import DatasetReader, Instance
-from allennlp.models import Model
 from allennlp.predictors.predictor import Predictor
 
-from allennlp_robust_xlt.common.errors import ParameterError
-from allennlp_robust_xlt.data.reader_calls import record_call
-from allennlp_robust_xlt.evaluation.smoothed_voting import SmoothedVoter, VoteNoise, vote_noise_from
+from allennlp_robust_xlt.evaluation.smoothed_predictor import SmoothedPredictor
 from allennlp_robust_xlt.tagging.predictors.xtreme_tagging import XtremeTaggingPredictor, words_of
 
 NAME = "smoothed_tagging"
 
 
 @Predictor.register(NAME)
-class SmoothedTaggingPredictor(XtremeTaggingPredictor):
+class SmoothedTaggingPredictor(SmoothedPredictor, XtremeTaggingPredictor):
     """
     Registered as a `Predictor` with name "smoothed_tagging".
 
@@ -53,56 +48,20 @@ class SmoothedTaggingPredictor(XtremeTaggingPredictor):
         Copies per forward pass.
     """
 
-    def __init__(
-        self,
-        model: Model,
-        dataset_reader: DatasetReader,
-        frozen: bool = True,
-        neighbors: Optional[str] = None,
-        copies: int = 10,
-        seed: int = 0,
-        match: str = "exact",
-        include_original: bool = False,
-        noise: Optional[Union[VoteNoise, Dict[str, Any]]] = None,
-        batch_size: int = 64,
-    ) -> None:
-        super().__init__(model, dataset_reader, frozen)
-        self._voter = SmoothedVoter(
-            model,
-            dataset_reader,
-            neighbors=neighbors,
-            copies=copies,
-            seed=seed,
-            match=match,
-            include_original=include_original,
-            noise=vote_noise_from(noise, NAME),
-            batch_size=batch_size,
-            text_arguments=["words"],
-            component=NAME,
-        )
+    NAME = NAME
+    RAW_INPUT = "words"
+    TEXT_ARGUMENTS = ["words"]
 
     def predict_batch_json(self, inputs: List[JsonDict]) -> List[JsonDict]:
-        calls = [
-            record_call(self._dataset_reader, partial(self._json_to_instance, json_dict))
-            for json_dict in inputs
-        ]
         labels = self._voter.labels()
         results = []
-        for json_dict, votes in zip(inputs, self._voter.vote_per_position(calls)):
+        for json_dict, votes in zip(
+            inputs, self._voter.vote_per_position(self._recorded_calls(inputs))
+        ):
             result: Dict[str, Any] = {
                 "words": words_of(json_dict),
                 "tags": [labels[vote.label_index] for vote in votes],
                 "vote_shares": [vote.share for vote in votes],
             }
-            if "id" in json_dict:
-                result["id"] = json_dict["id"]
-            results.append(result)
+            results.append(self._with_id(json_dict, result))
         return sanitize(results)
-
-    def predict_batch_instance(self, instances: List[Instance]) -> List[JsonDict]:
-        raise ParameterError(
-            NAME,
-            "input",
-            "votes over perturbed copies of the raw words, so it reads JSON lines "
-            "(do not use --use-dataset-reader)",
-        )
