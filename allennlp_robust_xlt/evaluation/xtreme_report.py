@@ -18,13 +18,8 @@ from allennlp.models.archival import Archive, load_archive
 from allennlp_robust_xlt.analysis.per_example import PER_EXAMPLE_DIR
 from allennlp_robust_xlt.common.attack_option import parse_attack_option
 from allennlp_robust_xlt.common.errors import InputFileError, ParameterError
-from allennlp_robust_xlt.common.languages import (
-    LANGUAGES,
-    SOURCE_LANGUAGE,
-    check_language_codes,
-    is_known_language,
-    load_language_file,
-)
+from allennlp_robust_xlt.common.language_selection import load_language_files, select_languages
+from allennlp_robust_xlt.common.languages import LANGUAGES, SOURCE_LANGUAGE, is_known_language
 from allennlp_robust_xlt.common.output_dir import check_output_dir, staged_write
 from allennlp_robust_xlt.evaluation.archive_evaluator import PREDICTIONS_DIR, ArchiveEvaluator
 from allennlp_robust_xlt.evaluation.metric_files_report import report_from_metric_files
@@ -38,8 +33,6 @@ from allennlp_robust_xlt.evaluation.reports import Pair, Report
 from allennlp_robust_xlt.tasks import TASKS, Task, get_task, task_for_reader
 
 logger = logging.getLogger(__name__)
-
-LANGUAGE_FILE = "languages.tsv"
 
 
 def xtreme_report(
@@ -158,9 +151,7 @@ def report_from_archive(options: ReportOptions, archive: ArchiveOptions, example
     chosen = TASKS[task] if task is not None else task_of_archive(loaded)
     check_split(chosen, split)
     directory = chosen.task_directory(data_dir)
-    for language_file in dict.fromkeys([Path(data_dir) / LANGUAGE_FILE, directory / LANGUAGE_FILE]):
-        if language_file.is_file():
-            load_language_file(language_file)
+    load_language_files(Path(data_dir), directory)
     codes = choose_languages(chosen, directory, split, options.languages)
     paths: Dict[str, Path] = {code: directory / chosen.file_name(split, code) for code in codes}
     pair_paths: Dict[Pair, Path] = {}
@@ -253,32 +244,19 @@ def choose_languages(
     one.
     """
     known = task.all_languages
-    if languages:
-        own = [code for code in languages if is_known_language(code) and code not in LANGUAGES]
-        codes = list(dict.fromkeys(languages))
-        check_language_codes(codes, [*known, *own], COMMAND, "--languages")
-        for code in codes:
-            path = directory / task.file_name(split, code)
-            if not path.is_file():
-                raise InputFileError(
-                    path, None, f"file not found (needed for the language {code} of --languages)"
-                )
-        return codes
-    codes = [code for code in known if (directory / task.file_name(split, code)).is_file()]
-    if not codes:
-        raise InputFileError(
-            directory,
-            None,
-            f"has no {task.file_name(split, '{lang}')} file for any {task.name} language"
-            f" ({' '.join(known)})",
-        )
-    missing = [code for code in known if code not in codes]
-    if missing:
-        logger.warning(
-            "%s: no %s file for %s; reporting %s",
-            directory,
-            split,
-            " ".join(missing),
-            " ".join(codes),
-        )
+    own = [code for code in languages or () if is_known_language(code) and code not in LANGUAGES]
+    codes = select_languages(
+        COMMAND,
+        languages,
+        [*known, *own],
+        lambda: [code for code in known if (directory / task.file_name(split, code)).is_file()],
+        directory,
+        f"{task.name} {task.file_name(split, '{lang}')} files",
+    )
+    for code in codes:
+        path = directory / task.file_name(split, code)
+        if not path.is_file():
+            raise InputFileError(
+                path, None, f"file not found (needed for the language {code} of --languages)"
+            )
     return codes

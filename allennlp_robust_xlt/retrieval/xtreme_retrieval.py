@@ -13,7 +13,8 @@ from pathlib import Path
 from typing import Dict, List, Optional, Sequence, Tuple
 
 from allennlp_robust_xlt.common.errors import InputFileError, ParameterError
-from allennlp_robust_xlt.common.languages import LANGUAGES, check_language_codes, family_groups
+from allennlp_robust_xlt.common.language_selection import select_languages
+from allennlp_robust_xlt.common.languages import LANGUAGES, family_groups
 from allennlp_robust_xlt.common.output_dir import check_output_dir, staged_write
 from allennlp_robust_xlt.common.tables import csv_text, markdown_table
 from allennlp_robust_xlt.retrieval.bucc import (
@@ -201,27 +202,23 @@ def task_directory(data_dir: Path, task: str) -> Path:
 def choose_languages(
     task: str, directory: Path, languages: Optional[Sequence[str]], split: str
 ) -> List[str]:
-    known = TASK_LANGUAGE_TABLES[task]
-    if languages:
-        return check_language_codes(list(dict.fromkeys(languages)), known, COMMAND, "--languages")
+    return select_languages(
+        COMMAND,
+        languages,
+        TASK_LANGUAGE_TABLES[task],
+        lambda: languages_with_files(task, directory, split),
+        directory,
+        f"{TASK_TITLES[task]} files",
+    )
+
+
+def languages_with_files(task: str, directory: Path, split: str) -> List[str]:
     if task == "tatoeba":
-        codes = available_tatoeba_languages(directory)
-    elif task in DUAL_ENCODER_TASKS:
-        codes = dual_encoder_tasks.available_languages(task, directory, split)
-    else:
-        codes = [code for code in known if find_bucc_prefix(directory, code, split) is not None]
-    if not codes:
-        raise InputFileError(
-            directory,
-            None,
-            f"has no {TASK_TITLES[task]} files for any of its languages ({' '.join(known)})",
-        )
-    missing = [code for code in known if code not in codes]
-    if missing:
-        logger.warning(
-            "%s: no files for %s; evaluating %s", directory, " ".join(missing), " ".join(codes)
-        )
-    return codes
+        return available_tatoeba_languages(directory)
+    if task in DUAL_ENCODER_TASKS:
+        return dual_encoder_tasks.available_languages(task, directory, split)
+    known = TASK_LANGUAGE_TABLES[task]
+    return [code for code in known if find_bucc_prefix(directory, code, split) is not None]
 
 
 def xtreme_retrieval(

@@ -7,11 +7,8 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 from allennlp_robust_xlt.analysis.compare.inputs import ALIGNMENT_COLUMNS
 from allennlp_robust_xlt.common.errors import InputFileError, ParameterError
-from allennlp_robust_xlt.common.languages import (
-    SOURCE_LANGUAGE,
-    is_known_language,
-    load_language_file,
-)
+from allennlp_robust_xlt.common.language_selection import load_language_files, select_languages
+from allennlp_robust_xlt.common.languages import SOURCE_LANGUAGE, is_known_language
 from allennlp_robust_xlt.retrieval.tatoeba import available_tatoeba_languages, read_tatoeba
 from allennlp_robust_xlt.tasks import TASKS, Task
 
@@ -205,45 +202,39 @@ def choose_languages(
     file: the task's, in the table's order, then others (e.g. the synthetic benchmark's `qaa`...).
     """
     directory = task.task_directory(data_dir)
-    for language_file in dict.fromkeys([data_dir / "languages.tsv", directory / "languages.tsv"]):
-        if language_file.is_file():
-            load_language_file(language_file)
-    if languages:
-        codes = list(dict.fromkeys(languages))
-        for code in codes:
-            if code == SOURCE_LANGUAGE:
-                raise ParameterError(
-                    COMMAND,
-                    "--languages",
-                    f"lists {SOURCE_LANGUAGE}, the language every other is compared with",
-                )
-            if not is_known_language(code):
-                raise ParameterError(
-                    COMMAND,
-                    "--languages",
-                    f"has the unknown language code {code!r}; {task.name} has"
-                    f" {' '.join(c for c in task.all_languages if c != SOURCE_LANGUAGE)}",
-                )
-        return codes
-    if task.key == TATOEBA:
-        codes = available_tatoeba_languages(directory)
-    else:
-        codes = [
-            code
-            for code in task.all_languages
-            if code != SOURCE_LANGUAGE and (directory / task.file_name(split, code)).is_file()
-        ]
-        others = set()
-        for path in directory.iterdir() if directory.is_dir() else ():
-            found = task.match_file(path.name)
-            if found is None or found[0] != split or found[1] != found[2]:
-                continue
-            code = found[1]
-            if code != SOURCE_LANGUAGE and code not in codes and is_known_language(code):
-                others.add(code)
-        codes += sorted(others)
-    if not codes:
-        raise InputFileError(
-            directory, None, f"has no {task.name} files of any language to compare with English"
+    load_language_files(data_dir, directory)
+    if languages and SOURCE_LANGUAGE in languages:
+        raise ParameterError(
+            COMMAND,
+            "--languages",
+            f"lists {SOURCE_LANGUAGE}, the language every other is compared with",
         )
-    return codes
+    return select_languages(
+        COMMAND,
+        languages,
+        [code for code in task.all_languages if code != SOURCE_LANGUAGE],
+        lambda: languages_with_files(task, directory, split),
+        directory,
+        f"{task.name} files",
+        accept=is_known_language,
+    )
+
+
+def languages_with_files(task: Task, directory: Path, split: str) -> List[str]:
+    """The languages other than English that have a file of `split` in `directory`."""
+    if task.key == TATOEBA:
+        return available_tatoeba_languages(directory)
+    codes = [
+        code
+        for code in task.all_languages
+        if code != SOURCE_LANGUAGE and (directory / task.file_name(split, code)).is_file()
+    ]
+    others = set()
+    for path in directory.iterdir() if directory.is_dir() else ():
+        found = task.match_file(path.name)
+        if found is None or found[0] != split or found[1] != found[2]:
+            continue
+        code = found[1]
+        if code != SOURCE_LANGUAGE and code not in codes and is_known_language(code):
+            others.add(code)
+    return codes + sorted(others)
