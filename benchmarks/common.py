@@ -387,3 +387,37 @@ def step_options(steps: int, batch_size: int, batch_help: str = "") -> List[Tupl
         ("--warmup", dict(type=int, default=2, help="steps of each loop left out first")),
         ("--batch-size", batch),
     ]
+
+
+def plain_step(
+    encoder: Any, head: Any, loader: Any, loss_of: Callable[..., Any]
+) -> Callable[[], None]:
+    """
+    The reference's optimizer step over an encoder and a head: AdamW (lr 2e-5, eps 1e-8, no
+    weight decay), linear decay, gradients clipped at 1.0, the batches of `loader` over and over;
+    `loss_of(encoder, head, *batch)` is the family's loss. Returns `step()`.
+    """
+    import torch
+    from transformers import AdamW, get_linear_schedule_with_warmup
+
+    parameters = list(encoder.parameters()) + list(head.parameters())
+    optimizer = AdamW(parameters, lr=2e-5, eps=1e-8, weight_decay=0.0)
+    scheduler = get_linear_schedule_with_warmup(optimizer, 0, 100_000)
+    encoder.train()
+    head.train()
+    batches = iter(())
+
+    def step() -> None:
+        nonlocal batches
+        try:
+            batch = next(batches)
+        except StopIteration:
+            batches = iter(loader)
+            batch = next(batches)
+        optimizer.zero_grad()
+        loss_of(encoder, head, *batch).backward()
+        torch.nn.utils.clip_grad_norm_(parameters, 1.0)
+        optimizer.step()
+        scheduler.step()
+
+    return step

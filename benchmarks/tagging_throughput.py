@@ -33,6 +33,7 @@ from benchmarks.common import (
     FigureResult,
     figure_main,
     interleaved_steps,
+    plain_step,
     step_options,
     StepRatio,
     fixture_sentences,
@@ -85,7 +86,7 @@ def read_sentences(data: Path) -> List[List[Tuple[str, str]]]:
 def plain_loop(model_path: Path, data: Path, batch_size: int) -> Callable[[], None]:
     """The reference's token-classification loop, set up; returns `step()` (one optimizer step)."""
     from torch.utils.data import DataLoader, RandomSampler, TensorDataset
-    from transformers import AdamW, AutoModel, AutoTokenizer, get_linear_schedule_with_warmup
+    from transformers import AutoModel, AutoTokenizer
 
     from allennlp_robust_xlt.tasks import TASKS
 
@@ -119,31 +120,14 @@ def plain_loop(model_path: Path, data: Path, batch_size: int) -> Callable[[], No
     head = torch.nn.Sequential(
         torch.nn.Dropout(0.1), torch.nn.Linear(encoder.config.hidden_size, len(labels))
     )
-    parameters = list(encoder.parameters()) + list(head.parameters())
-    optimizer = AdamW(parameters, lr=2e-5, eps=1e-8, weight_decay=0.0)
-    scheduler = get_linear_schedule_with_warmup(optimizer, 0, 100_000)
-    encoder.train()
-    head.train()
-    batches = iter(())
 
-    def step() -> None:
-        nonlocal batches
-        try:
-            ids, mask, gold = next(batches)
-        except StopIteration:
-            batches = iter(loader)
-            ids, mask, gold = next(batches)
-        optimizer.zero_grad()
+    def loss_of(encoder, head, ids, mask, gold):  # type: ignore[no-untyped-def]
         logits = head(encoder(input_ids=ids, attention_mask=mask).last_hidden_state)
-        loss = torch.nn.functional.cross_entropy(
+        return torch.nn.functional.cross_entropy(
             logits.view(-1, len(labels)), gold.view(-1), ignore_index=-100
         )
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(parameters, 1.0)
-        optimizer.step()
-        scheduler.step()
 
-    return step
+    return plain_step(encoder, head, loader, loss_of)
 
 
 def run(steps: int = 16, warmup: int = 2, batch_size: int = 16) -> FigureResult:

@@ -33,6 +33,7 @@ from benchmarks.common import (
     FigureResult,
     figure_main,
     interleaved_steps,
+    plain_step,
     step_options,
     StepRatio,
     local_model,
@@ -45,7 +46,7 @@ GOAL = 0.95
 def plain_loop(model_path: Path, data: Path, batch_size: int) -> Callable[[], None]:
     """The reference's loop, set up; returns `step()`, which runs one optimizer step."""
     from torch.utils.data import DataLoader, RandomSampler, TensorDataset
-    from transformers import AdamW, AutoModel, AutoTokenizer, get_linear_schedule_with_warmup
+    from transformers import AutoModel, AutoTokenizer
 
     rows = [line.split("\t") for line in data.read_text(encoding="utf-8").splitlines()]
     labels = {label: index for index, label in enumerate(XNLI_LABELS)}
@@ -76,29 +77,12 @@ def plain_loop(model_path: Path, data: Path, batch_size: int) -> Callable[[], No
         torch.nn.Tanh(),
         torch.nn.Linear(hidden, len(labels)),
     )
-    parameters = list(encoder.parameters()) + list(head.parameters())
-    optimizer = AdamW(parameters, lr=2e-5, eps=1e-8, weight_decay=0.0)
-    scheduler = get_linear_schedule_with_warmup(optimizer, 0, 100_000)
-    encoder.train()
-    head.train()
-    batches = iter(())
 
-    def step() -> None:
-        nonlocal batches
-        try:
-            input_ids, mask, label = next(batches)
-        except StopIteration:
-            batches = iter(loader)
-            input_ids, mask, label = next(batches)
-        optimizer.zero_grad()
+    def loss_of(encoder, head, input_ids, mask, label):  # type: ignore[no-untyped-def]
         logits = head(encoder(input_ids=input_ids, attention_mask=mask).last_hidden_state[:, 0])
-        loss = torch.nn.functional.cross_entropy(logits, label)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(parameters, 1.0)
-        optimizer.step()
-        scheduler.step()
+        return torch.nn.functional.cross_entropy(logits, label)
 
-    return step
+    return plain_step(encoder, head, loader, loss_of)
 
 
 def run(steps: int = 16, warmup: int = 2, batch_size: int = 16) -> FigureResult:

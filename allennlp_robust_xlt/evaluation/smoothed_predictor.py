@@ -27,6 +27,25 @@ class SmoothedPredictor(Predictor):
     Class attributes: `NAME` (the registered name, for errors), `RAW_INPUT` (what the copies
     perturb, for the error on `--use-dataset-reader`), `TEXT_ARGUMENTS` (the perturbed arguments
     of the reader's `text_to_instance`; None: the voter's default).
+
+    # Parameters
+
+    model, dataset_reader, frozen
+        As for every `Predictor` (set by `allennlp predict`).
+    neighbors : `str`, optional
+        Path or URL of the JSON neighbour table of the input language; required unless `noise`
+        is given.
+    copies : `int`, optional (default = `10`)
+    seed : `int`, optional (default = `0`)
+    match : `str`, optional (default = `"exact"`)
+        `"exact"` or `"normalized"`, as for the `randomized_smoothing` reader.
+    include_original : `bool`, optional (default = `False`)
+        Let the clean input vote too.
+    noise : `VoteNoise` or its config dict, optional
+        A registered noise source applied inside the forward passes (voting by embedding noise),
+        e.g. `{"type": "word_embedding_noise", "scale": 0.01}`; alone or with `neighbors`.
+    batch_size : `int`, optional (default = `64`)
+        Copies per forward pass.
     """
 
     NAME = "smoothed predictor"

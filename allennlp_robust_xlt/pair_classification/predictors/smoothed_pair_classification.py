@@ -35,22 +35,11 @@ class SmoothedPairClassificationPredictor(SmoothedPredictor, XtremePairClassific
 
     # Parameters
 
-    model, dataset_reader, frozen
-        As for every `Predictor` (set by `allennlp predict`).
-    neighbors : `str`, optional
-        Path or URL of the JSON neighbour table of the input language; required unless `noise`
-        is given.
-    copies : `int`, optional (default = `10`)
-    seed : `int`, optional (default = `0`)
-    match : `str`, optional (default = `"exact"`)
-        `"exact"` or `"normalized"`, as for the `randomized_smoothing` reader.
-    include_original : `bool`, optional (default = `False`)
-        Let the clean pair vote too.
-    noise : `VoteNoise` or its config dict, optional
-        A registered noise source applied inside the forward passes (voting by embedding noise),
-        e.g. `{"type": "word_embedding_noise", "scale": 0.01}`; alone or with `neighbors`.
-    batch_size : `int`, optional (default = `64`)
-        Copies per forward pass (`allennlp predict --batch-size N` sends N pairs at a time).
+    model, dataset_reader, frozen, neighbors, copies, seed, match, include_original, noise, batch_size
+        Those of `SmoothedPredictor` (`allennlp_robust_xlt/evaluation/smoothed_predictor.py`):
+        the neighbour table (required unless `noise` is given), the number of copies, the seed,
+        the match mode, whether the clean pair votes too, a vote noise and the copies per
+        forward pass.
     """
 
     NAME = NAME

@@ -30,22 +30,11 @@ class SmoothedTaggingPredictor(SmoothedPredictor, XtremeTaggingPredictor):
 
     # Parameters
 
-    model, dataset_reader, frozen
-        As for every `Predictor` (set by `allennlp predict`).
-    neighbors : `str`, optional
-        Path or URL of the JSON neighbour table of the input language; required unless `noise`
-        is given.
-    copies : `int`, optional (default = `10`)
-    seed : `int`, optional (default = `0`)
-    match : `str`, optional (default = `"exact"`)
-        `"exact"` or `"normalized"`, as for the `randomized_smoothing` reader.
-    include_original : `bool`, optional (default = `False`)
-        Let the clean sentence vote too.
-    noise : `VoteNoise` or its config dict, optional
-        A registered noise source applied inside the forward passes, e.g.
-        `{"type": "word_embedding_noise", "scale": 0.01}`; alone or with `neighbors`.
-    batch_size : `int`, optional (default = `64`)
-        Copies per forward pass.
+    model, dataset_reader, frozen, neighbors, copies, seed, match, include_original, noise, batch_size
+        Those of `SmoothedPredictor` (`allennlp_robust_xlt/evaluation/smoothed_predictor.py`):
+        the neighbour table (required unless `noise` is given), the number of copies, the seed,
+        the match mode, whether the clean sentence votes too, a vote noise and the copies per
+        forward pass.
     """
 
     NAME = NAME
