@@ -74,6 +74,9 @@ DEFAULT_SCORING = {
     "lareqa": "cosine",
     "mewslix": "cosine",
 }
+COUNT_COLUMNS = {"lareqa": "questions"}
+"""The heading of `retrieval.md`'s count column where it counts other things than sentences
+(LAReQA: the questions its figure averages over; the candidates pool every language)."""
 PREDICTION_EXTENSIONS = {"mewslix": "json"}
 """XTREME's prediction files (others: `.tsv`)."""
 DEFAULT_BATCH_SIZE = 32
@@ -127,7 +130,9 @@ class RetrievalReport:
             f" {self.scoring} scoring; {', '.join(self.metric_names)}"
             + (" (P/R/F1 in %)" if self.task == "bucc2018" else " in %"),
             "",
-            "| language | name | family | sentences | " + " | ".join(self.metric_names) + " |",
+            f"| language | name | family | {COUNT_COLUMNS.get(self.task, 'sentences')} | "
+            + " | ".join(self.metric_names)
+            + " |",
             "|---|---|---|---:|" + "---:|" * len(self.metric_names),
         ]
         for result in self.results:
