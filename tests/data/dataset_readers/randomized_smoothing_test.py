@@ -514,7 +514,11 @@ def test_real_table_on_english_sentences(tmp_path: Path, record_property):
     report = {}
     for match in ("exact", "normalized"):
         reader = RandomizedSmoothingReader(
-            XtremeXnliReader(), neighbors=str(COUNTERFITTED_NEIGHBORS), copies=3, seed=7, match=match
+            XtremeXnliReader(),
+            neighbors=str(COUNTERFITTED_NEIGHBORS),
+            copies=3,
+            seed=7,
+            match=match,
         )
         words = substituted = 0
         expected = 0.0
