@@ -297,7 +297,11 @@ def examples() -> Iterator[Tuple[Location, List[str]]]:
         for first_line, language, block in prose_and_code(doc)[1]:
             if language not in SHELL_BLOCKS:
                 continue
-            for line, words in shell_commands(block, first_line):
+            try:
+                commands = list(shell_commands(block, first_line))
+            except ValueError as error:  # e.g. an unclosed quote
+                raise AssertionError(f"{where((doc, first_line))}: not a shell block: {error}")
+            for line, words in commands:
                 argv = plugin_argv(words)
                 if argv:
                     yield (doc, line), argv
