@@ -6,9 +6,12 @@
 // Adding a task: one row here, and its code in a task-family package
 // (`pair_classification/`, `tagging/`, `rc/`, `mc/`, `retrieval/`).
 //
-// Sources: google-research/xtreme (evaluate.py's task and language lists, scripts/*.sh for the
-// training settings) and the reference protocol of Huang et al. (2021); see
-// shared/docs/xtreme-tasks-reference.md.
+// Sources: the benchmarks' papers, XTREME (Hu et al., ICML 2020, arXiv 2003.11080) and XTREME-R
+// (Ruder et al., EMNLP 2021, arXiv 2104.07412), and their code, google-research/xtreme
+// (evaluate.py's task and language lists, scripts/*.sh for the training settings,
+// utils_preprocess.py for the file layouts); the reference protocol of Huang et al. (EMNLP 2021,
+// arXiv 2104.08645) and its code, uclanlp/Robust-XLT; and each dataset's official release (its
+// address in the row's `download.sources`).
 {
   xnli: {
     name: 'XNLI',

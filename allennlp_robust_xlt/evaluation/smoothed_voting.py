@@ -306,10 +306,13 @@ class SmoothedVoter:
         golds: List[Optional[torch.Tensor]] = [None] * len(calls)
         for start in range(0, len(instances), self.batch_size):
             end = start + self.batch_size
-            probs, gold, lengths = self._score(instances[start:end], keys[start:end], on_output)
+            probs, choices, gold, lengths = self._score(
+                instances[start:end], keys[start:end], on_output
+            )
             for row, owner in enumerate(owners[start:end]):
                 row_probs = probs[row] if lengths is None else probs[row, : lengths[row]]
-                votes = torch.nn.functional.one_hot(row_probs.argmax(dim=-1), row_probs.size(-1))
+                row_choices = choices[row] if lengths is None else choices[row, : lengths[row]]
+                votes = torch.nn.functional.one_hot(row_choices, row_probs.size(-1))
                 if counts[owner] is None:
                     counts[owner] = torch.zeros(row_probs.shape, dtype=torch.long)
                     prob_sums[owner] = torch.zeros(row_probs.shape, dtype=torch.double)
@@ -339,9 +342,11 @@ class SmoothedVoter:
         instances: List[Instance],
         keys: List[str],
         on_output: Optional[Callable[[Dict[str, torch.Tensor], int], None]],
-    ) -> Tuple[torch.Tensor, Optional[torch.Tensor], Optional[List[int]]]:
-        """The batch's probabilities, gold labels (`label` or `tags`, if given) and, for
-        probabilities per position, each row's number of real positions."""
+    ) -> Tuple[torch.Tensor, torch.Tensor, Optional[torch.Tensor], Optional[List[int]]]:
+        """The batch's probabilities, each copy's choice (from the logits when the model gives
+        them, as the models' metrics choose: probabilities of near-tied logits can round to a
+        tie), gold labels (`label` or `tags`, if given) and, for probabilities per position, each
+        row's number of real positions."""
         batch = Batch(instances)
         batch.index_instances(self.model.vocab)
         tensors = nn_util.move_to_device(batch.as_tensor_dict(), self.cuda_device)
@@ -360,6 +365,11 @@ class SmoothedVoter:
                     " vote",
                 )
             probs = torch.softmax(output["logits"], dim=-1)
+        logits = output.get("logits")
+        scores = (
+            logits if isinstance(logits, torch.Tensor) and logits.shape == probs.shape else probs
+        )
+        choices = scores.detach().max(dim=-1)[1].cpu()
         lengths: Optional[List[int]] = None
         if probs.dim() == 3:
             mask = output.get("mask")
@@ -371,6 +381,7 @@ class SmoothedVoter:
         gold = tensors.get("label", tensors.get("tags"))
         return (
             probs.detach().float().cpu(),
+            choices,
             gold.cpu() if isinstance(gold, torch.Tensor) else None,
             lengths,
         )

@@ -19,7 +19,6 @@ mention across sentences, a gold entity not in the candidate set) is an error na
 and line.
 """
 
-import json
 import re
 from dataclasses import dataclass, field
 from typing import Any, Dict, Iterator, List, Mapping, Optional, Sequence, Tuple
@@ -238,7 +237,3 @@ def evaluate_mewslix(
             for example_id, top in zip(own.example_ids, ranked)
         }
     return result
-
-
-def predictions_json(predictions: Mapping[str, List[str]]) -> str:
-    return json.dumps(predictions, ensure_ascii=False, indent=1) + "\n"

@@ -74,6 +74,9 @@ DEFAULT_SCORING = {
     "lareqa": "cosine",
     "mewslix": "cosine",
 }
+COUNT_COLUMNS = {"lareqa": "questions"}
+"""The heading of `retrieval.md`'s count column where it counts other things than sentences
+(LAReQA: the questions its figure averages over; the candidates pool every language)."""
 PREDICTION_EXTENSIONS = {"mewslix": "json"}
 """XTREME's prediction files (others: `.tsv`)."""
 DEFAULT_BATCH_SIZE = 32
@@ -135,7 +138,13 @@ class RetrievalReport:
                 for name in self.metric_names
             ]
             rows.append([f"**{label}**", " ".join(codes), "", "", *cells])
-        header = ["language", "name", "family", "sentences", *self.metric_names]
+        header = [
+            "language",
+            "name",
+            "family",
+            COUNT_COLUMNS.get(self.task, "sentences"),
+            *self.metric_names,
+        ]
         lines += markdown_table(header, rows, "lllr" + "r" * len(self.metric_names))
         if self.notes:
             lines += [""] + [f"- {note}" for note in self.notes]

@@ -26,7 +26,7 @@ straight towards an English synonym, the premise of RS-DA), in families. The dem
 
 Perturbation sizes never come from target-language results: PGD's epsilon is the best of 0.05,
 0.1 and 0.2 by English dev accuracy on the pair task (tuned with `allennlp tune` and
-`training_configs/tuning/`, see the README), used as is on the tagging task (not tuned there);
+`training_configs/tuning/`, see docs/demo.md), used as is on the tagging task (not tuned there);
 RS-RP's noise norm per word is the synonym distance (0.5), the one noise scale visible in
 English.
 
@@ -106,14 +106,14 @@ class TaskRun:
 
 
 # TASK TABLE: the demo's two tasks of the synthetic world and their sizes. One seed of the
-# whole demo (8 trainings and the evaluations) is measured in the README.
+# whole demo (8 trainings and the evaluations) is timed in docs/demo.md.
 SIZES: Dict[str, TaskRun] = {
     "pawsx": TaskRun("pawsx", epochs=16, batch_size=32, metric="accuracy", generalized=True),
     "udpos": TaskRun("udpos", epochs=12, batch_size=32, metric="f1", generalized=False),
 }
 LEARNING_RATE = 1e-3
 # Clean steps before PGD starts: a quarter of training (the encoder starts from random weights,
-# and an adversary keeps a model that has learnt nothing yet at chance; see the README).
+# and an adversary keeps a model that has learnt nothing yet at chance; see docs/robust-training.md).
 WARMUP_SHARE = 0.25
 RS_DA_COPIES = 4  # for epochs / 4: the same number of optimizer steps as the other methods
 PGD_EPSILON = 0.05

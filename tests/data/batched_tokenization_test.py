@@ -298,3 +298,28 @@ def test_chunks_are_lazy_and_errors_come_after_the_items_before_them() -> None:
         next(iterator)
     with pytest.raises(ValueError, match="at least 1"):
         next(chunks([1], 0))
+
+
+@pytest.mark.parametrize(
+    "first, second, budget, expected",
+    [
+        (10, 3, 8, (5, 3)),
+        (3, 10, 8, (3, 5)),
+        (5, 5, 9, (5, 4)),
+        (5, 5, 8, (4, 4)),
+        (6, 5, 7, (4, 3)),
+        (2, 2, 10, (2, 2)),
+    ],
+)
+def test_truncate_pair_matches_longest_first(first, second, budget, expected):
+    a, b = [Token(str(i)) for i in range(first)], [Token(str(i)) for i in range(second)]
+    # The loop transformers runs, one token at a time.
+    la, lb = first, second
+    while la + lb > budget:
+        if la > lb:
+            la -= 1
+        else:
+            lb -= 1
+    assert (la, lb) == expected
+    ta, tb = truncate_pair(a, b, budget)
+    assert (len(ta), len(tb)) == expected

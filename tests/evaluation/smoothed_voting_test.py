@@ -115,6 +115,27 @@ class TestVoting(AllenNlpTestCase):
         assert Vote([2, 2, 0], [0.4, 0.4, 0.2]).label_index == 0
         assert Vote([1, 3, 0], [0.9, 0.05, 0.05]).label_index == 1
 
+    def test_each_copy_votes_for_its_largest_logit_as_the_metric_decides(self):
+        """A copy whose logits nearly tie (their float32 probabilities tie exactly) votes for
+        the larger logit, and an exact tie of logits for the first label: `CategoricalAccuracy`'s
+        choice, not the argmax of the rounded probabilities."""
+
+        class NearTieModel(KeywordModel):
+            def forward(self, metadata, label=None, **inputs):
+                rows = [
+                    [0.0, 1e-8, -3.0] if "near" in item["premise"] else [0.5, 0.5, 0.5]
+                    for item in metadata
+                ]
+                logits = torch.tensor(rows) * self.scale
+                return {"logits": logits, "probs": torch.softmax(logits, dim=-1)}
+
+        reader = XtremeXnliReader()
+        voter = SmoothedVoter(NearTieModel(label_vocab()), reader, neighbors=str(TABLE), copies=3)
+        near, tie = voter.vote([pair_call(reader, "near"), pair_call(reader, "zebra")])
+        assert near.mean_probs[0] == near.mean_probs[1]
+        assert list(near.counts) == [0, 3, 0] and near.label_index == 1
+        assert list(tie.counts) == [3, 0, 0] and tie.label_index == 0
+
     def test_parameter_errors(self):
         reader = XtremeXnliReader()
         model = KeywordModel(label_vocab())

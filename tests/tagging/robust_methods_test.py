@@ -14,12 +14,13 @@ from allennlp.data import DatasetReader
 
 from allennlp_robust_xlt.data.synonyms import NeighborTable
 from allennlp_robust_xlt.nn.embedding_perturbation import WordEmbeddingPerturbation
-from tests import SHARED_NEIGHBORS, XTREME_DATA
+from tests import COUNTERFITTED_NEIGHBORS, XTREME_DATA
 from tests.tagging.helpers import config, reader_and_model, tensors
 
 
 def tagger_word_embeddings(model):
-    """The chain of the reference note (shared/docs/xtreme-tasks-reference.md, section 6)."""
+    """The word-embedding layer of a tagger: AllenNLP's mismatched embedder wraps a matched one
+    (`_matched_embedder`), whose `transformer_model` holds the embeddings."""
     embedder = model.text_field_embedder._token_embedders["tokens"]
     return embedder._matched_embedder.transformer_model.embeddings.word_embeddings
 
@@ -67,13 +68,12 @@ def test_the_hook_perturbs_the_taggers_real_sub_words_only(tiny_transformer: Pat
 
 
 def test_rs_da_copies_keep_one_tag_per_word(tmp_path: Path):
-    """RS-DA with the real counter-fitted table, as the rs_da configs read the training file."""
-    if not SHARED_NEIGHBORS.exists():
-        pytest.skip(f"the real neighbour table is not at {SHARED_NEIGHBORS}")
-    table = NeighborTable.from_file(SHARED_NEIGHBORS)
+    """RS-DA with the real counter-fitted table (the tests' subset), as the rs_da configs read the
+    training file."""
+    table = NeighborTable.from_file(COUNTERFITTED_NEIGHBORS)
     for task in ("udpos", "panx"):
         params = config(task, "rs_da")["dataset_reader"]
-        params["neighbors"] = str(SHARED_NEIGHBORS)
+        params["neighbors"] = str(COUNTERFITTED_NEIGHBORS)
         reader = DatasetReader.from_params(Params(dict(params)))
         base = DatasetReader.from_params(Params(config(task)["dataset_reader"]))
         path = XTREME_DATA / task / "train-en.tsv"

@@ -183,14 +183,6 @@ class RandomizedSmoothingReader(DatasetReader):
             call, lambda words: self.substitution.perturb_words(words, rng)
         )
 
-    def instance_for(
-        self, call: TextToInstanceCall, example: int, copy: Optional[int]
-    ) -> Optional[Instance]:
-        """The instance of copy `copy` (`None`: the original) of example `example`."""
-        if copy is not None:
-            call = self.perturb_call(call, example, copy)
-        return self._built(call, example, copy)
-
     def _built(
         self, call: TextToInstanceCall, example: int, copy: Optional[int]
     ) -> Optional[Instance]:

@@ -5,6 +5,7 @@ from allennlp.data import Instance
 from allennlp.predictors.predictor import Predictor
 
 from allennlp_robust_xlt.common.errors import ParameterError
+from allennlp_robust_xlt.common.decisions import decision
 from allennlp_robust_xlt.mc.dataset_readers.xtreme_multiple_choice_reader import (
     XtremeMultipleChoiceReader,
 )
@@ -22,9 +23,11 @@ class XtremeMultipleChoicePredictor(Predictor):
     `choice2`, `question`; SIQA: `context`, `question`, `answerA`, `answerB`, `answerC`); a
     label in the input is ignored, any `id` (else `idx`) is echoed. Output per line: `label`,
     the index of the chosen choice (XTREME's XCOPA prediction format `{"label": int}`), `probs`
-    (one probability per choice) and `id` when given. A line lacking a field is an error naming
-    the field. `allennlp predict --batch-size N` runs the model on N lines at a time. No
-    parameters beyond the `Predictor` ones (`model`, `dataset_reader`, `frozen`).
+    (one probability per choice) and `id` when given. The choice is the argmax of the logits,
+    as the model's `accuracy` takes it (not of the rounded probabilities, which can tie). A
+    line lacking a field is an error naming the field. `allennlp predict --batch-size N` runs
+    the model on N lines at a time. No parameters beyond the `Predictor` ones (`model`,
+    `dataset_reader`, `frozen`).
     """
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -54,10 +57,9 @@ class XtremeMultipleChoicePredictor(Predictor):
         return [self._readable(json_dict, output) for json_dict, output in zip(inputs, outputs)]
 
     def _readable(self, inputs: JsonDict, output: Dict[str, Any]) -> JsonDict:
-        probs = [float(p) for p in output["probs"]]
         result: Dict[str, Any] = {
-            "label": max(range(len(probs)), key=probs.__getitem__),
-            "probs": probs,
+            "label": decision(output["logits"]),
+            "probs": [float(p) for p in output["probs"]],
         }
         identifier = inputs.get("id", inputs.get("idx"))
         if identifier is not None:

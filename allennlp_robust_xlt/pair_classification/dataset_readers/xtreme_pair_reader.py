@@ -38,7 +38,7 @@ from allennlp_robust_xlt.pair_classification.dataset_readers.pair_files import (
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["XtremePairReader", "truncate_pair"]
+__all__ = ["XtremePairReader"]
 
 
 class XtremePairReader(DatasetReader):

@@ -17,7 +17,9 @@ class XtremePairClassifier(ArchiveIndependentLoading, BasicClassifier):
     """
     Registered as a `Model` with name "xtreme_pair_classifier".
 
-    AllenNLP's `basic_classifier`, unchanged, except for `per_example_results` (for
+    AllenNLP's `basic_classifier`, unchanged, except for the `label` of
+    `make_output_human_readable` (the argmax of the logits, as the `accuracy` metric takes it,
+    not of the rounded probabilities), `per_example_results` (for
     `xtreme-report`'s per-example files), a `task` argument of `forward` that it ignores (the
     name of the dataset that AllenNLP's `multitask` data loader adds to each batch: one per
     source language in multi-source training), its default predictor,
@@ -76,6 +78,20 @@ class XtremePairClassifier(ArchiveIndependentLoading, BasicClassifier):
         task: Optional[List[str]] = None,
     ) -> Dict[str, torch.Tensor]:
         return super().forward(tokens, label, metadata)
+
+    def make_output_human_readable(
+        self, output_dict: Dict[str, torch.Tensor]
+    ) -> Dict[str, torch.Tensor]:
+        """`basic_classifier`'s, with each `label` the argmax of the logits (as `accuracy` takes
+        it), not of the probabilities, which can round two near-tied logits to a tie."""
+        output_dict = super().make_output_human_readable(output_dict)
+        logits = output_dict["logits"]
+        rows = logits if logits.dim() == 2 else logits.unsqueeze(0)
+        vocabulary = self.vocab.get_index_to_token_vocabulary(self._label_namespace)
+        output_dict["label"] = [  # type: ignore[assignment]
+            vocabulary.get(index, str(index)) for index in rows.max(dim=-1)[1].tolist()
+        ]
+        return output_dict
 
     def per_example_results(
         self, batch: Dict[str, Any], output_dict: Dict[str, torch.Tensor]

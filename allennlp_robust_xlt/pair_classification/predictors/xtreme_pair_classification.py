@@ -4,6 +4,7 @@ from allennlp.common.util import JsonDict, sanitize
 from allennlp.data import Instance
 from allennlp.predictors.predictor import Predictor
 
+from allennlp_robust_xlt.common.decisions import decision
 from allennlp_robust_xlt.common.errors import InputFileError
 from allennlp_robust_xlt.pair_classification.dataset_readers.pair_files import JsonLinesLayout
 
@@ -17,8 +18,10 @@ class XtremePairClassificationPredictor(Predictor):
     Input: JSON lines with `premise` and `hypothesis` (or `sentence1` and `sentence2`; optional
     `premise_language`, `hypothesis_language` or `language`; any `id` is echoed). Output per
     line: `label`, the class probabilities as `probs` (label -> probability), and the input's
-    `id` when given. `allennlp predict --batch-size N` runs the model on N lines at a time.
-    No parameters beyond the `Predictor` ones (`model`, `dataset_reader`, `frozen`).
+    `id` when given; the label is the argmax of the logits, as the model's `accuracy` takes it
+    (not of the rounded probabilities, which can tie). `allennlp predict --batch-size N` runs
+    the model on N lines at a time. No parameters beyond the `Predictor` ones (`model`,
+    `dataset_reader`, `frozen`).
     """
 
     def predict(self, premise: str, hypothesis: str) -> JsonDict:
@@ -50,7 +53,7 @@ class XtremePairClassificationPredictor(Predictor):
         labels = self._model.vocab.get_index_to_token_vocabulary(namespace)
         probs = [float(p) for p in output["probs"]]
         result: Dict[str, Any] = {
-            "label": labels[max(range(len(probs)), key=probs.__getitem__)],
+            "label": labels[decision(output["logits"])],
             "probs": {labels[index]: prob for index, prob in enumerate(probs)},
         }
         if "id" in inputs:

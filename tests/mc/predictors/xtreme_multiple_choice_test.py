@@ -3,9 +3,11 @@
 from pathlib import Path
 
 import pytest
+import torch
 from allennlp.data import Vocabulary
 from allennlp.data.dataset_readers import TextClassificationJsonReader
 from allennlp.data.tokenizers import WhitespaceTokenizer
+from allennlp.training.metrics import CategoricalAccuracy
 
 from allennlp_robust_xlt.common.errors import InputFileError, ParameterError
 from allennlp_robust_xlt.mc.dataset_readers import XtremeSiqaReader, XtremeXcopaReader
@@ -52,3 +54,27 @@ def test_bad_input_is_one_line(tiny_xlmr: Path):
         XtremeMultipleChoicePredictor(
             model, TextClassificationJsonReader(tokenizer=WhitespaceTokenizer())
         )
+
+
+def test_ties_and_rounded_ties_are_decided_as_the_accuracy_decides(tiny_xlmr: Path):
+    """XCOPA's example 273: `"probs": [0.5, 0.5]` from two logits that differ; the predictor
+    picks the larger logit, as `accuracy` (and `xtreme-report`) does; an exact tie of logits
+    goes to the first choice in both."""
+    logits = torch.tensor([[0.0, 1e-8], [0.5, 0.5]])
+    model = build(tiny_xlmr, Vocabulary()).eval()
+    forward = model.forward
+
+    def fixed(*args, **kwargs):
+        output = forward(*args, **kwargs)
+        output["logits"] = logits[: output["logits"].size(0)].clone()
+        output["probs"] = torch.softmax(output["logits"], dim=-1)
+        return output
+
+    model.forward = fixed
+    predictor = XtremeMultipleChoicePredictor(model, XtremeXcopaReader(**reader_kwargs(tiny_xlmr)))
+    outputs = predictor.predict_batch_json([COPA, {**COPA, "premise": "The grass was wet."}])
+    assert outputs[0]["probs"] == [0.5, 0.5]
+    assert [output["label"] for output in outputs] == [1, 0]
+    metric = CategoricalAccuracy()
+    metric(logits, torch.tensor([1, 0]))
+    assert metric.get_metric() == 1.0

@@ -9,6 +9,7 @@ from typing import List, Tuple
 from allennlp.data.token_indexers import PretrainedTransformerIndexer
 from allennlp.data.tokenizers import PretrainedTransformerTokenizer, Token
 
+from allennlp_robust_xlt.data.batched_tokenization import truncate_pair
 from allennlp_robust_xlt.pair_classification.dataset_readers import XtremeXnliReader
 from tests import XTREME_DATA
 
@@ -46,10 +47,6 @@ def test_instances_have_the_tokens_allennlp_would_build(tiny_transformer: Path) 
     lines = (XTREME_DATA / "xnli" / "test-de.tsv").read_text(encoding="utf-8").splitlines()
     for instance, line in zip(reader.read(XTREME_DATA / "xnli" / "test-de.tsv"), lines):
         premise, hypothesis, _ = line.split("\t")
-        from allennlp_robust_xlt.pair_classification.dataset_readers.xtreme_pair_reader import (
-            truncate_pair,
-        )
-
         first, second = truncate_pair(
             tokenizer.tokenize(premise),
             tokenizer.tokenize(hypothesis),

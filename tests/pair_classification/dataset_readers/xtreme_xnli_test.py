@@ -7,7 +7,6 @@ from allennlp.data.tokenizers import PretrainedTransformerTokenizer
 
 from allennlp_robust_xlt.common.errors import InputFileError
 from allennlp_robust_xlt.pair_classification.dataset_readers import XtremeXnliReader
-from allennlp_robust_xlt.pair_classification.dataset_readers.xtreme_pair_reader import truncate_pair
 from tests import XTREME_DATA
 
 
@@ -131,30 +130,3 @@ class TestXtremeXnliReader(AllenNlpTestCase):
     def test_missing_file(self, tiny_xlmr: Path, tmp_path: Path):
         with pytest.raises(InputFileError, match="file not found"):
             list(make_reader(tiny_xlmr).read(tmp_path / "test-xx.tsv"))
-
-
-@pytest.mark.parametrize(
-    "first, second, budget, expected",
-    [
-        (10, 3, 8, (5, 3)),
-        (3, 10, 8, (3, 5)),
-        (5, 5, 9, (5, 4)),
-        (5, 5, 8, (4, 4)),
-        (6, 5, 7, (4, 3)),
-        (2, 2, 10, (2, 2)),
-    ],
-)
-def test_truncate_pair_matches_longest_first(first, second, budget, expected):
-    from allennlp.data.tokenizers import Token
-
-    a, b = [Token(str(i)) for i in range(first)], [Token(str(i)) for i in range(second)]
-    # The loop transformers runs, one token at a time.
-    la, lb = first, second
-    while la + lb > budget:
-        if la > lb:
-            la -= 1
-        else:
-            lb -= 1
-    assert (la, lb) == expected
-    ta, tb = truncate_pair(a, b, budget)
-    assert (len(ta), len(tb)) == expected

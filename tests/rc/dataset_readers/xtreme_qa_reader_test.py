@@ -16,7 +16,7 @@ from allennlp_robust_xlt.data.reader_calls import TextToInstanceCall, read_calls
 from allennlp_robust_xlt.rc.dataset_readers import XtremeSQuADReader, XtremeXQuADReader
 from allennlp_robust_xlt.rc.dataset_readers.squad_files import Answer, read_squad_file
 from allennlp_robust_xlt.rc.tools.context_windows import window_starts
-from tests import SHARED_NEIGHBORS, XTREME_DATA
+from tests import COUNTERFITTED_NEIGHBORS, XTREME_DATA
 
 SQUAD_TRAIN = XTREME_DATA / "squad" / "train-v1.1.json"
 MLQA_DEV = XTREME_DATA / "mlqa" / "MLQA_V1" / "dev"
@@ -230,16 +230,15 @@ def test_bert_windows_have_type_ids(tiny_bert: Path):
     )
 
 
-@pytest.mark.skipif(not SHARED_NEIGHBORS.is_file(), reason="no shared neighbour table here")
 def test_rs_da_keeps_every_answer_at_its_moved_offset(tiny_xlmr: Path):
     """
-    RS-DA on QA with the reference's counter-fitted table: in every copy, every answer's text
+    RS-DA on QA with the reference's counter-fitted table (the tests' subset): in every copy, every answer's text
     is at its (moved) offset in the perturbed context, words outside the answers change, and
     the copies' gold windows cover the answer.
     """
     base = reader(tiny_xlmr)
     smoothing = RandomizedSmoothingReader(
-        base_reader=base, neighbors=str(SHARED_NEIGHBORS), copies=4, seed=3
+        base_reader=base, neighbors=str(COUNTERFITTED_NEIGHBORS), copies=4, seed=3
     )
     calls = list(read_calls(base, str(SQUAD_TRAIN)))
     changed = 0

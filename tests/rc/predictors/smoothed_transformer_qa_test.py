@@ -9,7 +9,7 @@ from allennlp.predictors import Predictor
 
 from allennlp_robust_xlt.common.errors import ParameterError
 from allennlp_robust_xlt.rc.predictors import SmoothedTransformerQAPredictor
-from tests import FIXTURES_ROOT, SHARED_NEIGHBORS
+from tests import COUNTERFITTED_NEIGHBORS, FIXTURES_ROOT
 
 TABLE = FIXTURES_ROOT / "neighbors" / "english_neighbors.json"
 QUESTION = {
@@ -26,7 +26,7 @@ def predictor(archive: Path, **kwargs) -> Predictor:
 
 
 def test_the_vote_is_the_most_frequent_answer_mapped_to_the_context(squad_run: Path):
-    table = str(SHARED_NEIGHBORS if SHARED_NEIGHBORS.is_file() else TABLE)
+    table = str(COUNTERFITTED_NEIGHBORS)
     smoothed = predictor(squad_run / "model.tar.gz", neighbors=table, copies=7, seed=1)
     result = smoothed.predict_json(QUESTION)
     assert result["id"] == "q1" and sum(result["votes"].values()) == 7
