@@ -14,6 +14,9 @@
 //                        (default xnli, i.e. English MNLI; see `joint` below)
 //   XLT_PARALLEL_DATA    parallel-data configs: a directory of parallel sentences (no default;
 //                        see `parallel` below)
+//   XLT_MOVING_AVERAGE   the decay of an exponential moving average of the weights (AllenNLP's
+//                        trainer `moving_average`, e.g. 0.999), for every config; default: none
+//                        (see `moving_average` below)
 // Sizes (epochs, batch size, ...) are changed with AllenNLP's own `-o/--overrides`.
 //
 // A config is one line: `xtreme.baseline('xnli')`, `xtreme.adversarial('udpos')`, ... A task
@@ -30,6 +33,7 @@ local dim_override = std.extVar('XLT_TRANSFORMER_DIM');
 local intermediate_archive = std.extVar('XLT_INTERMEDIATE_ARCHIVE');
 local intermediate_task = std.stripChars(std.extVar('XLT_INTERMEDIATE_TASK'), ' ');
 local parallel_data = std.extVar('XLT_PARALLEL_DATA');
+local moving_average_decay = std.stripChars(std.extVar('XLT_MOVING_AVERAGE'), ' ');
 local dim =
   if dim_override != '' then std.parseInt(dim_override)
   else if std.objectHas(known_dims, transformer) then known_dims[transformer]
@@ -233,6 +237,19 @@ local source_languages = [
     },
 
   reader(task):: $.families[tasks[task].family].reader(task),
+
+  // AllenNLP's exponential moving average of the weights (its trainer's `moving_average`,
+  // `exponential`: shadow <- decay * shadow + (1 - decay) * weights after every optimizer step,
+  // with AllenNLP's warm-up min(decay, (1 + n) / (10 + n)) at step n), when XLT_MOVING_AVERAGE
+  // gives a decay: validation, the best model and the archive then use the averaged weights.
+  // A checkpoint average (`average-checkpoints`) is the other way to average weights.
+  moving_average::
+    if moving_average_decay == '' then {}
+    else
+      local decay = std.parseJson(moving_average_decay);
+      if !std.isNumber(decay) || decay <= 0 || decay >= 1 then
+        error 'XLT_MOVING_AVERAGE: the decay must be a number in (0, 1), got ' + moving_average_decay
+      else { moving_average: { type: 'exponential', decay: decay } },
   // Each task's labels in a model that trains several (`joint`).
   label_namespace(task):: task + '_labels',
 
@@ -282,7 +299,7 @@ local source_languages = [
       // (allennlp_robust_xlt/training/callbacks/rng_state.py); it stays last. The methods below
       // put their own callback first (`trainer.callbacks.0`).
       callbacks: [{ type: 'tensorboard' }, { type: 'rng_state' }],
-    },
+    } + $.moving_average,
   },
   // Multi-source transfer: the task trained on several source languages at once
   // (XLT_SOURCE_LANGUAGES; English's training file and `translate-train/train-{lang}` for the
