@@ -14,6 +14,9 @@
 //                        (default xnli, i.e. English MNLI; see `joint` below)
 //   XLT_PARALLEL_DATA    parallel-data configs: a directory of parallel sentences (no default;
 //                        see `parallel` below)
+//   XLT_UNLABELED_DATA   label-free objectives: a directory of unlabelled target-language files
+//                        {lang}.tsv (no default; see `unlabeled` below)
+//   XLT_UNLABELED_LANGUAGES  their languages, a comma list (default: every file there)
 //   XLT_MOVING_AVERAGE   the decay of an exponential moving average of the weights (AllenNLP's
 //                        trainer `moving_average`, e.g. 0.999), for every config; default: none
 //                        (see `moving_average` below)
@@ -33,6 +36,8 @@ local dim_override = std.extVar('XLT_TRANSFORMER_DIM');
 local intermediate_archive = std.extVar('XLT_INTERMEDIATE_ARCHIVE');
 local intermediate_task = std.stripChars(std.extVar('XLT_INTERMEDIATE_TASK'), ' ');
 local parallel_data = std.extVar('XLT_PARALLEL_DATA');
+local unlabeled_data = std.extVar('XLT_UNLABELED_DATA');
+local unlabeled_languages = std.extVar('XLT_UNLABELED_LANGUAGES');
 local moving_average_decay = std.stripChars(std.extVar('XLT_MOVING_AVERAGE'), ' ');
 local dim =
   if dim_override != '' then std.parseInt(dim_override)
@@ -378,6 +383,36 @@ local source_languages = [
   rs_rp(task, distribution='gaussian'):: $.baseline(task) + {
     trainer+: { callbacks: [{ type: 'random_perturbation', distribution: distribution }] + super.callbacks },
   },
+
+  // Unlabelled target-language inputs for a label-free objective (docs/unlabeled-text-and-
+  // averaging.md): `config` (a config whose first callback is a label-free method's, e.g.
+  // `adversarial(task, 'smart')`) plus the `unlabeled_consistency` callback right after it,
+  // which reads one file per language `{lang}{extension}` of XLT_UNLABELED_DATA (the languages
+  // of XLT_UNLABELED_LANGUAGES, default all) with the task's reader, in the task's stripped-test
+  // layout, and adds the method's consistency term on one unlabelled batch (of the task's batch
+  // size) per step: never a supervised loss; model selection stays on English dev
+  // (allennlp_robust_xlt/training/callbacks/unlabeled_consistency.py). Change its settings with
+  // `-o '{"trainer.callbacks.1.weight": 0.5}'`. Pair-classification and tagging tasks only.
+  unlabeled_families:: ['pair_classification', 'tagging'],
+  unlabeled(config, task)::
+    if unlabeled_data == '' then
+      error 'XLT_UNLABELED_DATA must name a directory of unlabelled target-language files {lang}'
+            + tasks[task].extension + ' (the task\'s stripped-test layout)'
+    else if std.count($.unlabeled_families, tasks[task].family) == 0 then
+      error 'unlabelled inputs: ' + task + ' is a ' + tasks[task].family + ' task; they are read for'
+            + ' the families ' + std.join(' ', $.unlabeled_families)
+    else config + {
+      trainer+: {
+        callbacks: [super.callbacks[0]] + [{
+          type: 'unlabeled_consistency',
+          reader: $.reader(task),
+          directory: unlabeled_data,
+          languages: unlabeled_languages,
+          extension: tasks[task].extension,
+          batch_size: tasks[task].batch_size,
+        }] + super.callbacks[1:],
+      },
+    },
 
   // ---- Training regimes (intermediate tasks, parallel data) over any of the methods above ----
 
