@@ -205,6 +205,11 @@ class AdversarialTrainingCallback(TrainerCallback):
         for `linf`), measured when training starts and kept in the checkpoints
         (`nn/embedding_scale.py`), so that one setting means the same strength for encoders
         whose embeddings have different scales.
+    kl_weight, noise_type, noise_std, proximal_weight, teacher_momentum, xi, power_iterations
+        The consistency (KL) methods' own parameters, `r3f`, `smart` and `vat` (see their files
+        and `docs/consistency-objectives.md`): `kl_weight` (all three, default `1.0`), R3F's
+        `noise_type` (`"uniform"`), SMART's `noise_std` (`1e-5`), `proximal_weight` (`0`) and
+        `teacher_momentum` (`0.99`), VAT's `xi` (`0.1`) and `power_iterations` (`1`).
     """
 
     def __init__(
@@ -221,6 +226,13 @@ class AdversarialTrainingCallback(TrainerCallback):
         replays: Optional[int] = None,
         share_dropout_masks: Optional[bool] = None,
         relative_to: Optional[str] = None,
+        kl_weight: Optional[float] = None,
+        noise_type: Optional[str] = None,
+        noise_std: Optional[float] = None,
+        proximal_weight: Optional[float] = None,
+        teacher_momentum: Optional[float] = None,
+        xi: Optional[float] = None,
+        power_iterations: Optional[int] = None,
     ) -> None:
         super().__init__(serialization_dir)
         flat = {
@@ -233,6 +245,13 @@ class AdversarialTrainingCallback(TrainerCallback):
             "replays": replays,
             "share_dropout_masks": share_dropout_masks,
             "relative_to": relative_to,
+            "kl_weight": kl_weight,
+            "noise_type": noise_type,
+            "noise_std": noise_std,
+            "proximal_weight": proximal_weight,
+            "teacher_momentum": teacher_momentum,
+            "xi": xi,
+            "power_iterations": power_iterations,
         }
         given = {name: value for name, value in flat.items() if value is not None}
         if isinstance(method, AdversarialMethod):
