@@ -10,10 +10,12 @@ import pytest
 import torch
 from allennlp.data import Batch
 
+from allennlp_robust_xlt.common.errors import ParameterError
 from allennlp_robust_xlt.nn.embedding_perturbation import WordEmbeddingPerturbation
 from allennlp_robust_xlt.nn.model_metrics import model_metrics
 from allennlp_robust_xlt.training.adversarial_methods import build_method
 from allennlp_robust_xlt.training.adversarial_methods.kl_method import LABEL_FIELDS
+from allennlp_robust_xlt.training.callbacks.adversarial_training import AdversarialTrainingCallback
 from tests.rc.models.xtreme_transformer_qa_test import SQUAD_TRAIN, make_model, read
 from tests.retrieval.models.dual_encoder_test import model_and_batch
 from tests.training.adversarial_methods.kl_helpers import family
@@ -76,3 +78,11 @@ def test_a_tagging_file_without_tags_trains_the_term(tiny_xlmr: Path):
     del batch["tags"]
     assert batch["metadata"][0]["path"].endswith("train-en.tsv")
     assert float(consistency("r3f", model, batch)) > 0
+
+
+def test_an_unknown_objective_lists_the_kl_methods(tmp_path: Path):
+    with pytest.raises(ParameterError) as error:
+        AdversarialTrainingCallback(str(tmp_path), method="r4f")
+    assert error.value.parameter == "method"
+    assert all(name in str(error.value) for name in ("'r3f'", "'smart'", "'vat'"))
+    assert "\n" not in str(error.value)
