@@ -362,6 +362,21 @@ local source_languages = [
   adversarial(task, method='pgd'):: $.baseline(task) + {
     trainer+: { callbacks: [{ type: 'adversarial_training', method: method }] + super.callbacks },
   },
+  // The consistency (KL) objectives, through the same callback (docs/consistency-objectives.md;
+  // allennlp_robust_xlt/training/adversarial_methods/{r3f,smart}.py hold the defaults and their
+  // sources). R3F (Aghajanyan et al. 2021): uniform noise of scale 1e-5 on the word embeddings and
+  // a symmetric KL of weight 1 between the clean and the noisy outputs (fairseq's defaults).
+  // SMART (Jiang et al. 2020): one L-inf ascent step (radius 1e-5, step 1e-3) on the symmetric
+  // KL, weight 1, and the Bregman proximal term against a moving-average teacher (mu 1, beta
+  // 0.99) as in the paper. `settings` is merged into the callback.
+  r3f(task, settings={}):: $.adversarial(task, 'r3f') + {
+    trainer+: { callbacks: [super.callbacks[0] + settings] + super.callbacks[1:] },
+  },
+  smart(task, settings={}):: $.adversarial(task, 'smart') + {
+    trainer+: {
+      callbacks: [super.callbacks[0] + { proximal_weight: 1.0 } + settings] + super.callbacks[1:],
+    },
+  },
   // For `allennlp tune` (allennlp-optuna; training_configs/tuning/): `config`, a method's config
   // whose first callback is the method's, with `callback` (the searched parameters, read from
   // Optuna's trial through std.extVar by training_configs/tuning/<method>.jsonnet) and the
