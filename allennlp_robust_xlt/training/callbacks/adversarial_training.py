@@ -118,6 +118,7 @@ from allennlp_robust_xlt.training.adversarial_methods import (
     build_method,
 )
 from allennlp_robust_xlt.training.adversarial_methods.base import method_names
+from allennlp_robust_xlt.training.adversarial_methods.kl_method import KlMethod
 from allennlp_robust_xlt.training.adversarial_methods.step import GeneratorStates
 from allennlp_robust_xlt.training.batch_recorder import TrainingBatchRecorder
 from allennlp_robust_xlt.training.perturbation_metrics import PerturbationMetrics
@@ -286,6 +287,7 @@ class AdversarialTrainingCallback(TrainerCallback):
         self._start: Optional[Tuple[torch.Tensor, torch.Tensor]] = None
         self._dropout_state: Optional[GeneratorStates] = None
         self.metrics = PerturbationMetrics(self.adversarial_method.metric_names)
+        self._batch_warming_up = False
 
     # -- the method's settings (read-only views) ---------------------------------------------
 
@@ -368,6 +370,32 @@ class AdversarialTrainingCallback(TrainerCallback):
             self._dropout_state = GeneratorStates(call.embeddings.device)
         return start
 
+    # -- unlabelled batches (the `unlabeled_consistency` callback) -----------------------------
+
+    @property
+    def accepts_unlabeled(self) -> bool:
+        """Whether the method's objective needs no labels (a KL method: r3f, smart, vat)."""
+        return isinstance(self.adversarial_method, KlMethod)
+
+    def unlabeled_consistency(
+        self, trainer: "GradientDescentTrainer", batch: Dict[str, Any]
+    ) -> Optional[torch.Tensor]:
+        """
+        The method's consistency term (`kl_weight` times it) on an unlabelled batch, for the
+        `unlabeled_consistency` callback (`training/callbacks/unlabeled_consistency.py`), which
+        backpropagates it after this callback's step of the labelled batch; `None` (nothing to
+        add) while the callback is inactive or the labelled batch was a clean warm-up step.
+        """
+        if not isinstance(self.adversarial_method, KlMethod):
+            raise ParameterError(
+                NAME, "method", f"{self.method!r} needs labels: it has no unlabelled term"
+            )
+        if self._perturbation is None:
+            raise RuntimeError(f"{NAME}: unlabeled_consistency before on_start")
+        if not self.active or self._batch_warming_up:
+            return None
+        return self.adversarial_method.consistency_loss(trainer, self._perturbation, batch)
+
     def __repr__(self) -> str:
         settings = f"method={self.method!r}, " + ", ".join(
             f"{name}={value!r}" for name, value in self.adversarial_method.settings()
@@ -447,7 +475,7 @@ class AdversarialTrainingCallback(TrainerCallback):
             raise RuntimeError(f"{NAME}: on_backward before on_start")
         batch, group_size = self._recorder.next_batch()
         calls = self._perturbation.take_calls()
-        warming_up = self.warming_up
+        warming_up = self._batch_warming_up = self.warming_up
         if self._recorder.group_complete:
             self._optimizer_steps += 1
         if not self.active:

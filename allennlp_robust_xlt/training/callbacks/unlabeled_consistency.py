@@ -10,11 +10,15 @@ perturbed inputs) need no label, so they can be computed on inputs of the target
 objective lives in another callback of the same training (the `adversarial_training` callback
 with a label-free method); it declares that it can take unlabelled batches by having a method
 
-    unlabeled_consistency(trainer, batch) -> torch.Tensor
+    unlabeled_consistency(trainer, batch) -> Optional[torch.Tensor]
 
-which returns its consistency term on `batch` (a batch in the trainer's format, without labels,
-on the model's device) as a differentiable scalar, without calling backward, leaving any
-state of its own (a perturbation hook's record of calls, its random generators) as it found it.
+(and, when it has one, an `accepts_unlabeled` property that is true), which returns its
+consistency term on `batch` (a batch in the trainer's format, without labels, on the model's
+device) as a differentiable scalar, without calling backward, leaving any state of its own (a
+perturbation hook's record of calls) as it found it; or `None`: nothing to add at this step
+(e.g. a clean warm-up step). The `adversarial_training` callback implements it for its KL
+methods (`r3f`, `smart`, `vat`) with their `consistency_loss` (`kl_weight` times the term;
+`training/adversarial_methods/kl_method.py`).
 This callback runs in `on_backward`, after the callbacks before it (the objective's callback
 comes first in the configs):
 
@@ -63,7 +67,7 @@ METRIC = "unlabeled_consistency"
 HOOK = "unlabeled_consistency"
 LABEL_FREE = "r3f, smart or vat"
 
-Consistency = Callable[[Any, Dict[str, Any]], torch.Tensor]
+Consistency = Callable[[Any, Dict[str, Any]], Optional[torch.Tensor]]
 
 
 def _number(parameter: str, value: Any, minimum: float) -> float:
@@ -202,6 +206,8 @@ class UnlabeledConsistencyCallback(TrainerCallback):
         batch = next(self.batches)
         with _autocast(trainer):
             term = self._consistency(trainer, batch)
+        if term is None:
+            return False
         self.metrics.add(METRIC, float(term.detach()))
         if self.weight > 0:
             loss = self.weight * term / max(int(trainer._num_gradient_accumulation_steps), 1)

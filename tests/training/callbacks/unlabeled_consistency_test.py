@@ -158,3 +158,23 @@ def test_bad_unlabelled_input_is_one_line(tmp_path: Path, monkeypatch: pytest.Mo
         f"{squad}:3: unlabelled inputs: squad is a rc task; they are read for the families"
         " pair_classification tagging"
     )
+
+
+@pytest.mark.parametrize("task", ["xnli", "pawsx", "udpos", "panx"])
+def test_smart_unlabeled_configs_train_smart_on_the_unlabelled_text(
+    task: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    family = "pairs" if task in ("xnli", "pawsx") else "tagging"
+    monkeypatch.setenv("XLT_UNLABELED_DATA", str(UNLABELED / family))
+    config = CONFIGS_ROOT / f"{task}_smart_unlabeled.jsonnet"
+    params = Params.from_file(str(config)).as_dict()
+    first, second = params["trainer"]["callbacks"][:2]
+    assert (first["type"], first["method"]) == ("adversarial_training", "smart")
+    assert (
+        second["type"] == "unlabeled_consistency" and second["reader"]["type"] == f"xtreme_{task}"
+    )
+    assert params["validation_data_path"] == f"{XTREME_DATA}/{task}/dev-en.tsv"
+    overrides = {} if family == "pairs" else {"data_loader.batch_sampler.batch_size": 4}
+    metrics = train(config, tmp_path / "run", **overrides)
+    assert metrics["training_unlabeled_consistency"] > 0.0
+    assert not any("unlabeled" in key for key in metrics if key.startswith("validation"))
