@@ -128,6 +128,14 @@ def test_runs_of_one_config_average_their_selected_models(runs: Dict[str, Path],
     assert Predictor.from_archive(load_archive(str(output))) is not None
 
 
+def test_the_last_checkpoints_of_several_runs(runs: Dict[str, Path], tmp_path: Path):
+    output = tmp_path / "both.tar.gz"
+    shown = average_checkpoints([str(runs["seed1"]), str(runs["seed2"])], str(output), last=2)
+    paths = run_checkpoints(runs["seed1"])[-2:] + run_checkpoints(runs["seed2"])[-2:]
+    assert shown == [str(path) for path in paths]
+    assert_mean(archived_weights(output, tmp_path / "extracted"), paths)
+
+
 def test_bad_input_is_one_line(runs: Dict[str, Path], tmp_path: Path):
     output = str(tmp_path / "out.tar.gz")
     with pytest.raises(InputFileError) as caught:

@@ -45,6 +45,7 @@ from typing import TYPE_CHECKING, Any, Callable, ContextManager, Dict, List, Opt
 
 import torch
 from allennlp.common import Registrable
+from allennlp.common.util import is_distributed
 from allennlp.data import DatasetReader
 from allennlp.training.callbacks.callback import TrainerCallback
 from torch.cuda import amp
@@ -112,7 +113,8 @@ class UnlabeledConsistencyCallback(TrainerCallback):
     max_instances_per_language : `int`, optional (default = `None`, all)
         Read at most this many instances of each file.
     seed : `int`, optional (default = `0`)
-        Seed of the unlabelled batches' own shuffling generator.
+        Seed of the unlabelled batches' own shuffling generator (plus the worker's rank in
+        distributed training).
     """
 
     def __init__(
@@ -162,8 +164,14 @@ class UnlabeledConsistencyCallback(TrainerCallback):
         self._consistency = self._find_objective(trainer)
         instances = read_unlabeled(self.reader, self.files, self.max_instances_per_language)
         device = next(trainer.model.parameters()).device
+        # Each worker of distributed training draws its own order (seed plus its rank).
+        rank = torch.distributed.get_rank() if is_distributed() else 0
         self.batches = UnlabeledBatches(
-            instances, trainer.model.vocab, self.batch_size, seed=self.seed, cuda_device=device
+            instances,
+            trainer.model.vocab,
+            self.batch_size,
+            seed=self.seed + rank,
+            cuda_device=device,
         )
         self.metrics.install(trainer.model)
         if is_primary:
