@@ -178,3 +178,11 @@ def test_smart_unlabeled_configs_train_smart_on_the_unlabelled_text(
     metrics = train(config, tmp_path / "run", **overrides)
     assert metrics["training_unlabeled_consistency"] > 0.0
     assert not any("unlabeled" in key for key in metrics if key.startswith("validation"))
+
+
+def test_nothing_is_added_in_the_clean_warm_up(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setenv("XLT_UNLABELED_DATA", str(UNLABELED / "pairs"))
+    config = CONFIGS_ROOT / "xnli_smart_unlabeled.jsonnet"
+    metrics = train(config, tmp_path / "warm", **{"trainer.callbacks.0.warmup_steps": 100})
+    assert "training_unlabeled_consistency" not in metrics
+    assert "training_loss" in metrics
