@@ -15,9 +15,22 @@ from allennlp.training.callbacks.callback import TrainerCallback
 from tests import CONFIGS_ROOT
 
 TUNING = CONFIGS_ROOT / "tuning"
-METHODS = ["pgd", "fgm", "freelb", "free", "rs_rp"]
+METHODS = ["pgd", "fgm", "freelb", "free", "rs_rp", "r3f", "smart"]
 # A value inside each search space's range, for every name a space defines.
-SAMPLES = {"epsilon": 0.2, "alpha_fraction": 0.5, "steps": 2, "replays": 3, "scale": 0.01}
+SAMPLES = {
+    "epsilon": 0.2,
+    "alpha_fraction": 0.5,
+    "steps": 2,
+    "replays": 3,
+    "scale": 0.01,
+    "kl_weight": 2.0,
+}
+# Where a method's range needs another value.
+METHOD_SAMPLES = {"smart": {"epsilon": 0.05}}
+
+
+def sample(method: str, name: str) -> float:
+    return METHOD_SAMPLES.get(method, {}).get(name, SAMPLES[name])
 
 
 def search_space(method: str) -> Dict[str, Dict[str, Any]]:
@@ -28,7 +41,7 @@ def search_space(method: str) -> Dict[str, Dict[str, Any]]:
 def tuned_params(method: str, monkeypatch: pytest.MonkeyPatch, **environment: str) -> Params:
     """The config as Optuna's executor evaluates it: the trial's values as external variables."""
     for name in search_space(method):
-        monkeypatch.setenv(name, str(SAMPLES[name]))
+        monkeypatch.setenv(name, str(sample(method, name)))
     for name, value in environment.items():
         monkeypatch.setenv(name, value)
     return Params.from_file(str(TUNING / f"{method}.jsonnet"))
@@ -39,7 +52,7 @@ def test_each_trial_sets_the_methods_callback(method: str, monkeypatch, tmp_path
     space = search_space(method)
     for entry in space.values():
         low, high = entry["attributes"]["low"], entry["attributes"]["high"]
-        assert low <= SAMPLES[entry["attributes"]["name"]] <= high
+        assert low <= sample(method, entry["attributes"]["name"]) <= high
     params = tuned_params(
         method,
         monkeypatch,
@@ -61,13 +74,17 @@ def test_each_trial_sets_the_methods_callback(method: str, monkeypatch, tmp_path
     if method == "rs_rp":
         assert callback.scale == SAMPLES["scale"]
         return
-    assert callback.method == method and callback.epsilon == SAMPLES["epsilon"]
+    assert callback.method == method and callback.epsilon == sample(method, "epsilon")
     if "alpha_fraction" in space:
         assert callback.alpha == pytest.approx(SAMPLES["epsilon"] * SAMPLES["alpha_fraction"])
     if "steps" in space:
         assert callback.steps == SAMPLES["steps"]
     if "replays" in space:
         assert callback.replays == SAMPLES["replays"]
+    if "kl_weight" in space:
+        assert callback.adversarial_method.kl_weight == SAMPLES["kl_weight"]
+    if method == "smart":  # one step to the L-inf boundary
+        assert callback.alpha == callback.epsilon
 
 
 def test_fixed_callback_settings_and_the_default_task(monkeypatch, tmp_path: Path):

@@ -14,6 +14,12 @@
 //                        (default xnli, i.e. English MNLI; see `joint` below)
 //   XLT_PARALLEL_DATA    parallel-data configs: a directory of parallel sentences (no default;
 //                        see `parallel` below)
+//   XLT_UNLABELED_DATA   label-free objectives: a directory of unlabelled target-language files
+//                        {lang}.tsv (no default; see `unlabeled` below)
+//   XLT_UNLABELED_LANGUAGES  their languages, a comma list (default: every file there)
+//   XLT_MOVING_AVERAGE   the decay of an exponential moving average of the weights (AllenNLP's
+//                        trainer `moving_average`, e.g. 0.999), for every config; default: none
+//                        (see `moving_average` below)
 // Sizes (epochs, batch size, ...) are changed with AllenNLP's own `-o/--overrides`.
 //
 // A config is one line: `xtreme.baseline('xnli')`, `xtreme.adversarial('udpos')`, ... A task
@@ -30,6 +36,9 @@ local dim_override = std.extVar('XLT_TRANSFORMER_DIM');
 local intermediate_archive = std.extVar('XLT_INTERMEDIATE_ARCHIVE');
 local intermediate_task = std.stripChars(std.extVar('XLT_INTERMEDIATE_TASK'), ' ');
 local parallel_data = std.extVar('XLT_PARALLEL_DATA');
+local unlabeled_data = std.extVar('XLT_UNLABELED_DATA');
+local unlabeled_languages = std.extVar('XLT_UNLABELED_LANGUAGES');
+local moving_average_decay = std.stripChars(std.extVar('XLT_MOVING_AVERAGE'), ' ');
 local dim =
   if dim_override != '' then std.parseInt(dim_override)
   else if std.objectHas(known_dims, transformer) then known_dims[transformer]
@@ -233,6 +242,19 @@ local source_languages = [
     },
 
   reader(task):: $.families[tasks[task].family].reader(task),
+
+  // AllenNLP's exponential moving average of the weights (its trainer's `moving_average`,
+  // `exponential`: shadow <- decay * shadow + (1 - decay) * weights after every optimizer step,
+  // with AllenNLP's warm-up min(decay, (1 + n) / (10 + n)) at step n), when XLT_MOVING_AVERAGE
+  // gives a decay: validation, the best model and the archive then use the averaged weights.
+  // A checkpoint average (`average-checkpoints`) is the other way to average weights.
+  moving_average::
+    if moving_average_decay == '' then {}
+    else
+      local decay = std.parseJson(moving_average_decay);
+      if !std.isNumber(decay) || decay <= 0 || decay >= 1 then
+        error 'XLT_MOVING_AVERAGE: the decay must be a number in (0, 1), got ' + moving_average_decay
+      else { moving_average: { type: 'exponential', decay: decay } },
   // Each task's labels in a model that trains several (`joint`).
   label_namespace(task):: task + '_labels',
 
@@ -282,7 +304,7 @@ local source_languages = [
       // (allennlp_robust_xlt/training/callbacks/rng_state.py); it stays last. The methods below
       // put their own callback first (`trainer.callbacks.0`).
       callbacks: [{ type: 'tensorboard' }, { type: 'rng_state' }],
-    },
+    } + $.moving_average,
   },
   // Multi-source transfer: the task trained on several source languages at once
   // (XLT_SOURCE_LANGUAGES; English's training file and `translate-train/train-{lang}` for the
@@ -340,6 +362,21 @@ local source_languages = [
   adversarial(task, method='pgd'):: $.baseline(task) + {
     trainer+: { callbacks: [{ type: 'adversarial_training', method: method }] + super.callbacks },
   },
+  // The consistency (KL) objectives, through the same callback (docs/consistency-objectives.md;
+  // allennlp_robust_xlt/training/adversarial_methods/{r3f,smart}.py hold the defaults and their
+  // sources). R3F (Aghajanyan et al. 2021): uniform noise of scale 1e-5 on the word embeddings and
+  // a symmetric KL of weight 1 between the clean and the noisy outputs (fairseq's defaults).
+  // SMART (Jiang et al. 2020): one L-inf ascent step (radius 1e-5, step 1e-3) on the symmetric
+  // KL, weight 1, and the Bregman proximal term against a moving-average teacher (mu 1, beta
+  // 0.99) as in the paper. `settings` is merged into the callback.
+  r3f(task, settings={}):: $.adversarial(task, 'r3f') + {
+    trainer+: { callbacks: [super.callbacks[0] + settings] + super.callbacks[1:] },
+  },
+  smart(task, settings={}):: $.adversarial(task, 'smart') + {
+    trainer+: {
+      callbacks: [super.callbacks[0] + { proximal_weight: 1.0 } + settings] + super.callbacks[1:],
+    },
+  },
   // For `allennlp tune` (allennlp-optuna; training_configs/tuning/): `config`, a method's config
   // whose first callback is the method's, with `callback` (the searched parameters, read from
   // Optuna's trial through std.extVar by training_configs/tuning/<method>.jsonnet) and the
@@ -361,6 +398,36 @@ local source_languages = [
   rs_rp(task, distribution='gaussian'):: $.baseline(task) + {
     trainer+: { callbacks: [{ type: 'random_perturbation', distribution: distribution }] + super.callbacks },
   },
+
+  // Unlabelled target-language inputs for a label-free objective (docs/unlabeled-text-and-
+  // averaging.md): `config` (a config whose first callback is a label-free method's, e.g.
+  // `adversarial(task, 'smart')`) plus the `unlabeled_consistency` callback right after it,
+  // which reads one file per language `{lang}{extension}` of XLT_UNLABELED_DATA (the languages
+  // of XLT_UNLABELED_LANGUAGES, default all) with the task's reader, in the task's stripped-test
+  // layout, and adds the method's consistency term on one unlabelled batch (of the task's batch
+  // size) per step: never a supervised loss; model selection stays on English dev
+  // (allennlp_robust_xlt/training/callbacks/unlabeled_consistency.py). Change its settings with
+  // `-o '{"trainer.callbacks.1.weight": 0.5}'`. Pair-classification and tagging tasks only.
+  unlabeled_families:: ['pair_classification', 'tagging'],
+  unlabeled(config, task)::
+    if unlabeled_data == '' then
+      error 'XLT_UNLABELED_DATA must name a directory of unlabelled target-language files {lang}'
+            + tasks[task].extension + ' (the task\'s stripped-test layout)'
+    else if std.count($.unlabeled_families, tasks[task].family) == 0 then
+      error 'unlabelled inputs: ' + task + ' is a ' + tasks[task].family + ' task; they are read for'
+            + ' the families ' + std.join(' ', $.unlabeled_families)
+    else config + {
+      trainer+: {
+        callbacks: [super.callbacks[0]] + [{
+          type: 'unlabeled_consistency',
+          reader: $.reader(task),
+          directory: unlabeled_data,
+          languages: unlabeled_languages,
+          extension: tasks[task].extension,
+          batch_size: tasks[task].batch_size,
+        }] + super.callbacks[1:],
+      },
+    },
 
   // ---- Training regimes (intermediate tasks, parallel data) over any of the methods above ----
 

@@ -16,6 +16,9 @@ allennlp_robust_xlt` and `.allennlp_plugins` both do before the config is read.
 | `XLT_INTERMEDIATE_ARCHIVE` | `` (none) | a `model.tar.gz` of an intermediate task to start from |
 | `XLT_INTERMEDIATE_TASK` | `xnli` | joint intermediate-task configs: the task trained with the target task |
 | `XLT_PARALLEL_DATA` | `` (none) | parallel-data configs: a directory of parallel sentences |
+| `XLT_UNLABELED_DATA` | `` (none) | label-free objectives: a directory of unlabelled `{lang}.tsv` files |
+| `XLT_UNLABELED_LANGUAGES` | `` (every file) | their languages, a comma list |
+| `XLT_MOVING_AVERAGE` | `` (none) | the decay of AllenNLP's exponential moving average of the weights |
 | `XLT_TASK` | `xnli` | the task of the tuning configs (`training_configs/tuning/`) |
 | `XLT_TUNE_CALLBACK` | `{}` | fixed parameters of the tuned method's callback (JSON object) |
 | `XLT_TUNE_OVERRIDES` | `{}` | overrides of the tuning configs (JSON object, dotted keys) |
@@ -57,6 +60,9 @@ CONFIG_ENV_DEFAULTS: Dict[str, str] = {
     "XLT_INTERMEDIATE_ARCHIVE": "",
     "XLT_INTERMEDIATE_TASK": "xnli",
     "XLT_PARALLEL_DATA": "",
+    "XLT_UNLABELED_DATA": "",
+    "XLT_UNLABELED_LANGUAGES": "",
+    "XLT_MOVING_AVERAGE": "",
     "XLT_TASK": "xnli",
     "XLT_TUNE_CALLBACK": "{}",
     "XLT_TUNE_OVERRIDES": "{}",

@@ -18,6 +18,19 @@ Alzantot et al. (2018) used with counter-fitted vectors (from which the referenc
 Plain fastText vectors also place antonyms and related words close together; prefer
 counter-fitted or otherwise synonym-specialised vectors, and check a sample of the table.
 
+**Bilingual tables** (`build-neighbors --bilingual`): from MUSE-format bilingual dictionaries
+(Conneau et al. 2018's ground-truth dictionaries), one file per language pair named
+`{src}-{tgt}.txt` (MUSE's train / test splits `{src}-{tgt}.0-5000.txt`, `.5000-6500.txt` are read
+too, as one dictionary with the full file), each line a word and its translation separated by a
+space or a tab; a word may have several lines (several translations). The output maps every
+source word (English by default) to its translations in the chosen languages (`languages`, in
+that order; default every `{src}-*.txt` file of the directory), each language's translations in
+file order, without repeats or the word itself, at most `k` per language (default: all). It has
+the format of the synonym tables, so RS-DA with it is code-switched augmentation (CoSDA-ML, Qin et
+al. 2020: English training words replaced by their translations) and `synonym_attack` with it a
+code-mixing attack (after Tan and Joty 2021); see `docs/code-switching.md`. A line without
+exactly two fields stops with an error naming the file and line.
+
 The similarities are computed in batches of `--batch-size` rows with torch (a batch-by-vocabulary
 matrix product and a top-k), so memory stays at `batch-size x max-words` floats. The work is
 `max-words^2 x dim` multiply-adds: 50,000 words of 300 dimensions (0.75 T multiply-adds) took
@@ -29,9 +42,10 @@ atomically and an existing one is never replaced without `--force`.
 import json
 import logging
 import os
+import re
 import tempfile
 from pathlib import Path
-from typing import Dict, Iterator, List, Optional, Tuple
+from typing import Dict, Iterator, List, Optional, Sequence, Tuple
 
 import numpy
 import torch
@@ -242,3 +256,104 @@ def write_json_atomically(path: Path, table: Dict[str, List[str]]) -> None:
         if os.path.exists(temporary):
             os.unlink(temporary)
         raise
+
+
+# MUSE's dictionary names: `en-de.txt`, `en-de.0-5000.txt`, `en-de.5000-6500.txt`.
+DICTIONARY_NAME = re.compile(
+    r"^(?P<source>[^-./]+)-(?P<target>[^-./]+)(?:\.(?P<part>[^/]+))?\.txt$"
+)
+
+
+def dictionary_files(
+    dictionaries: str, source: str = "en", languages: Optional[Sequence[str]] = None
+) -> Dict[str, List[Path]]:
+    """`{target language: its dictionary files}` of a directory (or of one dictionary file)."""
+    root = Path(dictionaries)
+    if not root.exists():
+        raise InputFileError(
+            dictionaries, None, "not found: expected a directory of {src}-{tgt}.txt"
+        )
+    candidates = sorted(root.iterdir()) if root.is_dir() else [root]
+    found: Dict[str, List[Path]] = {}
+    for path in candidates:
+        match = DICTIONARY_NAME.match(path.name)
+        if path.is_file() and match and match.group("source") == source:
+            found.setdefault(match.group("target"), []).append(path)
+    if not root.is_dir() and not found:
+        raise InputFileError(
+            dictionaries,
+            None,
+            f"is not named {source}-{{tgt}}.txt: the file name gives the languages of a MUSE"
+            " dictionary",
+        )
+    if languages is None:
+        if not found:
+            raise InputFileError(
+                dictionaries, None, f"holds no {source}-{{tgt}}.txt dictionary (MUSE's names)"
+            )
+        return found
+    missing = [code for code in languages if code not in found]
+    if missing:
+        expected = (root if root.is_dir() else root.parent) / f"{source}-{missing[0]}.txt"
+        raise InputFileError(
+            expected,
+            None,
+            f"file not found: --languages lists {missing[0]!r}, which has no dictionary; found"
+            f" {sorted(found) or 'none'}",
+        )
+    return {code: found[code] for code in languages}
+
+
+def read_bilingual_dictionary(path: str) -> Iterator[Tuple[str, str]]:
+    """`(word, translation)` for every non-blank line of a MUSE-format dictionary."""
+    local = local_input(path, expected="a bilingual dictionary")
+    for number, raw in numbered_lines(local, path):
+        fields = decode_line(raw, path, number).split()
+        if len(fields) != 2:
+            raise InputFileError(
+                path,
+                number,
+                "expected a word and its translation separated by a space or a tab, found"
+                f" {len(fields)} field(s)",
+            )
+        yield fields[0], fields[1]
+
+
+def bilingual_neighbors(
+    dictionaries: Dict[str, List[Path]], k: Optional[int] = None
+) -> Dict[str, List[str]]:
+    """`{source word: translations}`, languages in the order given (see the module docstring)."""
+    if k is not None and k < 1:
+        raise ParameterError(NAME, "--k", f"must be at least 1, got {k}")
+    table: Dict[str, List[str]] = {}
+    for paths in dictionaries.values():
+        translations: Dict[str, List[str]] = {}
+        for path in paths:
+            for word, translation in read_bilingual_dictionary(str(path)):
+                kept = translations.setdefault(word, [])
+                if translation != word and translation not in kept:
+                    if k is None or len(kept) < k:
+                        kept.append(translation)
+        for word, kept in translations.items():
+            merged = table.setdefault(word, [])
+            merged.extend(t for t in kept if t not in merged)
+    return table
+
+
+def build_bilingual_file(
+    dictionaries: str,
+    output: str,
+    source: str = "en",
+    languages: Optional[Sequence[str]] = None,
+    k: Optional[int] = None,
+    force: bool = False,
+) -> Dict[str, List[str]]:
+    """Reads the dictionaries, writes the bilingual table to `output` (atomically), returns it."""
+    output_path = Path(output)
+    if output_path.is_dir():
+        raise ParameterError(NAME, "output", f"{output} is a directory, expected a file name")
+    if output_path.exists() and not force:
+        raise ParameterError(NAME, "output", f"{output} exists; pass --force to replace it")
+    table = bilingual_neighbors(dictionary_files(dictionaries, source, languages), k=k)
+    write_json_atomically(output_path, table)
+    return table

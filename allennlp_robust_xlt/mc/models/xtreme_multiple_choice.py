@@ -8,6 +8,7 @@ from allennlp.nn import InitializerApplicator, util
 from allennlp.training.metrics import CategoricalAccuracy
 
 from allennlp_robust_xlt.common.errors import ParameterError
+from allennlp_robust_xlt.nn.consistency import Distributions, from_logits
 from allennlp_robust_xlt.nn.intermediate_archive import ArchiveIndependentLoading, check_transformer
 
 NAME = "xtreme_multiple_choice"
@@ -31,7 +32,8 @@ class XtremeMultipleChoice(ArchiveIndependentLoading, Model):
     `allennlp_robust_xlt/nn/intermediate_archive.py`), load the transformer without its pooler
     (`add_pooling_layer: false`: nothing unused, as DDP needs), and `metadata` (id, language)
     comes with each example for `per_example_results`. Loading an archive of this model never
-    loads the archive its training started from.
+    loads the archive its training started from. `output_distributions` gives the consistency
+    objectives each example's distribution over its real choices (`nn/consistency.py`).
 
     # Parameters
 
@@ -124,6 +126,11 @@ class XtremeMultipleChoice(ArchiveIndependentLoading, Model):
 
     def get_metrics(self, reset: bool = False) -> Dict[str, float]:
         return {"accuracy": self._accuracy.get_metric(reset)}
+
+    def output_distributions(self, output_dict: Dict[str, torch.Tensor]) -> List[Distributions]:
+        """Each example's distribution over its real choices (`nn/consistency.py`)."""
+        logits = output_dict["logits"]
+        return [from_logits(logits, logits != util.min_value_of_dtype(logits.dtype))]
 
     def per_example_results(
         self, batch: Dict[str, Any], output_dict: Dict[str, torch.Tensor]

@@ -7,6 +7,7 @@ from allennlp.models.model import Model
 from allennlp.modules import FeedForward, Seq2SeqEncoder, Seq2VecEncoder, TextFieldEmbedder
 from allennlp.nn import InitializerApplicator
 
+from allennlp_robust_xlt.nn.consistency import Distributions, from_logits
 from allennlp_robust_xlt.nn.intermediate_archive import ArchiveIndependentLoading, check_transformer
 
 NAME = "xtreme_pair_classifier"
@@ -27,7 +28,8 @@ class XtremePairClassifier(ArchiveIndependentLoading, BasicClassifier):
     premise/hypothesis pairs without a `--predictor` flag, and what intermediate-task training
     needs (`allennlp_robust_xlt/nn/intermediate_archive.py`): its encoder may come from an
     intermediate archive through AllenNLP's `_pretrained`, and its own archive then loads without
-    that one. Its parameters are those of `basic_classifier`: `text_field_embedder`,
+    that one. `output_distributions` gives each example's class distribution to the consistency
+    objectives (`nn/consistency.py`). Its parameters are those of `basic_classifier`: `text_field_embedder`,
     `seq2vec_encoder`, `seq2seq_encoder`, `feedforward`, `dropout`, `num_labels`,
     `label_namespace`, `namespace` (set it to `"tags"` with a `pretrained_transformer` indexer),
     and `initializer`; and
@@ -92,6 +94,10 @@ class XtremePairClassifier(ArchiveIndependentLoading, BasicClassifier):
             vocabulary.get(index, str(index)) for index in rows.max(dim=-1)[1].tolist()
         ]
         return output_dict
+
+    def output_distributions(self, output_dict: Dict[str, torch.Tensor]) -> List[Distributions]:
+        """The class distribution of each example (`nn/consistency.py`)."""
+        return [from_logits(output_dict["logits"])]
 
     def per_example_results(
         self, batch: Dict[str, Any], output_dict: Dict[str, torch.Tensor]

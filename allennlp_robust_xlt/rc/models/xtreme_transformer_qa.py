@@ -10,6 +10,7 @@ from allennlp_models.rc.models.utils import replace_masked_values_with_big_negat
 from torch.nn.functional import cross_entropy
 
 from allennlp_robust_xlt.common.errors import check_int
+from allennlp_robust_xlt.nn.consistency import Distributions, from_logits
 from allennlp_robust_xlt.rc.metrics.question_answer_scores import QuestionAnswerScores
 from allennlp_robust_xlt.rc.tools.answer_selection import (
     MAX_ANSWER_LENGTH,
@@ -50,6 +51,8 @@ class XtremeTransformerQA(Model):
     context, -1 when no span is valid), `answer_score`, `question_id`, `span_start_logits` /
     `span_end_logits` (`[questions, windows, positions]`, a big negative number on padding),
     `exact_match` / `f1` per question (None without gold answers), and `loss` with gold spans.
+    `output_distributions` gives the consistency objectives the start and end distributions of
+    each real window (`nn/consistency.py`).
 
     # Parameters
 
@@ -159,6 +162,20 @@ class XtremeTransformerQA(Model):
         output["question_id"] = [meta.get("id") for meta in metadata]
         output["exact_match"] = [None if s is None else s.exact_match for s in scores]
         output["f1"] = [None if s is None else s.f1 for s in scores]
+
+    def output_distributions(self, output_dict: Dict[str, Any]) -> List[Distributions]:
+        """
+        Two groups (`nn/consistency.py`): the start and the end distributions of each real
+        window over its real positions (the padding positions and windows are exactly the
+        big negative number of `forward`).
+        """
+        groups = []
+        for key in ("span_start_logits", "span_end_logits"):
+            logits = output_dict[key]
+            real = logits != min_value_of_dtype(logits.dtype)  # [questions, windows, positions]
+            windows = real.any(dim=-1)
+            groups.append(from_logits(logits[windows], real[windows]))
+        return groups
 
     def per_example_results(
         self, batch: Dict[str, Any], output_dict: Dict[str, Any]

@@ -8,6 +8,7 @@ from allennlp.nn import util
 from allennlp.training.metrics import Average, CategoricalAccuracy
 
 from allennlp_robust_xlt.common.errors import ParameterError
+from allennlp_robust_xlt.nn.consistency import Distributions, from_logits
 from allennlp_robust_xlt.nn.embedding_perturbation import find_word_embedding_layer
 from allennlp_robust_xlt.retrieval.sentence_encoder import POOLINGS
 
@@ -35,7 +36,9 @@ class XtremeDualEncoder(Model):
     Queries and candidates go through the transformer in one call (`[2 * batch, length]`, the
     shorter side padded), so the robust callbacks (`adversarial_training`,
     `random_perturbation`) see one word-embedding call per forward pass, its rows the queries
-    then the candidates; the perturbation ball is per text.
+    then the candidates; the perturbation ball is per text. `output_distributions` gives the
+    consistency objectives each query's in-batch softmax over the candidates
+    (`nn/consistency.py`).
 
     Differences from XTREME's baseline: `"cls"` pools the first hidden state, not BERT's
     pooler output (dense + tanh, which XLM-R lacks); XTREME's LAReQA scale is a fixed 100.
@@ -130,6 +133,10 @@ class XtremeDualEncoder(Model):
             ]
             joined[key] = torch.cat(parts)
         return {"tokens": joined}
+
+    def output_distributions(self, output_dict: Dict[str, torch.Tensor]) -> List[Distributions]:
+        """Each query's in-batch softmax over the batch's candidates (`nn/consistency.py`)."""
+        return [from_logits(output_dict["logits"])]
 
     def get_metrics(self, reset: bool = False) -> Dict[str, float]:
         return {

@@ -9,6 +9,7 @@ from allennlp.nn import InitializerApplicator
 from allennlp.nn.util import get_text_field_mask, sequence_cross_entropy_with_logits
 
 from allennlp_robust_xlt.common.errors import InputFileError
+from allennlp_robust_xlt.nn.consistency import Distributions, from_logits
 from allennlp_robust_xlt.tagging.metrics.seqeval_metrics import SeqevalMetrics, sentence_counts
 
 UNSCORABLE = (
@@ -35,7 +36,9 @@ class XtremeTagger(Model):
     `accuracy`, as XTREME's `evaluate.py` computes them (`SeqevalMetrics`). A file without tags
     cannot be scored: the metrics then raise an error naming it, never a score. Its default
     predictor is `xtreme_tagging` (`{"words": [...]}` -> `{"words", "tags"}`), and
-    `per_example_results` gives `xtreme-report` one line per sentence.
+    `per_example_results` gives `xtreme-report` one line per sentence;
+    `output_distributions`, the consistency objectives each word's tag distribution under the mask
+    (`nn/consistency.py`).
 
     # Parameters
 
@@ -117,6 +120,11 @@ class XtremeTagger(Model):
         gold = [[vocabulary[i] for i in row[:n]] for row, n in zip(gold_ids, lengths)]
         predicted = [[vocabulary[i] for i in row[:n]] for row, n in zip(predicted_ids, lengths)]
         return gold, predicted
+
+    def output_distributions(self, output_dict: Dict[str, torch.Tensor]) -> List[Distributions]:
+        """The tag distribution of each word under the mask (`nn/consistency.py`)."""
+        mask = output_dict["mask"].bool()
+        return [from_logits(output_dict["logits"][mask])]
 
     def get_metrics(self, reset: bool = False) -> Dict[str, float]:
         if self._unscorable:

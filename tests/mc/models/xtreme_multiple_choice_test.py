@@ -16,6 +16,7 @@ from allennlp.data.tokenizers import PretrainedTransformerTokenizer
 from allennlp.models import Model
 
 from allennlp_robust_xlt.common.errors import ParameterError, RobustXltError
+from allennlp_robust_xlt.nn.consistency import output_distributions
 from allennlp_robust_xlt.mc.dataset_readers import XtremeSiqaReader, XtremeXcopaReader
 from allennlp_robust_xlt.training.callbacks.adversarial_training import AdversarialTrainingCallback
 from allennlp_robust_xlt.training.callbacks.random_perturbation import RandomPerturbationCallback
@@ -111,6 +112,10 @@ def test_padding_choices_never_win(tiny_xlmr: Path):
     assert output["probs"].shape == (4, 3)
     assert torch.all(output["probs"][2:, 2] == 0) and torch.all(output["probs"][:2, 2] > 0)
     assert torch.isfinite(output["loss"])
+    # The consistency objectives compare each example's distribution over its real choices.
+    [distributions] = output_distributions(model, output)
+    assert torch.equal(distributions.class_mask, output["probs"] > 0)
+    assert torch.allclose(distributions.log_probs.exp(), output["probs"], atol=1e-6)
 
 
 def test_per_example_results(tiny_xlmr: Path):

@@ -11,6 +11,7 @@ from allennlp.modules.token_embedders import PretrainedTransformerEmbedder
 from torch.nn.functional import cross_entropy
 
 from allennlp_robust_xlt.common.errors import InputFileError
+from allennlp_robust_xlt.nn.consistency import output_distributions
 from allennlp_robust_xlt.nn.embedding_perturbation import WordEmbeddingPerturbation
 from allennlp_robust_xlt.rc.dataset_readers import XtremeSQuADReader
 from allennlp_robust_xlt.rc.models import XtremeTransformerQA
@@ -197,3 +198,27 @@ def test_perturbations_reach_question_and_context_sub_words_never_padding(squad)
     assert not torch.allclose(clean["span_start_logits"], perturbed["span_start_logits"])
     window = [token.text for token in instances[5]["windows"][0].tokens]
     assert call.mask[0].sum() == len(window) and not call.mask[0, len(window) :].any()
+
+
+def test_output_distributions_are_start_and_end_over_real_windows_and_positions(squad):
+    model, instances = squad
+    instances = sorted(instances, key=lambda instance: len(instance["windows"]))
+    batch = Batch([instances[0], instances[-1]])
+    batch.index_instances(model.vocab)
+    tensors = batch.as_tensor_dict()
+    del tensors["answer_spans"]  # a consistency term needs no labels
+    with torch.no_grad():
+        output = model(**tensors)
+    present = tensors["windows"]["tokens"]["mask"][:, :, 0]
+    rows = tensors["windows"]["tokens"]["mask"][present]
+    assert int(present.sum()) < present.numel()  # the batch has padding windows
+    groups = output_distributions(model, output)
+    assert len(groups) == 2
+    for group, key in zip(groups, ("span_start_logits", "span_end_logits")):
+        assert torch.equal(group.class_mask, rows.bool())
+        logits = output[key][present]
+        for row in range(len(rows)):
+            length = int(rows[row].sum())
+            expected = torch.log_softmax(logits[row, :length], dim=-1)
+            assert torch.allclose(group.log_probs[row, :length], expected, atol=1e-5)
+            assert torch.all(group.log_probs[row, length:].exp() == 0)

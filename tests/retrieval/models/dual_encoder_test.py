@@ -7,6 +7,7 @@ from allennlp.modules.text_field_embedders import BasicTextFieldEmbedder
 from allennlp.modules.token_embedders import PretrainedTransformerEmbedder
 
 from allennlp_robust_xlt.common.errors import ParameterError
+from allennlp_robust_xlt.nn.consistency import output_distributions
 from allennlp_robust_xlt.nn.embedding_perturbation import WordEmbeddingPerturbation
 from allennlp_robust_xlt.retrieval.dataset_readers.xtreme_lareqa import XtremeLareqaReader
 from allennlp_robust_xlt.retrieval.models.dual_encoder import XtremeDualEncoder
@@ -79,3 +80,13 @@ def test_bad_parameters(tiny_xlmr: Path):
         XtremeDualEncoder(Vocabulary(), embedder, pooling="max")
     with pytest.raises(ParameterError, match="'logit_scale' must be positive"):
         XtremeDualEncoder(Vocabulary(), embedder, logit_scale=0.0)
+
+
+def test_output_distributions_are_each_querys_in_batch_softmax(tiny_xlmr: Path):
+    model, batch, _ = model_and_batch(tiny_xlmr, "cls")
+    with torch.no_grad():
+        output = model(**batch.as_tensor_dict())
+    [distributions] = output_distributions(model, output)
+    expected = torch.log_softmax(output["logits"], dim=-1)
+    assert distributions.log_probs.shape == (3, 3)
+    assert torch.allclose(distributions.log_probs, expected, atol=1e-5)

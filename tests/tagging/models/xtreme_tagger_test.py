@@ -7,6 +7,7 @@ import torch
 from transformers import AutoModel, AutoTokenizer
 
 from allennlp_robust_xlt.common.errors import InputFileError
+from allennlp_robust_xlt.nn.consistency import output_distributions
 from allennlp_robust_xlt.tagging.metrics.seqeval_metrics import file_scores
 from allennlp_robust_xlt.tagging.predictors import XtremeTaggingPredictor
 from tests import XTREME_DATA
@@ -76,3 +77,20 @@ def test_a_file_without_tags_is_never_scored(tmp_path: Path):
     model.train()
     with pytest.raises(InputFileError, match=f"{path}: has words without tags .* trained on"):
         model(**tensors(reader, model, list(reader.read(path))))
+
+
+def test_output_distributions_are_the_tag_distributions_of_the_words_under_the_mask(
+    tiny_xlmr: Path,
+):
+    reader, model, _ = reader_and_model("udpos", transformer=tiny_xlmr)
+    model.eval()
+    instances = [
+        reader.text_to_instance(["The", "elderly", "gentleman", "reads", "."]),
+        reader.text_to_instance(["Hi"]),
+    ]
+    output = model(**tensors(reader, model, instances))
+    [distributions] = output_distributions(model, output)
+    assert distributions.log_probs.shape == (6, model.num_tags)
+    probabilities = output["class_probabilities"]
+    expected = torch.cat([probabilities[0, :5], probabilities[1, :1]])
+    assert torch.allclose(distributions.log_probs.exp(), expected, atol=1e-6)

@@ -254,7 +254,9 @@ class TestFree(AllenNlpTestCase):
         trainer._scaler = scaler
         trainer.train()
         assert scaler.skipped_steps == 2
-        assert all(torch.isfinite(delta).all() for delta in callback._free_deltas.values())
+        assert all(
+            torch.isfinite(delta).all() for delta in callback.adversarial_method.kept.values()
+        )
         assert all(torch.equal(before[name], value) for name, value in parameters(model).items())
 
     def test_zero_epsilon_is_exactly_the_baseline(self, tiny_xlmr: Path):
@@ -288,7 +290,7 @@ class TestFree(AllenNlpTestCase):
             str(self.TEST_DIR), method="free", epsilon=0.3, replays=2
         )
         again.load_state_dict(state)
-        assert torch.equal(again._free_deltas[0], delta)
+        assert torch.equal(again.adversarial_method.kept[0], delta)
 
 
 class TestFreeWarmup(AllenNlpTestCase):

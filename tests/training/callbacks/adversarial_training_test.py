@@ -171,7 +171,7 @@ class TestParameters:
     @pytest.mark.parametrize(
         "settings, parameter",
         [
-            ({"method": "vat"}, "method"),
+            ({"method": "no_such_method"}, "method"),
             ({"norm": "l1"}, "norm"),
             ({"epsilon": -0.1}, "epsilon"),
             ({"epsilon": float("nan")}, "epsilon"),

@@ -1,0 +1,9 @@
+// PAWS-X with SMART (training_configs/pawsx_smart.jsonnet) plus SMART's consistency term on
+// unlabelled target-language inputs: the files {lang}.tsv of XLT_UNLABELED_DATA (two tab-separated
+// texts per line) in the languages of XLT_UNLABELED_LANGUAGES (default: every file there), one
+// unlabelled batch per step, never a supervised loss; model selection on English dev
+// (docs/unlabeled-text-and-averaging.md). Using the benchmark's own test inputs there is
+// transductive: use other raw text of the languages.
+local xtreme = import 'xtreme.libsonnet';
+
+xtreme.unlabeled(xtreme.smart('pawsx'), 'pawsx')
