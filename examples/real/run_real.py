@@ -10,8 +10,9 @@ An example that uses the plugin (like `examples/demo/`), outside the installed p
    model (the sha256 of the hub's `model.safetensors`, and the sentence similarities the
    sentence-transformers README publishes for it, recomputed with the plugin's own encoder);
 2. takes UD-POS data in XTREME's layout (`--data-dir`, with `udpos/{train,dev}-en.tsv` and
-   `udpos/test-{lang}.tsv`; `download-xtreme --tasks udpos --ud-v2.5-url LOCAL_ARCHIVE` converts a
-   UD release with the plugin's own conversion) and writes the subsets it trains on (`SIZES`);
+   `udpos/test-{lang}.tsv`; `download-xtreme --tasks udpos --ud-v2.5-url ARCHIVE --ud-v2.7-url
+   ARCHIVE` converts local UD releases with the plugin's own conversion) and writes the subsets
+   it trains on (`SIZES`);
 3. fine-tunes on English with each method through the project's own
    `training_configs/udpos_{method}.jsonnet`, choosing each method's strength (PGD's radius,
    RS-RP's noise scale) by English dev F1 on the first seed, never on target-language data;
@@ -297,8 +298,8 @@ def main(argv: Optional[Sequence[str]] = None) -> Dict[str, Any]:
     if data_dir is None:
         parser.error(
             "--data-dir is required: no UD-POS data ships with the plugin (see docs/real-encoder.md)"
-            "; convert a UD release with 'allennlp download-xtreme --tasks udpos --ud-v2.5-url"
-            " LOCAL_ARCHIVE'"
+            "; convert UD releases with 'allennlp download-xtreme DIR --tasks udpos --ud-v2.5-url"
+            " ARCHIVE --ud-v2.7-url ARCHIVE'"
         )
     languages = args.languages or sorted(
         path.stem[len("test-") :]
