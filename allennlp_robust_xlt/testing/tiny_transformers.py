@@ -11,6 +11,10 @@ embedder load by path, exactly as they load `xlm-roberta-base` or `bert-base-mul
 * `"bert"`: a BERT-style model. Cased WordPiece tokenizer (`[CLS] A [SEP] B [SEP]`) with token
   type ids.
 
+The weights are written as `pytorch_model.bin` (transformers 4.20.1's format), or with
+`safetensors=True` (`--safetensors`) as `model.safetensors` alone, as the hub ships most models
+today (the plugin loads those: `allennlp_robust_xlt/common/safetensors_loading.py`).
+
 Everything is seeded: the same corpus, style and sizes give byte-identical files.
 
 Command line::
@@ -63,10 +67,12 @@ def build_tiny_transformer(
     intermediate_size: int = 64,
     max_length: int = 256,
     seed: int = 0,
+    safetensors: bool = False,
 ) -> Path:
     """
     Trains a tokenizer on `corpus`, initialises a random model of the given size with `seed`,
     and saves both to `output_dir` (created; files in it are overwritten). Returns the path.
+    With `safetensors`, the weights are `model.safetensors` alone (no `pytorch_model.bin`).
     """
     if style not in STYLES:
         raise ValueError(f"style must be one of {STYLES}, got {style!r}")
@@ -85,7 +91,29 @@ def build_tiny_transformer(
         max_length=max_length,
         seed=seed,
     )
+    if safetensors:
+        convert_to_safetensors(output_dir)
     return output_dir
+
+
+def convert_to_safetensors(model_dir: Union[str, Path]) -> Path:
+    """
+    Replaces a model directory's `pytorch_model.bin` by `model.safetensors` holding the same
+    tensors (with the `{"format": "pt"}` metadata that transformers writes). Returns the new file.
+    """
+    from safetensors.torch import save_file
+
+    model_dir = Path(model_dir)
+    weights = model_dir / "pytorch_model.bin"
+    state_dict = torch.load(str(weights), map_location="cpu")
+    target = model_dir / "model.safetensors"
+    save_file(
+        {name: tensor.contiguous() for name, tensor in state_dict.items()},
+        str(target),
+        metadata={"format": "pt"},
+    )
+    weights.unlink()
+    return target
 
 
 def _build_xlmr(
@@ -211,6 +239,9 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
     parser.add_argument("--intermediate-size", type=int, default=64)
     parser.add_argument("--max-length", type=int, default=256)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--safetensors", action="store_true", help="write model.safetensors, not pytorch_model.bin"
+    )
     args = parser.parse_args(argv)
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     path = build_tiny_transformer(
@@ -224,6 +255,7 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
         intermediate_size=args.intermediate_size,
         max_length=args.max_length,
         seed=args.seed,
+        safetensors=args.safetensors,
     )
     print(f"{path} sha256={directory_digest(path)}")
 
