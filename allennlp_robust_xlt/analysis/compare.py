@@ -79,7 +79,7 @@ from allennlp_robust_xlt.analysis.per_example import (
     read_per_example,
 )
 from allennlp_robust_xlt.common.errors import InputFileError, ParameterError, RobustXltError
-from allennlp_robust_xlt.common.languages import LANGUAGES, SOURCE_LANGUAGE, get_language
+from allennlp_robust_xlt.common.languages import SOURCE_LANGUAGE, get_language
 from allennlp_robust_xlt.tasks import TASKS
 
 logger = logging.getLogger(__name__)
@@ -1178,7 +1178,8 @@ def comparison_markdown(c: Comparison) -> str:
             "|---|---|" + "---:|" * len(language_predictors),
         ]
         for code in c.targets:
-            iso = LANGUAGES[code].iso639_3 if code in LANGUAGES else ""
+            known = get_language(code)
+            iso = known.iso639_3 if known is not None else ""
             values = [c.predictor_values[p].get(code) for p in language_predictors]
             lines.append(
                 f"| {code} | {iso} | "
