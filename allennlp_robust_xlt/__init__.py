@@ -18,6 +18,7 @@ install_cuda_check()  # before our modules import AllenNLP's check_for_gpu
 
 from allennlp_robust_xlt.data import *  # noqa: E402,F401,F403
 from allennlp_robust_xlt.pair_classification import *  # noqa: E402,F401,F403
+from allennlp_robust_xlt.classification import *  # noqa: E402,F401,F403
 from allennlp_robust_xlt.mc import *  # noqa: E402,F401,F403
 from allennlp_robust_xlt.tagging import *  # noqa: E402,F401,F403
 from allennlp_robust_xlt.rc import *  # noqa: E402,F401,F403
