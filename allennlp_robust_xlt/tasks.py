@@ -44,6 +44,7 @@ OPTIONAL_FIELDS: Dict[str, Any] = {
     "scoring": None,
     "inputs": list(DEFAULT_INPUTS),
     "retrieval": {},
+    "note": "",
 }
 
 
@@ -113,6 +114,9 @@ class Task:
     Optional: the settings of a retrieval task scored without fine-tuning (`xtreme-retrieval`):
     `pooling`, `layers` (XTREME's layer of known models), and the task's file facts.
     """
+
+    note: str = ""
+    """Optional: how the task is scored where that departs from its release (shown in reports)."""
 
     def __post_init__(self) -> None:
         if not self.files:
@@ -293,6 +297,7 @@ def _task(key: str, row: Dict[str, Any]) -> Task:
         scoring=row.get("scoring"),
         inputs=(inputs[0], inputs[1]),
         retrieval=dict(row.get("retrieval", {})),
+        note=str(row.get("note", "")),
     )
 
 
