@@ -20,6 +20,7 @@ install_safetensors_loading()  # model directories with model.safetensors only
 
 from allennlp_robust_xlt.data import *  # noqa: E402,F401,F403
 from allennlp_robust_xlt.pair_classification import *  # noqa: E402,F401,F403
+from allennlp_robust_xlt.classification import *  # noqa: E402,F401,F403
 from allennlp_robust_xlt.mc import *  # noqa: E402,F401,F403
 from allennlp_robust_xlt.tagging import *  # noqa: E402,F401,F403
 from allennlp_robust_xlt.rc import *  # noqa: E402,F401,F403

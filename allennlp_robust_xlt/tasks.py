@@ -21,11 +21,11 @@ from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple, Union
 import _jsonnet
 
 from allennlp_robust_xlt.common.errors import ParameterError
-from allennlp_robust_xlt.common.languages import SOURCE_LANGUAGE, is_known_language
+from allennlp_robust_xlt.common.languages import is_known_language, is_source_language
 
 TABLE = Path(__file__).with_name("tasks.libsonnet")
 
-FAMILIES = ("pair_classification", "tagging", "rc", "mc", "retrieval")
+FAMILIES = ("pair_classification", "classification", "tagging", "rc", "mc", "retrieval")
 """The task-family packages, as allennlp-models names them."""
 
 BENCHMARKS = ("xtreme", "xtreme-r")
@@ -44,6 +44,7 @@ OPTIONAL_FIELDS: Dict[str, Any] = {
     "scoring": None,
     "inputs": list(DEFAULT_INPUTS),
     "retrieval": {},
+    "note": "",
 }
 
 
@@ -114,6 +115,9 @@ class Task:
     `pooling`, `layers` (XTREME's layer of known models), and the task's file facts.
     """
 
+    note: str = ""
+    """Optional: how the task is scored where that departs from its release (shown in reports)."""
+
     def __post_init__(self) -> None:
         if not self.files:
             default = "{split}-{lang}" + self.extension
@@ -127,8 +131,9 @@ class Task:
 
     @property
     def target_languages(self) -> Tuple[str, ...]:
-        """The zero-shot languages: every test language but the source language."""
-        return tuple(code for code in self.all_languages if code != SOURCE_LANGUAGE)
+        """The zero-shot languages: every test language but the source language (English: `en`,
+        or its code in the task's release, such as SIB-200's `eng_Latn`)."""
+        return tuple(code for code in self.all_languages if not is_source_language(code))
 
     def canonical_label(self, label: str) -> Optional[str]:
         """The label a released spelling means, or None if it is not one of the task's labels."""
@@ -195,7 +200,7 @@ class Task:
         return self.task_directory(data_dir) / self.file_name(split, language)
 
 
-_CODE = r"[A-Za-z]{2,3}"
+_CODE = r"[A-Za-z]{2,3}(?:_[A-Z][a-z]{3})?"
 
 
 def _file_regex(pattern: str, split: str) -> "re.Pattern[str]":
@@ -292,6 +297,7 @@ def _task(key: str, row: Dict[str, Any]) -> Task:
         scoring=row.get("scoring"),
         inputs=(inputs[0], inputs[1]),
         retrieval=dict(row.get("retrieval", {})),
+        note=str(row.get("note", "")),
     )
 
 

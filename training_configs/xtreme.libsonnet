@@ -54,17 +54,21 @@ local tasks = {
     extension: task_table[key].extension,
     // File names by split (optional in the table; see allennlp_robust_xlt/tasks.py).
     files: std.get(task_table[key], 'files', '{split}-{lang}' + task_table[key].extension),
+    // The training language's code in the task's files (English: `en`, SIB-200's `eng_Latn`).
+    source_language:
+      if std.length(task_table[key].train_languages) > 0 then task_table[key].train_languages[0] else 'en',
   }
   for key in std.objectFields(task_table)
 };
 // `{directory}/{file name}`: the row's `files` pattern of the split (default
 // `{split}-{lang}{extension}`), as `Task.file_name` in allennlp_robust_xlt/tasks.py.
-local file(task, split, language='en') =
+local file(task, split, language=null) =
+  local lang = if language == null then tasks[task].source_language else language;
   local files = tasks[task].files;
   local pattern = if std.isString(files) then files else files[split];
   local filled = std.foldl(
     function(name, pair) std.strReplace(name, pair[0], pair[1]),
-    [['{split}', split], ['{lang}', language], ['{question}', language], ['{context}', language]],
+    [['{split}', split], ['{lang}', lang], ['{question}', lang], ['{context}', lang]],
     pattern
   );
   data_dir + '/' + tasks[task].directory + '/' + filled;
@@ -129,6 +133,12 @@ local source_languages = [
         label_namespace: $.label_namespace(task),
       },
       predictor: 'xtreme_pair_classification',
+    },
+    // Single-text classification (SIB-200): the pair classifier's reader settings, model and
+    // head on one text (`xtreme_text_classifier`, predictor `xtreme_text_classification`).
+    classification: self.pair_classification + {
+      model(task):: super.model(task) + { type: 'xtreme_text_classifier' },
+      predictor: 'xtreme_text_classification',
     },
     // Multiple choice (XCOPA, SIQA): XTREME's AutoModelForMultipleChoice as
     // `xtreme_multiple_choice`; a choice's pair is "{premise} What was the {question}?" (SIQA:

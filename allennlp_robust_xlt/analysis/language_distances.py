@@ -45,9 +45,9 @@ import numpy
 
 from allennlp_robust_xlt.common.errors import InputFileError, RobustXltError
 from allennlp_robust_xlt.common.languages import (
-    LANGUAGES,
     XTREME_LANGUAGES,
     XTREME_R_ADDED_LANGUAGES,
+    get_language,
 )
 
 MEASURE = "lang2vec-feature cosine distance"
@@ -77,8 +77,8 @@ class DistanceValue:
 
 
 def iso639_3(code: str) -> str:
-    """The ISO 639-3 code lang2vec is asked for, for a benchmark language code."""
-    language = LANGUAGES.get(code)
+    """The ISO 639-3 code lang2vec is asked for, for a language code of the language tables."""
+    language = get_language(code)
     if language is None or not language.iso639_3:
         raise RobustXltError(
             f"language {code!r} has no ISO 639-3 code in allennlp_robust_xlt.common.languages,"

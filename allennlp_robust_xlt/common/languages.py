@@ -54,6 +54,8 @@ class Language:
     """The individual-language ISO 639-3 code (not the macrolanguage: `arb`, not `ara`)."""
     wals: str = ""
     """The WALS language (doculect) id the family and genus were read from, when there is one."""
+    lineage: str = ""
+    """For the derived table's languages: the Glottolog-derived lineage (URIEL), ` > `-joined."""
 
 
 def _table(rows: Iterable[Tuple[str, ...]]) -> Dict[str, Language]:
@@ -134,6 +136,29 @@ XTREME_R_ADDED_LANGUAGES: Dict[str, Language] = _table(
 LANGUAGES: Dict[str, Language] = {**XTREME_LANGUAGES, **XTREME_R_ADDED_LANGUAGES}
 """The benchmark languages, by code."""
 
+LANGUAGE_TABLE = Path(__file__).with_name("language_table.tsv")
+
+
+def _derived_table(path: Path = LANGUAGE_TABLE) -> Dict[str, Language]:
+    """The languages of `language_table.tsv` (see `common/language_table.py`, which derives it)."""
+    languages = {}
+    with open(path, encoding="utf-8") as table:
+        for number, line in enumerate(table, 1):
+            columns = line.rstrip("\n").split("\t")
+            if number == 1:
+                continue
+            code, name, family, genus, script, iso, lineage = columns
+            languages[code] = Language(code, name, family, genus, script, iso, "", lineage)
+    return languages
+
+
+DERIVED_LANGUAGES: Dict[str, Language] = _derived_table()
+"""
+The languages of the tasks beyond XTREME-R (SIB-200's Flores-200 codes such as `eng_Latn`,
+MasakhaNER's ISO 639-3 codes such as `yor`), with the family and genus derived from URIEL's
+Glottolog-based genetic features and names from the IANA registry / CLDR (`language_table.py`).
+"""
+
 LOCAL_USE_CODE = re.compile(r"^q[a-t][a-z]$")
 """ISO 639-2's codes reserved for local use."""
 
@@ -143,7 +168,7 @@ _REGISTERED: Dict[str, Language] = {}
 def register_languages(languages: Iterable[Language]) -> None:
     """Names and families for languages of one's own data (local-use or other new codes)."""
     for language in languages:
-        if language.code in LANGUAGES:
+        if language.code in LANGUAGES or language.code in DERIVED_LANGUAGES:
             raise ParameterError(
                 "languages", language.code, "is a benchmark language and cannot be redefined"
             )
@@ -173,11 +198,22 @@ def load_language_file(path: Union[str, Path]) -> List[Language]:
 
 
 def get_language(code: str) -> Optional[Language]:
-    return LANGUAGES.get(code) or _REGISTERED.get(code)
+    return LANGUAGES.get(code) or DERIVED_LANGUAGES.get(code) or _REGISTERED.get(code)
 
 
 def is_known_language(code: str) -> bool:
-    return code in LANGUAGES or code in _REGISTERED or bool(LOCAL_USE_CODE.match(code))
+    return (
+        code in LANGUAGES
+        or code in DERIVED_LANGUAGES
+        or code in _REGISTERED
+        or bool(LOCAL_USE_CODE.match(code))
+    )
+
+
+def is_source_language(code: str) -> bool:
+    """Whether `code` is English, the source language (`en`, or a code such as `eng_Latn`)."""
+    language = get_language(code)
+    return code == SOURCE_LANGUAGE or (language is not None and language.iso639_3 == "eng")
 
 
 def describe_known_codes(first: Sequence[str] = (), first_label: str = "") -> str:

@@ -11,7 +11,9 @@ A report directory holds:
   metric (fractions, like AllenNLP's metrics), the table's metric first.
 * `metrics.json`: `{"task", "split", "metric" (the table's), "metrics" (every column),
   "source", "source_languages", "languages": {code: every metric of the evaluation},
-  "summary": {row key: value of the table's metric}, "pairs": {"l1-l2": metrics}}`.
+  "summary": {row key: value of the table's metric}, "pairs": {"l1-l2": metrics}}`, and the
+  task table's `note` on its scoring when it has one (MasakhaNER: DATE read as O); `report.md`
+  ends with that note too.
 * With pairs of languages (the generalized setting): `generalized.csv` / `.md` (rows: the
   first input's language, columns: the second's; for QA the question's and the context's,
   the task table's `inputs`) and `generalized.png`, a heatmap.
@@ -69,6 +71,11 @@ class Report:
     @property
     def task_name(self) -> str:
         return TASKS[self.task].name if self.task in TASKS else self.task
+
+    @property
+    def note(self) -> str:
+        """The task table's note on how the task is scored (MasakhaNER: DATE read as O)."""
+        return TASKS[self.task].note if self.task in TASKS else ""
 
     @property
     def inputs(self) -> Tuple[str, str]:
@@ -196,6 +203,8 @@ class Report:
                 "",
                 f"Source language(s): {', '.join(marked)}; averages over targets exclude them.",
             ]
+        if self.note:
+            lines += ["", f"Scoring: {self.note}"]
         if self.pairs:
             lines += ["", self.matrix_markdown()]
         return "\n".join(lines)
@@ -216,7 +225,9 @@ class Report:
         return "\n".join(lines)
 
     def to_json(self) -> Dict[str, Any]:
+        note = {"note": self.note} if self.note else {}
         return {
+            **note,
             "task": self.task,
             "split": self.split,
             "metric": self.metric,

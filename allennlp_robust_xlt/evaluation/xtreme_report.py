@@ -182,8 +182,8 @@ def source_languages_of_archive(archive: Archive) -> Tuple[str, ...]:
     """
     The languages the archive's model was trained on: the dataset names of a multi-source
     `train_data_path` (a dictionary by language), else the languages of its files' names
-    (`train-en.tsv`, `translate-train/train-de.tsv`; the files of every dataset of another
-    dictionary), else English.
+    (`train-en.tsv`, `translate-train/train-de.tsv`, `eng_Latn/train.tsv`; the files of every
+    dataset of another dictionary), else English.
     """
     paths = archive.config.as_dict(quiet=True).get("train_data_path")
     if isinstance(paths, dict):
@@ -200,6 +200,8 @@ def source_languages_of_archive(archive: Archive) -> Tuple[str, ...]:
     found = []
     for path in paths if isinstance(paths, list) else [paths]:
         language = Path(str(path)).stem.rsplit("-", 1)[-1]
+        if not is_known_language(language):  # `{lang}/{split}.tsv` (SIB-200, MasakhaNER)
+            language = Path(str(path)).parent.name
         if is_known_language(language) and language not in found:
             found.append(language)
     return tuple(found) or (SOURCE_LANGUAGE,)

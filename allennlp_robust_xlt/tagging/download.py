@@ -18,6 +18,14 @@ that test sets can be scored locally; their words are XTREME's.
   and any line without exactly two columns becomes a sentence break; a final blank line is
   dropped. Lines dropped or turned into breaks are counted in a warning.
 
+* MasakhaNER 2.0 (`masakhaner`): the GitHub archive of masakhane-io/masakhane-ner
+  (`--masakhaner-url`: the official address, a mirror or a local copy), whose
+  `MasakhaNER2.0/data/{lang}/{dev,test}.txt` are checked (two space-separated fields per line,
+  the tags BIO over PER, ORG, LOC and DATE: one line naming the member and line otherwise) and
+  written unchanged to `masakhaner/{lang}/{dev,test}.txt` (DATE included: the reader reads it as
+  O). A listed language without its file in the archive is an error naming the member. The
+  training files are not written: the task is zero-shot from PAN-X English.
+
 Everything is converted into a scratch directory first; the files are written (atomically, never
 over an existing file without `--force`) only once every member has been read, so a bad line
 stops the command with nothing written.
@@ -222,3 +230,44 @@ def panx(task: Task, writer: DownloadWriter, sources: Sources) -> None:
         staged.write_all(task)
     finally:
         staged.close()
+
+
+MASAKHANER_DIRECTORY = "MasakhaNER2.0/data"
+
+
+def masakhaner_lines(task: Task, lines: List[RawLine], shown: str) -> List[str]:
+    """The lines of a MasakhaNER file, unchanged, once each is checked."""
+    texts = []
+    for number, raw in lines:
+        text = decode_line(raw, shown, number)
+        if text.strip():
+            fields = text.split()
+            if len(fields) != 2:
+                raise InputFileError(
+                    shown, number, f"expected `word TAG` (2 space-separated fields), found {text!r}"
+                )
+            if task.canonical_label(fields[1]) is None:
+                raise InputFileError(
+                    shown,
+                    number,
+                    f"unknown tag {fields[1]!r}; expected O or B-/I- PER, ORG, LOC, DATE",
+                )
+        texts.append(text + "\n")
+    while texts and not texts[-1].strip():
+        texts.pop()
+    return texts
+
+
+@download_recipe("masakhaner")
+def masakhaner(task: Task, writer: DownloadWriter, sources: Sources) -> None:
+    with sources.archive("masakhaner") as archive:
+        staged = []
+        for split in ("dev", "test"):
+            for language in task.languages:
+                member = archive.find(f"{MASAKHANER_DIRECTORY}/{language}/{split}.txt")
+                with archive.open(member) as stream:
+                    lines = list(number_raw_lines(stream, skip_blank=False))
+                shown = archive.display_name(member)
+                staged.append((split, language, masakhaner_lines(task, lines, shown)))
+        for split, language, texts in staged:
+            writer.write_lines(writer.path(task, split, language), texts)

@@ -554,3 +554,47 @@ def test_output_directory_is_not_overwritten_without_force(two_runs, tmp_path: P
     write_comparison(comparison, output, force=True)
     assert (output / "mine.txt").read_text() == "keep" and (output / "comparison.csv").is_file()
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".out.")]  # no staging left
+
+
+# -- languages beyond XTREME-R (the derived language table) -----------------------------------
+
+
+def test_families_and_distances_over_sib200_codes(tmp_path: Path):
+    """SIB-200's Flores codes: families from the derived table, lang2vec by their ISO code."""
+    codes = ["eng_Latn", "deu_Latn", "fra_Latn", "hin_Deva", "yor_Latn", "swh_Latn"]
+    iso = {"deu_Latn": "deu", "fra_Latn": "fra", "hin_Deva": "hin", "yor_Latn": "yor"}
+    iso["swh_Latn"] = "swh"
+    runs = {
+        method: [
+            write_report(
+                tmp_path / f"{method}-{seed}",
+                {code: 0.5 + 0.01 * i + shift + 0.001 * seed for i, code in enumerate(codes)},
+                task="sib200",
+                sources=("eng_Latn",),
+            )
+            for seed in range(2)
+        ]
+        for method, shift in (("baseline", 0.0), ("pgd", 0.02))
+    }
+    out = run(runs, tmp_path / "out", lang2vec=["syntactic", "genetic"])
+    families = {(r["level"], r["group"]) for r in out["families"] if r["method"] == "pgd"}
+    assert ("family", "Indo-European") in families and ("family", "Atlantic-Congo") in families
+    assert ("genus", "Germanic") in families and ("genus", "Volta-Congo") in families
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        import lang2vec.lang2vec as l2v
+
+        features = l2v.get_features(["eng", *iso.values()], "syntax_knn")
+    vectors = {code: numpy.array(features[value], dtype=float) for code, value in iso.items()}
+    english = numpy.array(features["eng"], dtype=float)
+    syntactic_rows = [r for r in out["distances"] if r["distance_name"] == "lang2vec:syntactic"]
+    by_code = {r["language"]: r for r in syntactic_rows}
+    for code, value in iso.items():
+        assert by_code[code]["iso639_3"] == value
+        expected = float(distance.cosine(vectors[code], english))
+        assert number(by_code[code]["value"]) == pytest.approx(expected)
+    overrides = tmp_path / "families.csv"
+    overrides.write_text("language,family,genus\nyor_Latn,Niger-Congo,Defoid\n", encoding="utf-8")
+    out = run(runs, tmp_path / "out2", lang2vec=[], families_file=str(overrides))
+    groups = {r["group"]: r["languages"] for r in out["families"] if r["method"] == "pgd"}
+    assert groups["Defoid"] == "yor_Latn" and groups["Atlantic-Congo"] == "swh_Latn"

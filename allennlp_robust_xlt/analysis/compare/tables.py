@@ -12,7 +12,7 @@ from allennlp_robust_xlt.analysis.compare.plots import (
 )
 from allennlp_robust_xlt.analysis.compare.results import Comparison, GroupRow, task_name
 from allennlp_robust_xlt.analysis.language_distances import MEASURE, write_distance_rows
-from allennlp_robust_xlt.common.languages import LANGUAGES
+from allennlp_robust_xlt.common.languages import get_language
 from allennlp_robust_xlt.common.output_dir import check_output_dir, staged_write
 from allennlp_robust_xlt.common.tables import markdown_table, write_csv
 
@@ -322,8 +322,9 @@ def _distances_section(c: Comparison) -> List[str]:
     rows = []
     for code in c.targets:
         values = [c.predictor_values[p].get(code) for p in predictors]
+        known = get_language(code)
         rows.append(
-            [code, LANGUAGES[code].iso639_3 if code in LANGUAGES else ""]
+            [code, known.iso639_3 if known is not None else ""]
             + ["n/a" if v is None else f"{v:.3f}" for v in values]
         )
     lines = [

@@ -1,3 +1,4 @@
 from allennlp_robust_xlt.tagging.dataset_readers.xtreme_tagging_reader import XtremeTaggingReader
 from allennlp_robust_xlt.tagging.dataset_readers.xtreme_udpos import XtremeUdposReader
 from allennlp_robust_xlt.tagging.dataset_readers.xtreme_panx import XtremePanxReader
+from allennlp_robust_xlt.tagging.dataset_readers.masakhaner import MasakhanerReader

@@ -8,6 +8,7 @@ tags against the task table and build the instances.
 | XTREME | `{split}-{lang}.tsv`, any other | `word<TAB>tag` (or `word`) | file name |
 | WikiANN (PAN-X release) | `train`, `dev`, `test`, `extra`, `{lang}-{split}` | `lang:token<TAB>TAG` | prefix |
 | CoNLL-U (UD) | `*.conllu` (`{lang}_{treebank}-ud-{split}.conllu`) | 10 columns: FORM, UPOS | name |
+| MasakhaNER | `{lang}/{train,dev,test}.txt` | `word TAG` (one space) | directory |
 
 * Sentences are separated by one or more blank (or whitespace-only) lines; a missing final blank
   line is fine. Byte-order marks, CRLF endings and gzip are accepted (`common/line_reading.py`).
@@ -16,6 +17,9 @@ tags against the task table and build the instances.
   and the other way round.
 * WikiANN layout: as XTREME's `utils_preprocess.py:panx_preprocess` reads it, the line stripped,
   the word after the first `:` (stripped), the tag stripped.
+* MasakhaNER layout: each line split on whitespace into the word and its tag (a line with
+  another number of fields is an error naming it); a file whose first line has one field has
+  no tags.
 * CoNLL-U: the words and tags XTREME's conversion gives (`tagging/tools/ud_conversion.py`:
   multi-word tokens as `conllu_to_conll.py --replace_subtokens_with_fused_forms` replaces them,
   sentences without text dropped, spaces and U+200C removed from forms).
@@ -36,10 +40,11 @@ from allennlp_robust_xlt.common.line_reading import RawLine, decode_line, raw_li
 from allennlp_robust_xlt.tagging.tools.ud_conversion import convert_sentence
 from allennlp_robust_xlt.tasks import Task
 
-XTREME, WIKIANN, CONLLU = "XTREME", "WikiANN", "CoNLL-U"
+XTREME, WIKIANN, CONLLU, MASAKHANER = "XTREME", "WikiANN", "CoNLL-U", "MasakhaNER"
 
 WIKIANN_FILE_NAME = re.compile(r"^(?:(?P<lang>[a-z]{2,3})-)?(?:train|dev|test|extra)$")
 CONLLU_FILE_NAME = re.compile(r"^(?P<lang>[a-z]{2,3})_[^/]*\.conllu(?:\.gz)?$")
+MASAKHANER_FILE_NAME = re.compile(r"^(?:train|dev|test)\.txt$")
 LANGUAGE_PREFIX = re.compile(r"^(?P<lang>[a-z]{2,3}):")
 
 Block = List[RawLine]
@@ -76,12 +81,17 @@ def detect_layout(path: str) -> str:
         return CONLLU
     if WIKIANN_FILE_NAME.match(name):
         return WIKIANN
+    if MASAKHANER_FILE_NAME.match(name):
+        return MASAKHANER
     return XTREME
 
 
 def language_from_file_name(path: str, layout: str, task: Task) -> Optional[str]:
     """The (known) language code that the file name gives, in its layout."""
     name = Path(path).name
+    if layout == MASAKHANER:
+        directory = Path(path).parent.name
+        return directory if is_known_language(directory) else None
     pattern = {
         XTREME: re.compile(rf"^[a-z_0-9]+-(?P<lang>[a-z]{{2,3}}){re.escape(task.extension)}$"),
         WIKIANN: WIKIANN_FILE_NAME,
@@ -118,7 +128,10 @@ class TaggedFileSource:
         # A file without tags (XTREME's test files): its first line has the word only.
         if self.layout == WIKIANN:
             first_raw = first_raw.strip()
-        self.has_tags = self.layout == CONLLU or b"\t" in first_raw
+        if self.layout == MASAKHANER:
+            self.has_tags = len(first_raw.split()) > 1
+        else:
+            self.has_tags = self.layout == CONLLU or b"\t" in first_raw
         if self.layout == XTREME:
             self._refuse_wikiann_lines(self._first)
 
@@ -157,7 +170,7 @@ class TaggedFileSource:
             text = decode_line(raw, self.path, line)
             if self.layout == WIKIANN:
                 text = text.strip()
-            columns = text.split("\t")
+            columns = text.split() if self.layout == MASAKHANER else text.split("\t")
             expected = 2 if self.has_tags else 1
             if len(columns) != expected:
                 raise InputFileError(self.path, line, self._column_problem(len(columns)))
@@ -184,10 +197,11 @@ class TaggedFileSource:
 
     def _column_problem(self, found: int) -> str:
         word = "lang:token" if self.layout == WIKIANN else "word"
+        separated = "space" if self.layout == MASAKHANER else "tab"
         if self.has_tags:
             return (
-                f"expected 2 tab-separated columns ({word}, tag; {self.layout} layout), found"
-                f" {found}"
+                f"expected 2 {separated}-separated columns ({word}, tag; {self.layout} layout),"
+                f" found {found}"
             )
         return (
             f"expected 1 column ({word} without a tag, as on the file's first line: a file"
