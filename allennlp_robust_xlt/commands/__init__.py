@@ -4,3 +4,4 @@ from allennlp_robust_xlt.commands.build_neighbors import BuildNeighbors  # noqa:
 from allennlp_robust_xlt.commands.xtreme_compare import XtremeCompare  # noqa: F401
 from allennlp_robust_xlt.commands.xtreme_retrieval import XtremeRetrieval  # noqa: F401
 from allennlp_robust_xlt.commands.xtreme_alignment import XtremeAlignment  # noqa: F401
+from allennlp_robust_xlt.commands.export_transformer import ExportTransformer  # noqa: F401
