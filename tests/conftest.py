@@ -60,3 +60,28 @@ def config_env(monkeypatch: pytest.MonkeyPatch, tiny_xlmr: Path) -> None:
     monkeypatch.setenv("XLT_TRANSFORMER", str(tiny_xlmr))
     monkeypatch.setenv("XLT_TRANSFORMER_DIM", str(TINY_DIM))
     monkeypatch.setenv("XLT_DATA_DIR", str(XTREME_DATA))
+    monkeypatch.setenv("XLT_ENCODER", "")
+
+
+ENCODER_STYLES = {
+    # style: (directory name, hub name recorded in config.json): each is recognised as the
+    # encoder table recognises local copies (by the recorded name, the directory's name, or the
+    # architecture alone).
+    "mdeberta": ("mdeberta", "microsoft/mdeberta-v3-base"),
+    "xlmr-xl": ("xlmr-xl", ""),
+    "mt5": ("mt5", "google/mt5-small"),
+    "labse": ("LaBSE", ""),
+    "e5": ("e5", "intfloat/multilingual-e5-base"),
+}
+"""The tiny models of the encoder table's other architectures (`encoder_models`)."""
+
+
+@pytest.fixture(scope="session")
+def encoder_models(tmp_path_factory: pytest.TempPathFactory) -> Dict[str, Path]:
+    """`{style: model directory}` for every style of `ENCODER_STYLES`, built once per session."""
+    corpus = read_corpus(sorted(XTREME_DATA.glob("*/*.tsv")))
+    root = tmp_path_factory.mktemp("encoder_models")
+    return {
+        style: build_tiny_transformer(root / directory, style, corpus, name_or_path=name)
+        for style, (directory, name) in ENCODER_STYLES.items()
+    }

@@ -4,7 +4,10 @@
 //
 // Environment variables (defaults set by the plugin, see allennlp_robust_xlt/common/config_env.py):
 //   XLT_TRANSFORMER      model name or local directory          (default xlm-roberta-base)
-//   XLT_TRANSFORMER_DIM  hidden size, if the table below lacks it (default: from the table)
+//   XLT_TRANSFORMER_DIM  hidden size (default: a local model directory's config.json, else the
+//                        encoder table allennlp_robust_xlt/encoders.libsonnet)
+//   XLT_ENCODER          the encoder table's row or architecture (default: a local model
+//                        directory's, from its config.json, else the row of XLT_TRANSFORMER)
 //   XLT_DATA_DIR         data in XTREME's layout                (default data/xtreme)
 //   XLT_NEIGHBORS        RS-DA neighbour table, path or URL     (default: the reference's table)
 //   XLT_SOURCE_LANGUAGES multi-source configs: training languages, comma list (default en)
@@ -26,12 +29,24 @@
 // family adds its reader and model in `families` below.
 local transformer = std.extVar('XLT_TRANSFORMER');
 local data_dir = std.extVar('XLT_DATA_DIR');
-local known_dims = {
-  'xlm-roberta-base': 768,
-  'xlm-roberta-large': 1024,
-  'bert-base-multilingual-cased': 768,
-  'bert-base-multilingual-uncased': 768,
-};
+// The encoder: its row of the encoder table (allennlp_robust_xlt/encoders.libsonnet), by
+// XLT_ENCODER (set by the plugin for a local model directory, from its config.json) or by the
+// model name, else its architecture's defaults; its hidden size by XLT_TRANSFORMER_DIM (set by
+// the plugin for a local model directory) or from the table.
+local encoder_table = import '../allennlp_robust_xlt/encoders.libsonnet';
+local encoder_name = std.extVar('XLT_ENCODER');
+local architecture(name) = encoder_table.architectures[name] + { architecture: name };
+local row(name) = architecture(encoder_table.encoders[name].architecture) + encoder_table.encoders[name];
+local encoder =
+  if encoder_name != '' then (
+    if std.objectHas(encoder_table.encoders, encoder_name) then row(encoder_name)
+    else if std.objectHas(encoder_table.architectures, encoder_name) then architecture(encoder_name)
+    else error 'XLT_ENCODER: unknown encoder ' + encoder_name + ' (a model of the encoder table: '
+               + std.join(' ', std.objectFields(encoder_table.encoders)) + '; or an architecture: '
+               + std.join(' ', std.objectFields(encoder_table.architectures)) + ')'
+  )
+  else if std.objectHas(encoder_table.encoders, transformer) then row(transformer)
+  else architecture(encoder_table.default_architecture);
 local dim_override = std.extVar('XLT_TRANSFORMER_DIM');
 local intermediate_archive = std.extVar('XLT_INTERMEDIATE_ARCHIVE');
 local intermediate_task = std.stripChars(std.extVar('XLT_INTERMEDIATE_TASK'), ' ');
@@ -41,8 +56,14 @@ local unlabeled_languages = std.extVar('XLT_UNLABELED_LANGUAGES');
 local moving_average_decay = std.stripChars(std.extVar('XLT_MOVING_AVERAGE'), ' ');
 local dim =
   if dim_override != '' then std.parseInt(dim_override)
-  else if std.objectHas(known_dims, transformer) then known_dims[transformer]
-  else error 'unknown hidden size of ' + transformer + ': set XLT_TRANSFORMER_DIM';
+  else if std.objectHas(encoder_table.encoders, transformer) then encoder_table.encoders[transformer].hidden_size
+  else error 'XLT_TRANSFORMER_DIM: unknown hidden size of ' + transformer + ' (neither a local model'
+             + ' directory with a config.json nor a model of the encoder table): set XLT_TRANSFORMER_DIM';
+// What the sentence-level heads pool: XTREME's CLS pooler, or the mean over the sub-words
+// (encoders without a [CLS]: mT5; or trained to be pooled by mean: multilingual-e5).
+local head_pooler =
+  if encoder.pooling == 'mean' then { type: 'bag_of_embeddings', embedding_dim: dim, averaged: true }
+  else { type: 'cls_pooler', embedding_dim: dim };
 
 // Each task's reader, family, files and training settings: the plugin's task table.
 local task_table = import '../allennlp_robust_xlt/tasks.libsonnet';
@@ -85,6 +106,7 @@ local source_languages = [
 {
   transformer: transformer,
   dim: dim,
+  encoder: encoder,
   data_dir: data_dir,
   neighbors: std.extVar('XLT_NEIGHBORS'),
   tasks: tasks,
@@ -95,9 +117,10 @@ local source_languages = [
     type: 'pretrained_transformer',
     model_name: transformer,
     // The heads pool or pick tokens themselves: without the transformer's own (unused) pooler,
-    // DDP needs no `find_unused_parameters` and nothing unused is loaded.
-    transformer_kwargs: { add_pooling_layer: false },
-  },
+    // DDP needs no `find_unused_parameters` and nothing unused is loaded (the encoder table's
+    // `transformer_kwargs`: `add_pooling_layer: false` where the model class has the option).
+    transformer_kwargs: encoder.transformer_kwargs,
+  } + (if encoder.sub_module != '' then { sub_module: encoder.sub_module } else {}),
 
   // Per task family: its reader (`reader(task)`), its model (`model(task)`) and the field its
   // batches are bucketed by (`sorting_keys`).
@@ -114,7 +137,7 @@ local source_languages = [
         namespace: 'tags',
         text_field_embedder: { token_embedders: { tokens: $.transformer_embedder } },
         // RobertaClassificationHead / BERT pooler: dense + tanh on the first token, then linear.
-        seq2vec_encoder: { type: 'cls_pooler', embedding_dim: dim },
+        seq2vec_encoder: head_pooler,
         feedforward: { input_dim: dim, num_layers: 1, hidden_dims: dim, activations: 'tanh' },
         dropout: 0.1,
       },
@@ -127,7 +150,7 @@ local source_languages = [
       // namespace (`label_namespace(task)`, which its reader is given too).
       head(task):: {
         type: 'classifier',
-        seq2vec_encoder: { type: 'cls_pooler', embedding_dim: dim },
+        seq2vec_encoder: head_pooler,
         feedforward: { input_dim: dim, num_layers: 1, hidden_dims: dim, activations: 'tanh' },
         dropout: 0.1,
         label_namespace: $.label_namespace(task),
@@ -156,7 +179,7 @@ local source_languages = [
         transformer_model: transformer,
         text_field_embedder: { token_embedders: { tokens: $.transformer_embedder } },
         // BERT's pooler (dense + tanh on the first token), dropout 0.1, one score per choice.
-        seq2vec_encoder: { type: 'cls_pooler', embedding_dim: dim },
+        seq2vec_encoder: head_pooler,
         scorer: {
           input_dim: dim,
           num_layers: 2,
@@ -229,7 +252,8 @@ local source_languages = [
       model(task):: {
         type: 'xtreme_dual_encoder',
         text_field_embedder: { token_embedders: { tokens: $.transformer_embedder } },
-        pooling: task_table[task].retrieval.pooling,
+        // The task table's (XTREME's [CLS]), or the mean for an encoder pooled by mean.
+        pooling: if encoder.pooling == 'mean' then 'mean' else task_table[task].retrieval.pooling,
       },
       sorting_keys: ['candidate'],
     },
@@ -503,7 +527,7 @@ local source_languages = [
         backbone: {
           type: 'pretrained_transformer',
           model_name: transformer,
-          transformer_kwargs: { add_pooling_layer: false },
+          transformer_kwargs: encoder.transformer_kwargs,
           output_token_strings: false,
         },
         heads: { [key]: family_of(key).head(key) for key in heads },

@@ -10,7 +10,7 @@ from typing import Any, Dict
 from allennlp.commands.subcommand import Subcommand
 
 from allennlp_robust_xlt.retrieval.search import SCORINGS
-from allennlp_robust_xlt.retrieval.sentence_encoder import DEFAULT_MAX_LENGTH, POOLINGS
+from allennlp_robust_xlt.retrieval.sentence_encoder import DEFAULT_MAX_LENGTH, SENTENCE_POOLINGS
 from allennlp_robust_xlt.retrieval.xtreme_retrieval import (
     COMMAND,
     DEFAULT_BATCH_SIZE,
@@ -65,7 +65,10 @@ class XtremeRetrieval(Subcommand):
             help="hidden_states index, 0 = embedding output (default: XTREME's for the model)",
         )
         subparser.add_argument(
-            "--pooling", choices=POOLINGS, help="default: XTREME's (tatoeba mean, bucc2018 cls)"
+            "--pooling",
+            choices=SENTENCE_POOLINGS,
+            help="default: the model's own (LaBSE pooler, e5 mean), else XTREME's (tatoeba mean,"
+            " bucc2018 cls)",
         )
         subparser.add_argument(
             "--scoring",

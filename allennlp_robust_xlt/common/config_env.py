@@ -9,7 +9,8 @@ allennlp_robust_xlt` and `.allennlp_plugins` both do before the config is read.
 | variable | default | meaning |
 |---|---|---|
 | `XLT_TRANSFORMER` | `xlm-roberta-base` | model name or local model directory |
-| `XLT_TRANSFORMER_DIM` | `` (from a table of known models) | hidden size, for models the table lacks |
+| `XLT_TRANSFORMER_DIM` | from `config.json` or the encoder table | hidden size (a name the table lacks) |
+| `XLT_ENCODER` | from `config.json` or the model name | the encoder table's row or architecture |
 | `XLT_DATA_DIR` | `data/xtreme` | directory in XTREME's layout (`xnli/`, `pawsx/`) |
 | `XLT_NEIGHBORS` | the reference repository's counter-fitted table | RS-DA neighbour table |
 | `XLT_SOURCE_LANGUAGES` | `en` | multi-source configs: the training languages, a comma list |
@@ -22,6 +23,14 @@ allennlp_robust_xlt` and `.allennlp_plugins` both do before the config is read.
 | `XLT_TASK` | `xnli` | the task of the tuning configs (`training_configs/tuning/`) |
 | `XLT_TUNE_CALLBACK` | `{}` | fixed parameters of the tuned method's callback (JSON object) |
 | `XLT_TUNE_OVERRIDES` | `{}` | overrides of the tuning configs (JSON object, dotted keys) |
+
+`XLT_TRANSFORMER_DIM` and `XLT_ENCODER` for a local model directory (`XLT_TRANSFORMER` naming
+one) are read from its `config.json` when the plugin is imported, unless exported
+(`allennlp_robust_xlt/encoders.py`, `local_model_environment`): the hidden size it states, and
+its row of the encoder table (`allennlp_robust_xlt/encoders.libsonnet`: by the hub name the
+config records or the directory's name) or else its architecture (`model_type`). For a model
+name, the configs look both up in the encoder table; `XLT_TRANSFORMER_DIM` is needed only for a
+model name the table lacks.
 
 `XLT_INTERMEDIATE_ARCHIVE` serves intermediate-task training (XTREME-R trains XCOPA after SIQA):
 when it names an archive, the configs of a task with an `intermediate_task` in the task table
@@ -54,6 +63,7 @@ REFERENCE_NEIGHBORS_URL = (
 CONFIG_ENV_DEFAULTS: Dict[str, str] = {
     "XLT_TRANSFORMER": "xlm-roberta-base",
     "XLT_TRANSFORMER_DIM": "",
+    "XLT_ENCODER": "",
     "XLT_DATA_DIR": "data/xtreme",
     "XLT_NEIGHBORS": REFERENCE_NEIGHBORS_URL,
     "XLT_SOURCE_LANGUAGES": "en",
@@ -70,5 +80,11 @@ CONFIG_ENV_DEFAULTS: Dict[str, str] = {
 
 
 def apply_config_env_defaults() -> None:
+    from allennlp_robust_xlt.encoders import local_model_environment
+
+    transformer = os.environ.get("XLT_TRANSFORMER") or CONFIG_ENV_DEFAULTS["XLT_TRANSFORMER"]
+    for name, value in local_model_environment(transformer).items():
+        if not os.environ.get(name):
+            os.environ[name] = value
     for name, value in CONFIG_ENV_DEFAULTS.items():
         os.environ.setdefault(name, value)

@@ -167,6 +167,7 @@ def mine_candidates(
         pooling=pooling,
         batch_size=batch_size,
         max_length=max_length,
+        role="query",  # bitext mining is symmetric: both sides are queries (e5's advice)
     )[0]
     # In place: at BUCC's sizes a copy of the embeddings would double the memory.
     x = normalize(embeddings[: len(source_sentences)], inplace=True)

@@ -226,9 +226,14 @@ def evaluate_lareqa(
     """Embeds the questions and candidates (the task table's lengths) and scores them."""
     settings = TASKS["lareqa"].retrieval
     questions = encoder.embed(
-        data.questions, [layer], pooling, batch_size, int(settings["max_query_length"])
+        data.questions, [layer], pooling, batch_size, int(settings["max_query_length"]), "query"
     )[0]
     candidates = encoder.embed(
-        data.candidates, [layer], pooling, batch_size, int(settings["max_candidate_length"])
+        data.candidates,
+        [layer],
+        pooling,
+        batch_size,
+        int(settings["max_candidate_length"]),
+        "passage",
     )[0]
     return score_lareqa(data, questions, candidates, languages, int(settings["k"]))

@@ -220,12 +220,17 @@ def evaluate_mewslix(
     settings = TASKS["mewslix"].retrieval
     k = int(settings["k"])
     candidates = encoder.embed(
-        candidate_texts, [layer], pooling, batch_size, int(settings["max_candidate_length"])
+        candidate_texts,
+        [layer],
+        pooling,
+        batch_size,
+        int(settings["max_candidate_length"]),
+        "passage",
     )[0]
     result = MewslixResult({}, {}, {})
     for language, own in mentions.items():
         queries: torch.Tensor = encoder.embed(
-            own.queries, [layer], pooling, batch_size, int(settings["max_query_length"])
+            own.queries, [layer], pooling, batch_size, int(settings["max_query_length"]), "query"
         )[0]
         score, _, ranked = mean_average_precision_at_k(
             queries, candidates, [[gold] for gold in own.gold], k

@@ -15,6 +15,12 @@ and of the alignment analyses.
   `--pool_skip_special_token` off); `"cls"` takes the first state, `h[:, 0]`.
 * Every requested layer comes from one forward pass (`output_hidden_states=True`); sentences are
   batched by length and returned in their input order.
+* An encoder of the encoder table (`allennlp_robust_xlt/encoders.libsonnet`) with its own
+  sentence embedding is embedded as its model card says by default (`default_pooling`,
+  `default_layer`): LaBSE by its pooler output (`"pooler"`: dense + tanh on [CLS], last layer),
+  multilingual-e5 by the mean of its last layer with the `query: ` / `passage: ` prefix of the
+  text's role (`embed`'s `role`); both L2-normalised. mT5 is loaded as its encoder
+  (`MT5EncoderModel`).
 """
 
 import json
@@ -28,11 +34,16 @@ import torch
 from transformers import AutoConfig, AutoModel, AutoTokenizer, PreTrainedModel
 
 from allennlp_robust_xlt.common.errors import InputFileError, ParameterError, RobustXltError
+from allennlp_robust_xlt.encoders import Encoder, resolve_encoder
 from allennlp_robust_xlt.tasks import TASKS
 
 logger = logging.getLogger(__name__)
 
 POOLINGS = ("mean", "cls")
+SENTENCE_POOLINGS = POOLINGS + ("pooler",)
+"""`embed`'s poolings: `"pooler"` is the model's pooler output (last layer only)."""
+ROLES = ("query", "passage")
+_ENCODER_ONLY_MODEL_TYPES = ("t5", "mt5")
 DEFAULT_MAX_LENGTH = 512
 """XTREME's `MAXL` for Tatoeba and BUCC (`scripts/run_tatoeba.sh`, `run_bucc2018.sh`)."""
 
@@ -67,6 +78,7 @@ class SentenceEncoder:
         source: str,
         known_as: Optional[str] = None,
         cuda_device: int = -1,
+        encoder: Optional[Encoder] = None,
     ) -> None:
         self.transformer = transformer
         self.tokenizer = tokenizer
@@ -75,6 +87,27 @@ class SentenceEncoder:
         self.transformer.to(self.device)
         self.transformer.eval()
         self.known_as = known_as or identify_encoder(transformer.config)
+        self.encoder = encoder or resolve_encoder(source, transformer.config.to_dict())
+        """The encoder table's row (or architecture) of the model: its sentence embedding."""
+
+    @property
+    def has_pooler(self) -> bool:
+        return getattr(self.transformer, "pooler", None) is not None
+
+    def own_embedding(self) -> Optional[Any]:
+        """The row's sentence embedding, when this model can compute it (pooler loaded)."""
+        embedding = self.encoder.sentence_embedding
+        if embedding is None or (embedding.pooling == "pooler" and not self.has_pooler):
+            return None
+        return embedding
+
+    def default_pooling(self, task: str) -> str:
+        """The model's own sentence embedding's pooling, else XTREME's for the task."""
+        embedding = self.own_embedding()
+        if embedding is not None:
+            return embedding.pooling
+        # Models without a [CLS] (mT5), or trained to be pooled by mean (e5): the mean.
+        return "mean" if self.encoder.pooling == "mean" else default_pooling(task)
 
     @property
     def num_layers(self) -> int:
@@ -115,6 +148,8 @@ class SentenceEncoder:
         return list(layers)
 
     def default_layer(self, task: str) -> int:
+        if self.own_embedding() is not None:
+            return self.num_layers  # a model's own sentence embedding is of its last layer
         return default_layer(task, self.known_as, self.num_layers)
 
     def tokenize(self, sentences: Sequence[str], max_length: int) -> List[Any]:
@@ -128,13 +163,22 @@ class SentenceEncoder:
         pooling: str = "mean",
         batch_size: int = 32,
         max_length: int = DEFAULT_MAX_LENGTH,
+        role: Optional[str] = None,
     ) -> torch.Tensor:
         """
         Pooled sentence embeddings, float32 on the CPU, of shape `[len(layers), n, hidden]`
         (`layers=None`: every layer, `[L + 1, n, hidden]`), in the order of `sentences`.
+        `role` (`"query"` or `"passage"`): the sentences are prefixed as the model's own
+        sentence embedding wants (multilingual-e5's `query: ` / `passage: `), and each embedding
+        is L2-normalised where it wants that; None: neither.
         """
-        if pooling not in POOLINGS:
-            raise ParameterError("sentence encoder", "--pooling", f"must be one of {POOLINGS}")
+        if pooling not in SENTENCE_POOLINGS:
+            raise ParameterError(
+                "sentence encoder", "--pooling", f"must be one of {SENTENCE_POOLINGS}"
+            )
+        if pooling == "pooler":
+            self._check_pooler(layers)
+            layers = [self.num_layers]
         if batch_size < 1:
             raise ParameterError(
                 "sentence encoder", "--batch-size", f"must be positive, got {batch_size}"
@@ -143,11 +187,37 @@ class SentenceEncoder:
             list(range(self.num_layers + 1)) if layers is None else self.check_layers(layers)
         )
         output = torch.zeros(len(layer_list), len(sentences), self.hidden_size, dtype=torch.float32)
+        embedding = self.encoder.sentence_embedding if role is not None else None
+        if embedding is not None and embedding.prefix(role or ""):
+            sentences = [embedding.prefix(role or "") + sentence for sentence in sentences]
         with torch.no_grad():
             for batch, input_ids, mask in self.batches(sentences, batch_size, max_length):
-                pooled = pool(self.hidden_states(input_ids, mask), mask, layer_list, pooling)
+                if pooling == "pooler":
+                    pooled = self.transformer(
+                        input_ids=input_ids, attention_mask=mask, return_dict=True
+                    ).pooler_output.unsqueeze(0)
+                else:
+                    pooled = pool(self.hidden_states(input_ids, mask), mask, layer_list, pooling)
                 output[:, batch] = pooled.float().cpu()
+        if embedding is not None and embedding.normalize:
+            output = torch.nn.functional.normalize(output, dim=-1)
         return output
+
+    def _check_pooler(self, layers: Optional[Sequence[int]]) -> None:
+        if not self.has_pooler:
+            raise ParameterError(
+                "sentence encoder",
+                "--pooling",
+                f"is pooler, but {self.source} was loaded without its pooler (an archive's"
+                " transformer is trained without one): use mean or cls",
+            )
+        if layers is not None and list(layers) != [self.num_layers]:
+            raise ParameterError(
+                "sentence encoder",
+                "--layer",
+                f"must be the last layer ({self.num_layers}) with pooler pooling, got"
+                f" {list(layers)}",
+            )
 
     def batches(
         self, sentences: Sequence[str], batch_size: int, max_length: int = DEFAULT_MAX_LENGTH
@@ -304,10 +374,23 @@ def _load_pretrained_encoder(name: str, cuda_device: int, is_directory: bool) ->
     try:
         config = AutoConfig.from_pretrained(name)
         tokenizer = AutoTokenizer.from_pretrained(name)
-        try:
-            transformer = AutoModel.from_pretrained(name, config=config, add_pooling_layer=False)
-        except TypeError:  # a model class without an optional pooler
+        encoder = resolve_encoder(name)
+        embedding = encoder.sentence_embedding
+        with_pooler = embedding is not None and embedding.pooling == "pooler"
+        if config.model_type in _ENCODER_ONLY_MODEL_TYPES:
+            from transformers import MT5EncoderModel, T5EncoderModel
+
+            encoder_class = MT5EncoderModel if config.model_type == "mt5" else T5EncoderModel
+            transformer = encoder_class.from_pretrained(name, config=config)
+        elif with_pooler:
             transformer = AutoModel.from_pretrained(name, config=config)
+        else:
+            try:
+                transformer = AutoModel.from_pretrained(
+                    name, config=config, add_pooling_layer=False
+                )
+            except TypeError:  # a model class without an optional pooler
+                transformer = AutoModel.from_pretrained(name, config=config)
     except (OSError, ValueError, KeyError) as error:
         reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
         if is_directory:
@@ -321,7 +404,7 @@ def _load_pretrained_encoder(name: str, cuda_device: int, is_directory: bool) ->
             " cannot load it (offline, a model name must be in the local Hugging Face cache);"
             " point MODEL at a local model directory"
         ) from None
-    return SentenceEncoder(transformer, tokenizer, name, cuda_device=cuda_device)
+    return SentenceEncoder(transformer, tokenizer, name, cuda_device=cuda_device, encoder=encoder)
 
 
 def _load_archive_encoder(path: Path, cuda_device: int) -> SentenceEncoder:
@@ -355,7 +438,13 @@ def _load_archive_encoder(path: Path, cuda_device: int) -> SentenceEncoder:
             f" ({str(error).strip().splitlines()[0]}); it must be a local directory or in the local"
             " Hugging Face cache"
         ) from None
-    return SentenceEncoder(transformer, tokenizer, str(path), cuda_device=cuda_device)
+    return SentenceEncoder(
+        transformer,
+        tokenizer,
+        str(path),
+        cuda_device=cuda_device,
+        encoder=resolve_encoder(tokenizer_name),
+    )
 
 
 def find_transformer(model: torch.nn.Module, source: str) -> PreTrainedModel:

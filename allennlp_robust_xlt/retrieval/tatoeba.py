@@ -149,6 +149,7 @@ def evaluate_tatoeba(
         pooling=pooling,
         batch_size=batch_size,
         max_length=max_length,
+        role="query",  # bitext mining is symmetric: both sides are queries (e5's advice)
     )[0]
     foreign = normalize(embeddings[: len(pair.foreign)])
     english = normalize(embeddings[len(pair.foreign) :])

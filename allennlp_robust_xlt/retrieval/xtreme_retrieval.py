@@ -30,8 +30,7 @@ from allennlp_robust_xlt.retrieval.dual_encoder_tasks import DUAL_ENCODER_TASKS
 from allennlp_robust_xlt.retrieval.search import SCORINGS
 from allennlp_robust_xlt.retrieval.sentence_encoder import (
     DEFAULT_MAX_LENGTH,
-    POOLINGS,
-    default_pooling,
+    SENTENCE_POOLINGS,
     load_sentence_encoder,
 )
 from allennlp_robust_xlt.tasks import TASKS as TASK_TABLE
@@ -255,10 +254,9 @@ def xtreme_retrieval(
         raise ParameterError(
             COMMAND, "--task", f"must be one of {', '.join(RETRIEVAL_TASKS)}, got {task!r}"
         )
-    pooling = pooling or default_pooling(task)
     scoring = scoring or DEFAULT_SCORING[task]
-    if pooling not in POOLINGS:
-        raise ParameterError(COMMAND, "--pooling", f"must be one of {', '.join(POOLINGS)}")
+    if pooling is not None and pooling not in SENTENCE_POOLINGS:
+        raise ParameterError(COMMAND, "--pooling", f"must be one of {', '.join(SENTENCE_POOLINGS)}")
     if scoring not in SCORINGS:
         raise ParameterError(COMMAND, "--scoring", f"must be one of {', '.join(SCORINGS)}")
     for parameter, value in (("--batch-size", batch_size), ("--max-length", max_length)):
@@ -300,6 +298,8 @@ def xtreme_retrieval(
         inputs = dual_encoder_tasks.read_inputs(task, directory, codes, split or "test")
 
     encoder = load_sentence_encoder(model, cuda_device=cuda_device)
+    # The model's own sentence embedding (LaBSE, e5), else XTREME's pooling for the task.
+    pooling = pooling or encoder.default_pooling(task)
     if layer is None:
         # The dual encoder is trained on its last layer.
         layer = encoder.num_layers if task in DUAL_ENCODER_TASKS else encoder.default_layer(task)

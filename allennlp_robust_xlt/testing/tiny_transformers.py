@@ -10,6 +10,20 @@ embedder load by path, exactly as they load `xlm-roberta-base` or `bert-base-mul
   the converted fast `tokenizer.json`), no token type ids, RoBERTa position ids.
 * `"bert"`: a BERT-style model. Cased WordPiece tokenizer (`[CLS] A [SEP] B [SEP]`) with token
   type ids.
+* `"mdeberta"`: an mDeBERTa-v3-style model (DeBERTa-v2 architecture: relative attention, no
+  absolute positions, no token type embeddings). Sentencepiece tokenizer whose own pieces 0-3 are
+  `[PAD] [CLS] [SEP] [UNK]` (`spm.model`, `[CLS] A [SEP] B [SEP]`), as mDeBERTa's.
+* `"xlmr-xl"`: an XLM-R XL-style model (`XLMRobertaXL`: pre-layer-norm), the XLM-R tokenizer.
+* `"mt5"`: an mT5-style model (`MT5Model`, encoder and decoder, as the hub ships it; the configs
+  use its encoder). Sentencepiece tokenizer with `<pad>=0 </s>=1 <unk>=2`, no start token
+  (`A </s> B </s>`), no token type ids.
+* `"labse"`: a LaBSE-style model: the BERT-style model with its pooler (dense + tanh on
+  `[CLS]`), which LaBSE's sentence embedding is.
+* `"e5"`: a multilingual-e5-style model: the XLM-R-style model (e5 differs in its training and
+  its use: mean pooling, `query: ` / `passage: ` prefixes).
+
+`name_or_path` (`--name-or-path`) records a hub name as the config's `_name_or_path`, as a model
+saved from the hub records its name; the plugin's encoder table then recognises the directory.
 
 The weights are written as `pytorch_model.bin` (transformers 4.20.1's format), or with
 `safetensors=True` (`--safetensors`) as `model.safetensors` alone, as the hub ships most models
@@ -25,6 +39,7 @@ Command line::
 
 import argparse
 import hashlib
+import json
 import logging
 import os
 import string
@@ -35,7 +50,7 @@ import torch
 
 logger = logging.getLogger(__name__)
 
-STYLES = ("xlmr", "bert")
+STYLES = ("xlmr", "bert", "mdeberta", "xlmr-xl", "mt5", "labse", "e5")
 
 # Always part of the tokenizer's alphabet.
 _ALPHABET_LINE = " ".join(string.ascii_letters + string.digits + string.punctuation)
@@ -68,6 +83,7 @@ def build_tiny_transformer(
     max_length: int = 256,
     seed: int = 0,
     safetensors: bool = False,
+    name_or_path: str = "",
 ) -> Path:
     """
     Trains a tokenizer on `corpus`, initialises a random model of the given size with `seed`,
@@ -79,7 +95,7 @@ def build_tiny_transformer(
     output_dir = Path(output_dir)
     output_dir.mkdir(parents=True, exist_ok=True)
     texts = [_ALPHABET_LINE] + [text for text in corpus if text.strip()]
-    builder = _build_xlmr if style == "xlmr" else _build_bert
+    builder = _BUILDERS[style]
     builder(
         output_dir,
         texts,
@@ -93,6 +109,8 @@ def build_tiny_transformer(
     )
     if safetensors:
         convert_to_safetensors(output_dir)
+    if name_or_path:
+        _record_name(output_dir, name_or_path)
     return output_dir
 
 
@@ -117,7 +135,13 @@ def convert_to_safetensors(model_dir: Union[str, Path]) -> Path:
 
 
 def _build_xlmr(
-    output_dir: Path, texts: List[str], vocab_size: int, max_length: int, seed: int, **sizes: int
+    output_dir: Path,
+    texts: List[str],
+    vocab_size: int,
+    max_length: int,
+    seed: int,
+    xl: bool = False,
+    **sizes: int,
 ) -> None:
     import sentencepiece
     from transformers import (
@@ -125,6 +149,8 @@ def _build_xlmr(
         XLMRobertaModel,
         XLMRobertaTokenizer,
         XLMRobertaTokenizerFast,
+        XLMRobertaXLConfig,
+        XLMRobertaXLModel,
     )
 
     # The sentencepiece trainer (as used for the real XLM-R), single-threaded so that it is
@@ -153,7 +179,8 @@ def _build_xlmr(
             )
     slow.save_pretrained(str(output_dir))
     fast.save_pretrained(str(output_dir))
-    config = XLMRobertaConfig(
+    config_class = XLMRobertaXLConfig if xl else XLMRobertaConfig
+    config = config_class(
         vocab_size=len(fast),
         # RoBERTa numbers positions from padding_idx + 1.
         max_position_embeddings=max_length + 2,
@@ -163,11 +190,17 @@ def _build_xlmr(
         eos_token_id=fast.eos_token_id,
         **sizes,
     )
-    _save_model(XLMRobertaModel, config, output_dir, seed)
+    _save_model(XLMRobertaXLModel if xl else XLMRobertaModel, config, output_dir, seed)
 
 
 def _build_bert(
-    output_dir: Path, texts: List[str], vocab_size: int, max_length: int, seed: int, **sizes: int
+    output_dir: Path,
+    texts: List[str],
+    vocab_size: int,
+    max_length: int,
+    seed: int,
+    pooler: bool = False,
+    **sizes: int,
 ) -> None:
     from tokenizers import BertWordPieceTokenizer
     from transformers import BertConfig, BertModel, BertTokenizerFast
@@ -203,18 +236,166 @@ def _build_bert(
         pad_token_id=fast.pad_token_id,
         **sizes,
     )
-    _save_model(BertModel, config, output_dir, seed)
+    _save_model(BertModel, config, output_dir, seed, pooler=pooler)
 
 
-def _save_model(model_class: type, config: object, output_dir: Path, seed: int) -> None:
+def _save_model(
+    model_class: type, config: object, output_dir: Path, seed: int, pooler: Optional[bool] = False
+) -> None:
+    """`pooler`: False, True, or None for a model class without the option."""
     generator_state = torch.random.get_rng_state()
     try:
         torch.manual_seed(seed)
-        # No pooler: the configs load models with `add_pooling_layer: false`.
-        model = model_class(config, add_pooling_layer=False)
+        # No pooler (unless asked): the configs load models with `add_pooling_layer: false`.
+        kwargs = {} if pooler is None else {"add_pooling_layer": pooler}
+        model = model_class(config, **kwargs)
     finally:
         torch.random.set_rng_state(generator_state)
     model.save_pretrained(str(output_dir))
+
+
+def _train_sentencepiece(spm_path: Path, texts: List[str], vocab_size: int, **ids: object) -> None:
+    """A deterministic unigram sentencepiece model (single-threaded), the probes kept whole."""
+    import sentencepiece
+
+    user_symbols = list(ids.pop("user_defined_symbols", []))  # type: ignore[call-overload]
+    with open(spm_path, "wb") as model_file:
+        sentencepiece.SentencePieceTrainer.train(
+            sentence_iterator=iter(texts),
+            model_writer=model_file,
+            vocab_size=vocab_size,
+            model_type="unigram",
+            character_coverage=1.0,
+            hard_vocab_limit=False,
+            num_threads=1,
+            minloglevel=2,
+            user_defined_symbols=user_symbols + [f"▁{probe}" for probe in _PROBES],
+            **ids,
+        )
+
+
+def _check_probes(tokenizer: object) -> None:
+    for probe in _PROBES:
+        pieces = tokenizer.tokenize(probe)  # type: ignore[attr-defined]
+        if len(pieces) != 1:
+            raise ValueError(
+                f"the trained tokenizer splits {probe!r} into {pieces}; raise vocab_size"
+            )
+
+
+def _build_mdeberta(
+    output_dir: Path, texts: List[str], vocab_size: int, max_length: int, seed: int, **sizes: int
+) -> None:
+    from transformers import DebertaV2Config, DebertaV2Model, DebertaV2Tokenizer
+    from transformers import DebertaV2TokenizerFast
+
+    spm_path = output_dir / "spm.model"
+    # mDeBERTa's own pieces: [PAD]=0 [CLS]=1 [SEP]=2 [UNK]=3, [MASK] a user symbol.
+    _train_sentencepiece(
+        spm_path,
+        texts,
+        vocab_size,
+        pad_id=0,
+        pad_piece="[PAD]",
+        bos_id=1,
+        bos_piece="[CLS]",
+        eos_id=2,
+        eos_piece="[SEP]",
+        unk_id=3,
+        unk_piece="[UNK]",
+        user_defined_symbols=["[MASK]"],
+    )
+    slow = DebertaV2Tokenizer(vocab_file=str(spm_path), model_max_length=max_length)
+    fast = DebertaV2TokenizerFast(vocab_file=str(spm_path), model_max_length=max_length)
+    _check_probes(fast)
+    slow.save_pretrained(str(output_dir))
+    fast.save_pretrained(str(output_dir))
+    # mdeberta-v3-base's settings, at the tiny sizes.
+    config = DebertaV2Config(
+        vocab_size=len(fast),
+        max_position_embeddings=max_length,
+        type_vocab_size=0,
+        relative_attention=True,
+        position_buckets=256,
+        max_relative_positions=-1,
+        norm_rel_ebd="layer_norm",
+        share_att_key=True,
+        pos_att_type=["p2c", "c2p"],
+        position_biased_input=False,
+        pad_token_id=fast.pad_token_id,
+        **sizes,
+    )
+    _save_model(DebertaV2Model, config, output_dir, seed, pooler=None)
+
+
+def _build_mt5(
+    output_dir: Path, texts: List[str], vocab_size: int, max_length: int, seed: int, **sizes: int
+) -> None:
+    from transformers import MT5Config, MT5Model, T5Tokenizer, T5TokenizerFast
+
+    spm_path = output_dir / "spiece.model"
+    # T5's ids: <pad>=0 </s>=1 <unk>=2, no start token.
+    _train_sentencepiece(
+        spm_path,
+        texts,
+        vocab_size,
+        pad_id=0,
+        pad_piece="<pad>",
+        eos_id=1,
+        eos_piece="</s>",
+        unk_id=2,
+        unk_piece="<unk>",
+        bos_id=-1,
+    )
+    slow = T5Tokenizer(vocab_file=str(spm_path), extra_ids=0, model_max_length=max_length)
+    fast = T5TokenizerFast(vocab_file=str(spm_path), extra_ids=0, model_max_length=max_length)
+    _check_probes(fast)
+    slow.save_pretrained(str(output_dir))
+    fast.save_pretrained(str(output_dir))
+    hidden = sizes["hidden_size"]
+    heads = sizes["num_attention_heads"]
+    config = MT5Config(
+        vocab_size=len(fast),
+        d_model=hidden,
+        d_kv=hidden // heads,
+        d_ff=sizes["intermediate_size"],
+        num_layers=sizes["num_hidden_layers"],
+        num_decoder_layers=1,
+        num_heads=heads,
+        feed_forward_proj="gated-gelu",
+        tie_word_embeddings=False,
+        pad_token_id=fast.pad_token_id,
+        eos_token_id=fast.eos_token_id,
+        decoder_start_token_id=fast.pad_token_id,
+    )
+    _save_model(MT5Model, config, output_dir, seed, pooler=None)
+
+
+def _build_xlmr_xl(output_dir: Path, texts: List[str], **settings: int) -> None:
+    _build_xlmr(output_dir, texts, xl=True, **settings)  # type: ignore[arg-type]
+
+
+def _build_labse(output_dir: Path, texts: List[str], **settings: int) -> None:
+    _build_bert(output_dir, texts, pooler=True, **settings)  # type: ignore[arg-type]
+
+
+def _record_name(output_dir: Path, name_or_path: str) -> None:
+    """The config's `_name_or_path`, as a model saved after loading it from the hub has it."""
+    config_file = output_dir / "config.json"
+    config = json.loads(config_file.read_text(encoding="utf-8"))
+    config["_name_or_path"] = name_or_path
+    config_file.write_text(json.dumps(config, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+
+
+_BUILDERS = {
+    "xlmr": _build_xlmr,
+    "bert": _build_bert,
+    "mdeberta": _build_mdeberta,
+    "xlmr-xl": _build_xlmr_xl,
+    "mt5": _build_mt5,
+    "labse": _build_labse,
+    "e5": _build_xlmr,
+}
 
 
 def directory_digest(directory: Union[str, Path]) -> str:
@@ -242,6 +423,7 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
     parser.add_argument(
         "--safetensors", action="store_true", help="write model.safetensors, not pytorch_model.bin"
     )
+    parser.add_argument("--name-or-path", default="", help="a hub name to record in config.json")
     args = parser.parse_args(argv)
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     path = build_tiny_transformer(
@@ -256,6 +438,7 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
         max_length=args.max_length,
         seed=args.seed,
         safetensors=args.safetensors,
+        name_or_path=args.name_or_path,
     )
     print(f"{path} sha256={directory_digest(path)}")
 

@@ -29,7 +29,7 @@ class TableEncoder:
         self.table = table
         self.calls: List[List[str]] = []
 
-    def embed(self, sentences: Sequence[str], layers, pooling, batch_size, max_length):
+    def embed(self, sentences: Sequence[str], layers, pooling, batch_size, max_length, role=None):
         self.calls.append(list(sentences))
         return torch.tensor([[self.table[sentence] for sentence in sentences]])
 

@@ -17,6 +17,7 @@ from allennlp.data.instance import Instance
 from allennlp.data.token_indexers import SingleIdTokenIndexer, TokenIndexer
 from allennlp.data.tokenizers import PretrainedTransformerTokenizer, Tokenizer, WhitespaceTokenizer
 
+from allennlp_robust_xlt.data.token_types import drop_unused_type_ids
 from allennlp_robust_xlt.common.errors import InputFileError, ParameterError
 from allennlp_robust_xlt.common.files import local_input
 from allennlp_robust_xlt.common.languages import is_known_language
@@ -127,6 +128,7 @@ class XtremeMultipleChoiceReader(DatasetReader):
             manual_distributed_sharding=True, manual_multiprocess_sharding=True, **kwargs
         )
         self._tokenizer = tokenizer or WhitespaceTokenizer()
+        drop_unused_type_ids(self._tokenizer)
         self._token_indexers = token_indexers or {"tokens": SingleIdTokenIndexer()}
         self._budget: Optional[int] = None
         if isinstance(self._tokenizer, PretrainedTransformerTokenizer):

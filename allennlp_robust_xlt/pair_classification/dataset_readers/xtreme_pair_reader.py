@@ -18,6 +18,7 @@ from allennlp.data.tokenizers import (
     WhitespaceTokenizer,
 )
 
+from allennlp_robust_xlt.data.token_types import drop_unused_type_ids
 from allennlp_robust_xlt.common.errors import InputFileError, ParameterError
 from allennlp_robust_xlt.data.batched_tokenization import (
     CHUNK_SIZE,
@@ -116,6 +117,7 @@ class XtremePairReader(DatasetReader):
             manual_distributed_sharding=True, manual_multiprocess_sharding=True, **kwargs
         )
         self._tokenizer = tokenizer or WhitespaceTokenizer()
+        drop_unused_type_ids(self._tokenizer)
         self._token_indexers = token_indexers or {"tokens": SingleIdTokenIndexer()}
         is_transformer = isinstance(self._tokenizer, PretrainedTransformerTokenizer)
         if is_transformer and self._tokenizer._add_special_tokens:

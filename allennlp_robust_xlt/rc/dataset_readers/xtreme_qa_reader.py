@@ -17,6 +17,7 @@ from allennlp.data.instance import Instance
 from allennlp.data.token_indexers import PretrainedTransformerIndexer
 from allennlp.data.tokenizers import PretrainedTransformerTokenizer, Token
 
+from allennlp_robust_xlt.data.token_types import drop_unused_type_ids
 from allennlp_robust_xlt.common.errors import InputFileError, ParameterError, check_int
 from allennlp_robust_xlt.common.files import local_input
 from allennlp_robust_xlt.common.languages import describe_known_codes, is_known_language
@@ -142,6 +143,7 @@ class XtremeQaReader(DatasetReader):
         self._tokenizer = PretrainedTransformerTokenizer(
             transformer_model_name, add_special_tokens=False, tokenizer_kwargs=tokenizer_kwargs
         )
+        drop_unused_type_ids(self._tokenizer)
         self._hf_tokenizer = self._tokenizer.tokenizer
         if not getattr(self._hf_tokenizer, "is_fast", False):
             raise ParameterError(

@@ -1,0 +1,1 @@
+"""Fine-tuned models out of their AllenNLP archives (`export-transformer`)."""
