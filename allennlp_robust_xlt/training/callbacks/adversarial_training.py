@@ -57,11 +57,12 @@ where each method defines `L_adv` and its passes (see each method's docstring).
 
 How `free` fits AllenNLP's trainer: the replays are real trainer steps. The batch recorder's
 data-loader proxy (`training/batch_recorder.py`) gives the trainer each group `m` times, and
-each trainer epoch the baseline's number of optimizer steps, dealt from passes over the data
-that go on across epochs (about the next `1/m` of a pass), so `num_epochs`, the learning-rate
-schedule and validation stay as configured and the data is seen about `num_epochs / m` times
-("training runs 1/m of the epochs"). The clean warm-up steps (`warmup_steps`) are not replayed:
-they see the baseline's data. Gradient
+each trainer epoch exactly the baseline's number of optimizer steps, dealt from passes over the
+data that go on across epochs (about the next `1/m` of a pass; a group's replays may straddle
+two epochs), so `num_epochs`, the learning-rate schedule and validation stay as configured and
+the data is seen about `num_epochs / m` times ("training runs 1/m of the epochs"): `free` costs
+about the baseline's per epoch, and about `m` times the baseline's per pass over the data. The
+clean warm-up steps (`warmup_steps`) are not replayed: they see the baseline's data. Gradient
 clipping, the scheduler, the AMP scaler, accumulation, DDP's all-reduce (the trainer's pass is
 a plain synchronized forward with one backward), checkpoints and `--recover` are AllenNLP's own;
 the perturbations and the random generators of the pass over the data in progress are saved in
