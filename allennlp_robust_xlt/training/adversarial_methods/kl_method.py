@@ -45,6 +45,7 @@ from allennlp_robust_xlt.nn.embedding_perturbation import (
     example_norms,
     frozen_parameters,
 )
+from allennlp_robust_xlt.nn.embedding_scale import perturbation_ratio
 from allennlp_robust_xlt.nn.model_metrics import preserved_metrics
 from allennlp_robust_xlt.training.adversarial_methods.base import (
     COMPONENT,
@@ -56,7 +57,7 @@ from allennlp_robust_xlt.training.adversarial_methods.step import autocast
 if TYPE_CHECKING:
     from allennlp.training.gradient_descent_trainer import GradientDescentTrainer
 
-KL_METRICS = ["clean_loss", "consistency_kl", "perturbation_norm"]
+KL_METRICS = ["clean_loss", "consistency_kl", "perturbation_norm", "perturbation_ratio"]
 
 # The labels of each family's reader: never given to the model in an unlabelled pass.
 LABEL_FIELDS = ("label", "tags", "answer_spans", "correct_alternative")
@@ -128,12 +129,18 @@ class KlMethod(AdversarialMethod):
         self.record(step, term, delta)
 
     def record(self, step: Any, term: torch.Tensor, delta: torch.Tensor) -> None:
-        """The training metrics of the term: its value and the perturbation's mean norm."""
+        """
+        The training metrics of the term: its value, the perturbation's mean norm (in `norm`)
+        and its mean size relative to the embeddings (`perturbation_ratio`, as the adversaries').
+        """
         step.metrics.add("consistency_kl", float(term.detach()))
         rows = step.mask.any(dim=1)
         if bool(rows.any()):
             norms = example_norms(delta.detach(), self.norm)[rows]
             step.metrics.add("perturbation_norm", float(norms.mean()))
+            ratio = perturbation_ratio(delta, step.clean.embeddings, step.mask)
+            if ratio is not None:
+                step.metrics.add("perturbation_ratio", ratio)
 
     # -- helpers for the subclasses ----------------------------------------------------------
 

@@ -34,8 +34,9 @@ class R3f(KlMethod):
     # Parameters
 
     epsilon : `float`, optional (default = `1e-5`)
-        The noise scale (fairseq's `--eps`; a multiple of the embedding unit with
-        `relative_to = "embedding_norm"`). Must be >= 0; `0` turns the method off.
+        The noise scale (fairseq's `--eps`; with `relative_to = "embedding_norm"`, a multiple
+        of the per-coordinate embedding unit, as for an L-inf ball). Must be >= 0; `0` turns
+        the method off. The training metric `perturbation_norm` is the noise's L-inf norm.
     noise_type : `str`, optional (default = `"uniform"`)
         `"uniform"` (in `[-epsilon, epsilon]`) or `"normal"` (standard deviation `epsilon`), as
         fairseq's `--noise-type`.
@@ -49,7 +50,7 @@ class R3f(KlMethod):
 
     unused_parameter_notes: ClassVar[Dict[str, str]] = {
         **KlMethod.unused_parameter_notes,
-        "norm": "r3f draws noise per coordinate; its scale is epsilon",
+        "norm": "r3f draws noise per coordinate (L-inf): its scale is epsilon",
     }
 
     def __init__(
@@ -60,7 +61,7 @@ class R3f(KlMethod):
     ) -> None:
         epsilon = DEFAULT_EPSILON if epsilon is None else epsilon
         check_non_negative("epsilon", epsilon)
-        super().__init__(epsilon=epsilon, norm="l2", **kwargs)
+        super().__init__(epsilon=epsilon, norm="linf", **kwargs)
         if noise_type not in NOISE_TYPES:
             raise ParameterError(
                 COMPONENT, "noise_type", f"must be one of {list(NOISE_TYPES)}, got {noise_type!r}"

@@ -4,6 +4,7 @@ import pytest
 import torch
 
 from allennlp_robust_xlt.common.errors import ParameterError
+from allennlp_robust_xlt.nn.embedding_scale import embedding_unit
 from allennlp_robust_xlt.training.callbacks.adversarial_training import AdversarialTrainingCallback
 from tests.training.adversarial_methods.kl_helpers import (
     assert_same_gradients,
@@ -83,3 +84,14 @@ def test_bad_parameters_name_the_parameter(tmp_path: Path, settings, parameter):
         AdversarialTrainingCallback(str(tmp_path), method="r3f", **settings)
     assert error.value.parameter == parameter
     assert "\n" not in str(error.value)
+
+
+def test_a_relative_scale_is_a_multiple_of_the_per_coordinate_embedding_unit(
+    tiny_xlmr: Path, tmp_path: Path
+):
+    settings = {"method": "r3f", "epsilon": 0.5, "relative_to": "embedding_norm"}
+    _, model, _, metrics = train_one_step("pair", tiny_xlmr, tmp_path, settings)
+    unit = embedding_unit(model, "embedding_norm", True, "test")
+    # Uniform noise: its largest coordinate is just below the scale.
+    assert 0.9 * 0.5 * unit < metrics["training_perturbation_norm"] <= 0.5 * unit
+    assert metrics["training_perturbation_ratio"] > 0
