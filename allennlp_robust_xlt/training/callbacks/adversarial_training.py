@@ -2,7 +2,8 @@
 Adversarial training on the input word embeddings as an AllenNLP `TrainerCallback`, with one
 registered `AdversarialMethod` per method (`training/adversarial_methods/`): `pgd` (Madry et al.
 2018), `fgm` (Miyato et al. 2017), `freelb` (Zhu et al. 2020), `free` (Shafahi et al. 2019) and
-`fast` (Wong et al. 2020), as used for robust cross-lingual transfer by Huang et al. (2021).
+`fast` (Wong et al. 2020), as used for robust cross-lingual transfer by Huang et al. (2021),
+and the consistency (KL) objectives `r3f`, `smart` and `vat` (`docs/consistency-objectives.md`).
 Each method's file holds its parameters, defaults, validation and step (the algorithm); this
 callback holds the hooks, the batch recorder, the AMP / DDP / gradient-accumulation plumbing, the
 warm-up, the training metrics and the state saved for `--recover`.
