@@ -359,10 +359,12 @@ class AdversarialTrainingCallback(TrainerCallback):
         if not (call.training and torch.is_grad_enabled()) or self.warming_up:
             return None  # validation, prediction, warm-up
         start: Optional[torch.Tensor] = None
-        if self.adversarial_method.trainer_pass_perturbed:
-            tag = self._recorder.upcoming_tag()
+        method = self.adversarial_method
+        if method.trainer_pass_perturbed:
+            # The batch's position in its accumulation group, for a perturbation kept per position.
+            tag = self._recorder.upcoming_tag() if method.keeps_perturbation else None
             position = tag.position if tag is not None else 0
-            start = self.adversarial_method.trainer_pass_delta(call, position)
+            start = method.trainer_pass_delta(call, position)
             if start is not None:
                 start = start.requires_grad_()
                 self._start = (call.embeddings, start)

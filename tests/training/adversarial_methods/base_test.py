@@ -194,3 +194,15 @@ def _outputs_at(model, batch, delta: Optional[torch.Tensor]) -> Dict[str, torch.
         return model(**batch)
     finally:
         handle.remove()
+
+
+def test_a_config_overrides_the_method_with_a_dict(tmp_path: Path):
+    from tests import CONFIGS_ROOT
+
+    overrides = '{"trainer.callbacks.0.method": {"type": "fast", "epsilon": 0.3}}'
+    params = Params.from_file(str(CONFIGS_ROOT / "xnli_adv.jsonnet"), params_overrides=overrides)
+    callback = TrainerCallback.from_params(
+        params["trainer"]["callbacks"][0], serialization_dir=str(tmp_path)
+    )
+    assert isinstance(callback, AdversarialTrainingCallback)
+    assert (callback.method, callback.epsilon, callback.alpha) == ("fast", 0.3, 0.375)
