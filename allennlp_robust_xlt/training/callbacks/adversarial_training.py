@@ -207,10 +207,10 @@ class AdversarialTrainingCallback(TrainerCallback):
         for `linf`), measured when training starts and kept in the checkpoints
         (`nn/embedding_scale.py`), so that one setting means the same strength for encoders
         whose embeddings have different scales.
-    kl_weight, noise_type, noise_std, proximal_weight, teacher_momentum, xi, power_iterations
+    kl_weight, noise_type, r4f, noise_std, proximal_weight, teacher_momentum, xi, power_iterations
         The consistency (KL) methods' own parameters, `r3f`, `smart` and `vat` (see their files
         and `docs/consistency-objectives.md`): `kl_weight` (all three, default `1.0`), R3F's
-        `noise_type` (`"uniform"`), SMART's `noise_std` (`1e-5`), `proximal_weight` (`0`) and
+        `noise_type` (`"uniform"`) and `r4f` (`false`), SMART's `noise_std` (`1e-5`), `proximal_weight` (`0`) and
         `teacher_momentum` (`0.99`), VAT's `xi` (`0.1`) and `power_iterations` (`1`).
     """
 
@@ -235,6 +235,7 @@ class AdversarialTrainingCallback(TrainerCallback):
         teacher_momentum: Optional[float] = None,
         xi: Optional[float] = None,
         power_iterations: Optional[int] = None,
+        r4f: Optional[bool] = None,
     ) -> None:
         super().__init__(serialization_dir)
         flat = {
@@ -254,6 +255,7 @@ class AdversarialTrainingCallback(TrainerCallback):
             "teacher_momentum": teacher_momentum,
             "xi": xi,
             "power_iterations": power_iterations,
+            "r4f": r4f,
         }
         given = {name: value for name, value in flat.items() if value is not None}
         if isinstance(method, AdversarialMethod):

@@ -77,6 +77,7 @@ def test_r3f_defaults_are_fairseqs(tmp_path: Path):
         ({"noise_type": "laplace"}, "noise_type"),
         ({"adversarial_weight": 0.5}, "adversarial_weight"),
         ({"norm": "linf"}, "norm"),
+        ({"r4f": "yes"}, "r4f"),
     ],
 )
 def test_bad_parameters_name_the_parameter(tmp_path: Path, settings, parameter):
@@ -95,3 +96,12 @@ def test_a_relative_scale_is_a_multiple_of_the_per_coordinate_embedding_unit(
     # Uniform noise: its largest coordinate is just below the scale.
     assert 0.9 * 0.5 * unit < metrics["training_perturbation_norm"] <= 0.5 * unit
     assert metrics["training_perturbation_ratio"] > 0
+
+
+def test_r4f_needs_a_linear_head(tiny_xlmr: Path, tmp_path: Path):
+    from tests.retrieval.models.dual_encoder_test import model_and_batch
+
+    model, _, _ = model_and_batch(tiny_xlmr, "cls")
+    method = AdversarialTrainingCallback(str(tmp_path), method="r3f", r4f=True).adversarial_method
+    with pytest.raises(ParameterError, match="parameter 'r4f' needs a linear head"):
+        method.calibrate(model)
