@@ -18,7 +18,7 @@ from tests.reliability.helpers import (
     weights,
 )
 
-METHODS = ["xnli_adv", "xnli_rs_rp", "xnli_rs_da", "pawsx_baseline"]
+METHODS = ["xnli_adv", "xnli_rs_rp", "xnli_rs_da", "pawsx_baseline", "xnli_smart", "pawsx_r3f"]
 TOLERANCE = 1e-6
 
 
@@ -143,7 +143,9 @@ class TestResumeFree(AllenNlpTestCase):
         """
         config = "xnli_adv"
         overrides = json.loads(small_overrides(config, extra_callbacks=["test_interrupt"]))
-        overrides["trainer.callbacks"][0].update({"method": "free", "replays": replays, "epsilon": 0.3})
+        overrides["trainer.callbacks"][0].update(
+            {"method": "free", "replays": replays, "epsilon": 0.3}
+        )
         overrides["trainer.num_epochs"] = 4
         overrides["trainer.checkpointer"] = {
             "save_every_num_batches": 2,
