@@ -258,8 +258,14 @@ class AdversarialTrainingCallback(TrainerCallback):
             "r4f": r4f,
         }
         given = {name: value for name, value in flat.items() if value is not None}
-        if isinstance(method, AdversarialMethod):
-            name, parameters = method.name, None
+        if isinstance(method, AdversarialMethod):  # built in code: its parameters are set
+            if given:
+                raise ParameterError(
+                    NAME,
+                    next(iter(given)),
+                    "must be set on the method object when 'method' is one, not beside it",
+                )
+            name = method.name
         elif isinstance(method, dict) or hasattr(method, "as_dict"):
             parameters = dict(method.as_dict() if hasattr(method, "as_dict") else method)
             name = parameters.pop("type", None)

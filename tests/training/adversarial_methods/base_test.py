@@ -138,6 +138,14 @@ class TestRegistry:
             nested.adversarial_method, AdversarialMethod.by_name("pgd")
         )
 
+    def test_a_method_object_built_in_code(self, tmp_path: Path):
+        method = build_method("fast", {"epsilon": 0.2})
+        callback = AdversarialTrainingCallback(str(tmp_path), method=method)
+        assert callback.adversarial_method is method and callback.method == "fast"
+        with pytest.raises(ParameterError) as error:
+            AdversarialTrainingCallback(str(tmp_path), method=method, steps=2)
+        assert error.value.parameter == "steps"
+
     @pytest.mark.parametrize(
         "settings, parameter",
         [
