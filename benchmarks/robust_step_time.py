@@ -2,16 +2,17 @@
 Figure 2: the training step time of each robust method relative to the baseline step, and the
 per-instance cost of a training epoch of RS-DA and RS-RP relative to the baseline.
 
-Methods: FGM, PGD with K=1 and K=3, FreeLB with K=3 (the `adversarial_training` callback with
-its defaults otherwise: PGD and FreeLB start at random and train on the adversarial loss only;
-FGM starts at zero and keeps half the clean loss), RS-RP (the `random_perturbation` callback)
-and RS-DA (the `randomized_smoothing` reader, 3 copies as for XNLI, the reference's
+Methods: FGM, PGD with K=1 and K=3, FreeLB with K=3, Fast AT (the `adversarial_training`
+callback with its defaults otherwise: PGD, FreeLB and Fast start at random and train on the
+adversarial loss only; FGM starts at zero and keeps half the clean loss), RS-RP (the
+`random_perturbation` callback) and RS-DA (the `randomized_smoothing` reader, 3 copies as for XNLI, the reference's
 counter-fitted neighbour table when `../shared/data/counterfitted_neighbors.json` exists).
 
 The consistency (KL) methods of `docs/consistency-objectives.md` with their defaults: R3F, SMART
 (K=1, without and with its proximal term's teacher) and VAT.
 
-Floors: FGM needs two forward/backward passes (clean, adversarial): 2x the baseline step.
+Floors: FGM and Fast need two forward/backward passes (clean or random start, adversarial): 2x
+the baseline step (Fast's first pass, at the random start, only differentiates the input).
 PGD-K and FreeLB-K need K+1: the trainer's own pass is the attack's first pass, then K more
 passes for PGD, K-1 for FreeLB (see `adversarial_training.py`). PGD's ascent-only passes run
 with the weights frozen (no weight-gradient work), so PGD can go below its floor. RS-RP and
@@ -101,6 +102,7 @@ METHODS: List[Method] = [
     Method("PGD K=1", 2.0, lambda: AdversarialTrainingCallback("", method="pgd", steps=1)),
     Method("PGD K=3", 4.0, lambda: AdversarialTrainingCallback("", method="pgd", steps=3)),
     Method("FreeLB K=3", 4.0, lambda: AdversarialTrainingCallback("", method="freelb", steps=3)),
+    Method("Fast", 2.0, lambda: AdversarialTrainingCallback("", method="fast")),
     Method("R3F", 2.0, lambda: AdversarialTrainingCallback("", method="r3f")),
     Method("SMART K=1", 3.0, lambda: AdversarialTrainingCallback("", method="smart")),
     Method(

@@ -15,7 +15,18 @@ from allennlp.training.callbacks.callback import TrainerCallback
 from tests import CONFIGS_ROOT
 
 TUNING = CONFIGS_ROOT / "tuning"
-METHODS = ["pgd", "fgm", "freelb", "free", "rs_rp", "r3f", "smart"]
+METHODS = [
+    "pgd",
+    "fgm",
+    "freelb",
+    "free",
+    "fast",
+    "rs_rp",
+    "pgd_relative",
+    "rs_rp_relative",
+    "r3f",
+    "smart",
+]
 # A value inside each search space's range, for every name a space defines.
 SAMPLES = {
     "epsilon": 0.2,
@@ -71,10 +82,15 @@ def test_each_trial_sets_the_methods_callback(method: str, monkeypatch, tmp_path
     callbacks = config["trainer"]["callbacks"]
     assert [c["type"] for c in callbacks[1:]] == ["tensorboard", "rng_state"]
     callback = TrainerCallback.from_params(Params(callbacks[0]), serialization_dir=str(tmp_path))
+    relative = method.endswith("_relative")
+    assert callback.relative_to == ("embedding_norm" if relative else "absolute")
+    method = method[: -len("_relative")] if relative else method
     if method == "rs_rp":
         assert callback.scale == SAMPLES["scale"]
         return
     assert callback.method == method and callback.epsilon == sample(method, "epsilon")
+    if method == "fast":
+        assert callback.alpha == pytest.approx(1.25 * SAMPLES["epsilon"])
     if "alpha_fraction" in space:
         assert callback.alpha == pytest.approx(SAMPLES["epsilon"] * SAMPLES["alpha_fraction"])
     if "steps" in space:

@@ -15,27 +15,31 @@ With `replays = m > 1` (the `free` method of `adversarial_training`, Shafahi et 
 proxy also replays the data: each gradient-accumulation group of batches is given to the trainer
 `m` times in a row, so that each replay is a real trainer step (clipping, learning-rate
 schedule, AMP scaler, accumulation, checkpoints and `--recover` are AllenNLP's own). Each of the
-trainer's epochs has the baseline's number of optimizer steps (the number of groups in a pass
-over the data), dealt from the continuing passes over the data, so `num_epochs`, the
-learning-rate schedule (built by AllenNLP from the data loader's length before any callback
-starts) and the validation schedule stay those of the config, and the data is seen about
-`num_epochs / m` times: each epoch covers the next `1/m` of a pass. The first `clean_steps`
-steps (a clean warm-up) are dealt one group each, as without replays. The trainer groups each
-epoch's batches itself (`lazy_groups_of`), so only full groups can be replayed: the last,
-smaller group of a pass (when the number of batches is not a multiple of the accumulation) is
-trained once and ends its epoch. The data loader's length must be known (it is, unless AllenNLP's multi-process
-loader reads lazily without `batches_per_epoch`). Each batch is tagged with its position in its
-group and its replay index (`tag`, `upcoming_tag()`). For an exact `--recover`, the global
-random generators at the start of the pass over the data in progress (when the data loader
-shuffles) are part of `state_dict()`: the trainer replays the finished epochs by drawing their
-batches, so the recorder deals them again in the same way, and the pass that a checkpoint falls
-in is shuffled again from the same state.
+trainer's epochs has exactly the baseline's number of optimizer steps (the number of groups in a
+pass over the data, whatever the number of batches and `m`), dealt from the continuing passes
+over the data, so `num_epochs`, the learning-rate schedule (built by AllenNLP from the data
+loader's length before any callback starts) and the validation schedule stay those of the
+config, and the data is seen about `num_epochs / m` times: each epoch covers the next `1/m` of a
+pass. A group whose `m` replays do not all fit in an epoch goes on with its remaining replays at
+the start of the next epoch (the perturbation kept for it is not touched in between). The first
+`clean_steps` steps (a clean warm-up) are dealt one group each, as without replays. The trainer
+groups each epoch's batches itself (`lazy_groups_of`), so a smaller group (the last of a pass,
+when the number of batches is not a multiple of the accumulation) can only end an epoch: it is
+trained once, as the last step of the epoch it is drawn in (the epoch's other steps come from the
+groups after it, in the next pass). The data loader's length must be known (it is, unless
+AllenNLP's multi-process loader reads lazily without `batches_per_epoch`). Each batch is tagged
+with its position in its group and its replay index (`tag`, `upcoming_tag()`). For an exact
+`--recover`, the global random generators at the start of the pass over the data in progress
+(when the data loader shuffles), and of the pass a waiting smaller group came from, are part of
+`state_dict()`: the trainer replays the finished epochs by drawing their batches, so the recorder
+deals them again in the same way, and the passes that a checkpoint falls in are shuffled again
+from the same state.
 """
 
 import math
 from collections import deque
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Deque, Dict, Iterator, Optional, Tuple
+from typing import TYPE_CHECKING, Any, Deque, Dict, Iterator, List, Optional, Tuple
 
 from allennlp.data.data_loaders.data_loader import DataLoader, TensorDict
 
@@ -105,6 +109,11 @@ class TrainingBatchRecorder:
         self._pass_rng: Optional[Dict[str, Any]] = None
         self._steps_dealt = 0
         self._loaded: Optional[Dict[str, Any]] = None
+        # A group whose replays go on in the next epoch: (batches, next replay, its replays);
+        # a pass's smaller group waiting for the epoch's last step, and its pass (index, rng).
+        self._carry: Optional[Tuple[List[TensorDict], int, int]] = None
+        self._tail: Optional[List[TensorDict]] = None
+        self._tail_pass: Optional[Tuple[int, Dict[str, Any]]] = None
 
     def install(self, trainer: "GradientDescentTrainer") -> None:
         if self._trainer is not None:
@@ -128,6 +137,7 @@ class TrainingBatchRecorder:
         self._trainer = trainer
         self._passes = self._steps_dealt = 0
         self._data = None
+        self._carry = self._tail = self._tail_pass = None
         self._proxy = DataLoaderProxy.install(
             trainer, self._record if self.replays == 1 else self._replay
         )
@@ -151,9 +161,12 @@ class TrainingBatchRecorder:
 
     def _replay(self, inner: DataLoader) -> Iterator[TensorDict]:
         """
-        One trainer epoch: the baseline's number of optimizer steps (the groups of one pass),
-        dealt from the continuing passes over the data, each group `m` times (once while the
-        first `clean_steps` steps last, and for the last, smaller group of a pass).
+        One trainer epoch: exactly the baseline's number of optimizer steps (the groups of one
+        pass), dealt from the continuing passes over the data, each group `m` times (once while
+        the first `clean_steps` steps last, and for the last, smaller group of a pass). A group
+        whose replays do not fit in the epoch goes on at the start of the next one; a smaller
+        group (which must end the trainer's epoch: the trainer groups the epoch's batches
+        itself) waits for the epoch's last step.
         """
         self._start_epoch()
         assert self._trainer is not None
@@ -161,30 +174,51 @@ class TrainingBatchRecorder:
         steps = math.ceil(len(inner) / accumulation)
         dealt = 0
         while dealt < steps:
-            if self._data is None:
-                self._start_pass(inner)
-            assert self._data is not None
-            group = [batch for _, batch in zip(range(accumulation), self._data)]
-            if not group:
-                self._data = None
-                if self._pass_groups == 0:
-                    return  # an empty pass: nothing to train on
-                continue
-            self._pass_groups += 1
-            clean = self._steps_dealt < self.clean_steps
-            replays = self.replays if len(group) == accumulation and not clean else 1
-            for replay in range(replays):
+            room = steps - dealt - (1 if self._tail is not None else 0)
+            if room == 0:
+                assert self._tail is not None
+                group, self._tail = self._tail, None
+                for position, batch in enumerate(group):
+                    self._pending.append((batch, BatchTag(position, 0, 1)))
+                    yield batch
+                self._steps_dealt += 1
+                return
+            if self._carry is not None:
+                group, first, replays = self._carry
+                self._carry = None
+            else:
+                if self._data is None:
+                    self._start_pass(inner)
+                assert self._data is not None
+                group = [batch for _, batch in zip(range(accumulation), self._data)]
+                if not group:
+                    self._data = None
+                    if self._pass_groups == 0:
+                        return  # an empty pass: nothing to train on
+                    continue
+                self._pass_groups += 1
+                if len(group) < accumulation:
+                    # The pass's smaller group: trained once, as the epoch's last step.
+                    self._tail = group
+                    self._tail_pass = (self._pass_index, self._pass_rng)
+                    continue
+                clean = self._steps_dealt < self.clean_steps
+                first, replays = 0, (1 if clean else self.replays)
+            last = min(replays, first + room)
+            for replay in range(first, last):
                 for position, batch in enumerate(group):
                     self._pending.append((batch, BatchTag(position, replay, replays)))
                     yield batch
-            dealt += replays
-            self._steps_dealt += replays
-            if len(group) < accumulation:
-                return  # the trainer groups an epoch's batches: a smaller group ends the epoch
+            dealt += last - first
+            self._steps_dealt += last - first
+            if last < replays:
+                self._carry = (group, last, replays)
 
     def _start_pass(self, inner: DataLoader) -> None:
         loaded = self._loaded
-        if loaded is not None and loaded.get("pass") == self._passes:
+        if loaded is not None and loaded.get("tail_pass") == self._passes:
+            restore_rng_states(loaded["tail_pass_rng"])  # the pass a waiting group came from
+        elif loaded is not None and loaded.get("pass") == self._passes:
             restore_rng_states(loaded["pass_rng"])  # the pass a checkpoint was taken in
             self._loaded = None
         self._pass_index = self._passes
@@ -194,10 +228,16 @@ class TrainingBatchRecorder:
         self._data = iter(inner)
 
     def state_dict(self) -> Dict[str, Any]:
-        """With replays: which pass over the data is in progress, and its generators at its start."""
+        """
+        With replays: which pass over the data is in progress, and its generators at its start
+        (and those of the pass a smaller group waiting for the epoch's end came from).
+        """
         if self.replays == 1 or self._pass_rng is None:
             return {}
-        return {"pass": self._pass_index, "pass_rng": self._pass_rng}
+        state = {"pass": self._pass_index, "pass_rng": self._pass_rng}
+        if self._tail is not None and self._tail_pass is not None:
+            state["tail_pass"], state["tail_pass_rng"] = self._tail_pass
+        return state
 
     def load_state_dict(self, state_dict: Dict[str, Any]) -> None:
         self._loaded = dict(state_dict) if state_dict else None

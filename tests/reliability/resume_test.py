@@ -18,7 +18,7 @@ from tests.reliability.helpers import (
     weights,
 )
 
-METHODS = ["xnli_adv", "xnli_rs_rp", "xnli_rs_da", "pawsx_baseline"]
+METHODS = ["xnli_adv", "xnli_rs_rp", "xnli_rs_da", "pawsx_baseline", "xnli_smart", "pawsx_r3f"]
 TOLERANCE = 1e-6
 
 
@@ -132,17 +132,20 @@ class TestResume(AllenNlpTestCase):
 
 @pytest.mark.slow
 class TestResumeFree(AllenNlpTestCase):
-    @pytest.mark.parametrize("interrupt_at", ["3", "3:3"])
-    def test_free_resumes_in_the_second_half_of_a_pass(self, interrupt_at: str):
+    @pytest.mark.parametrize("interrupt_at, replays", [("3", 2), ("3:3", 2), ("3:3", 4)])
+    def test_free_resumes_in_the_second_half_of_a_pass(self, interrupt_at: str, replays: int):
         """
         `free` with 2 replays, 4 epochs of 6 steps: epochs 2 and 3 share the second pass over
         the (shuffled) data. Interrupted in epoch 3, at its start (checkpoint after epoch 2) or
         after its 3rd step (checkpoints every 2 batches: the one after step 2), the resumed run
         must deal the same batches, with the same kept perturbations, as an uninterrupted one.
+        With 4 replays (6 batches: not a multiple), a batch's replays straddle epochs 2 and 3.
         """
         config = "xnli_adv"
         overrides = json.loads(small_overrides(config, extra_callbacks=["test_interrupt"]))
-        overrides["trainer.callbacks"][0].update({"method": "free", "replays": 2, "epsilon": 0.3})
+        overrides["trainer.callbacks"][0].update(
+            {"method": "free", "replays": replays, "epsilon": 0.3}
+        )
         overrides["trainer.num_epochs"] = 4
         overrides["trainer.checkpointer"] = {
             "save_every_num_batches": 2,

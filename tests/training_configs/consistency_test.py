@@ -4,10 +4,13 @@ The R3F and SMART configs (`training_configs/{xnli,pawsx,udpos,panx}_{r3f,smart}
 task's baseline; two of them train end to end on the tiny model and their archives evaluate.
 """
 
+import io
 import json
+import tarfile
 from pathlib import Path
 
 import pytest
+import torch
 from allennlp.common import Params
 from allennlp.training.callbacks.callback import TrainerCallback
 
@@ -44,14 +47,25 @@ def test_the_configs_are_the_baseline_plus_the_method(task: str, method: str, tm
         assert (method_object.proximal_weight, method_object.teacher_momentum) == (1.0, 0.99)
 
 
-@pytest.mark.parametrize("config, metric", [("xnli_r3f", "accuracy"), ("udpos_smart", "f1")])
-def test_the_configs_train_and_the_archive_evaluates(config: str, metric: str, tmp_path: Path):
+@pytest.mark.parametrize(
+    "config, metric, settings",
+    [
+        ("xnli_r3f", "accuracy", {}),
+        ("udpos_smart", "f1", {}),
+        ("pawsx_r3f", "accuracy", {"r4f": True}),
+    ],
+    ids=["xnli_r3f", "udpos_smart", "pawsx_r4f"],
+)
+def test_the_configs_train_and_the_archive_evaluates(
+    config: str, metric: str, settings: dict, tmp_path: Path
+):
     task = config.split("_")[0]
     run = tmp_path / "run"
     overrides = {
         "trainer.num_epochs": 1,
         "data_loader.batch_sampler.batch_size": 4,
         "trainer.callbacks.0.epsilon": 0.01,
+        **{f"trainer.callbacks.0.{name}": value for name, value in settings.items()},
     }
     run_allennlp(
         "train", str(CONFIGS_ROOT / f"{config}.jsonnet"), "-s", str(run), "-o",
@@ -67,3 +81,9 @@ def test_the_configs_train_and_the_archive_evaluates(config: str, metric: str, t
         "--output-file", str(output),
     )  # fmt: skip
     assert json.loads(output.read_text())[metric] == pytest.approx(metrics[f"validation_{metric}"])
+    if settings.get("r4f"):  # the archive holds the normalised head: spectral norm 1
+        with tarfile.open(run / "model.tar.gz") as tar:
+            weights = torch.load(io.BytesIO(tar.extractfile("weights.th").read()))
+        for name in ("_classification_layer.weight", "_feedforward._linear_layers.0.weight"):
+            norm = torch.linalg.matrix_norm(weights[name].float(), ord=2)
+            assert float(norm) == pytest.approx(1.0, abs=0.05), name

@@ -285,9 +285,10 @@ class AdversarialMethod(Registrable):
 
     def trainer_pass_delta(self, call: WordEmbeddingCall, position: int) -> Optional[torch.Tensor]:
         """
-        The perturbation the trainer's own training pass runs at (`position`: the batch's index
-        in its accumulation group), or None for a clean pass. The base: the random start when
-        `starts_in_trainer_pass`.
+        The perturbation the trainer's own training pass runs at, or None for a clean pass.
+        Called only when `trainer_pass_perturbed`; `position` is the batch's index in its
+        accumulation group when the method `keeps_perturbation` (else 0). The base: the random
+        start when `starts_in_trainer_pass`.
         """
         if self.starts_in_trainer_pass:
             return uniform_start(call.embeddings, call.mask, self.norm, self.radius)

@@ -21,11 +21,20 @@ differentiable w.r.t. the parameters through both passes) from `step.trainer_out
 pass) and its own passes (`step.forward_outputs`), and the final perturbation (for the metrics).
 It works on an `AdversarialStep` or an `UnlabeledStep` alike: it uses `trainer_outputs`,
 `forward_outputs`, `gradient`, `mask`, `clean` and `trainer` only.
+
+Distributed training (DDP): the method's own passes run on the unwrapped model
+(`trainer.model`), never through the DDP wrapper. DDP broadcasts the model's buffers in place in
+every forward it runs (the position and token-type id buffers of the transformer's embeddings),
+which would invalidate the graph of the trainer's clean pass that the single backward still
+needs. The gradients of all the passes meet in that one backward, whose all-reduce (prepared by
+the trainer's synchronized forward) carries their sum. An unlabelled batch's passes all run
+unwrapped: backpropagate its `consistency_loss` before the labelled batch's backward of the same
+step, so that the all-reduce of that backward carries it too.
 """
 
 import math
-from contextlib import ExitStack
-from typing import TYPE_CHECKING, Any, ClassVar, Dict, List, Optional, Tuple
+from contextlib import ExitStack, contextmanager
+from typing import TYPE_CHECKING, Any, ClassVar, Dict, Iterator, List, Optional, Tuple
 
 import torch
 
@@ -36,6 +45,7 @@ from allennlp_robust_xlt.nn.embedding_perturbation import (
     example_norms,
     frozen_parameters,
 )
+from allennlp_robust_xlt.nn.embedding_scale import perturbation_ratio
 from allennlp_robust_xlt.nn.model_metrics import preserved_metrics
 from allennlp_robust_xlt.training.adversarial_methods.base import (
     COMPONENT,
@@ -47,7 +57,7 @@ from allennlp_robust_xlt.training.adversarial_methods.step import autocast
 if TYPE_CHECKING:
     from allennlp.training.gradient_descent_trainer import GradientDescentTrainer
 
-KL_METRICS = ["clean_loss", "consistency_kl", "perturbation_norm"]
+KL_METRICS = ["clean_loss", "consistency_kl", "perturbation_norm", "perturbation_ratio"]
 
 # The labels of each family's reader: never given to the model in an unlabelled pass.
 LABEL_FIELDS = ("label", "tags", "answer_spans", "correct_alternative")
@@ -108,9 +118,10 @@ class KlMethod(AdversarialMethod):
         return None
 
     def step(self, step: Any) -> None:
-        term, delta = self.consistency_term(step)
-        loss = step.trainer_loss + self.kl_weight * term
-        extra = self.extra_loss(step)
+        with unwrapped(step.trainer):
+            term, delta = self.consistency_term(step)
+            loss = step.trainer_loss + self.kl_weight * term
+            extra = self.extra_loss(step)
         if extra is not None:
             loss = loss + extra
         step.backward(loss, 1.0)
@@ -118,12 +129,18 @@ class KlMethod(AdversarialMethod):
         self.record(step, term, delta)
 
     def record(self, step: Any, term: torch.Tensor, delta: torch.Tensor) -> None:
-        """The training metrics of the term: its value and the perturbation's mean norm."""
+        """
+        The training metrics of the term: its value, the perturbation's mean norm (in `norm`)
+        and its mean size relative to the embeddings (`perturbation_ratio`, as the adversaries').
+        """
         step.metrics.add("consistency_kl", float(term.detach()))
         rows = step.mask.any(dim=1)
         if bool(rows.any()):
             norms = example_norms(delta.detach(), self.norm)[rows]
             step.metrics.add("perturbation_norm", float(norms.mean()))
+            ratio = perturbation_ratio(delta, step.clean.embeddings, step.mask)
+            if ratio is not None:
+                step.metrics.add("perturbation_ratio", ratio)
 
     # -- helpers for the subclasses ----------------------------------------------------------
 
@@ -152,12 +169,30 @@ class KlMethod(AdversarialMethod):
         return self.kl_weight * term
 
 
+@contextmanager
+def unwrapped(trainer: "GradientDescentTrainer") -> Iterator[None]:
+    """
+    The trainer's passes (`batch_outputs`, through its `_pytorch_model`) run on its unwrapped
+    model inside the block: AllenNLP's trainer reaches the DDP wrapper through
+    `_ddp_wrapped_model`, which is set aside meanwhile.
+    """
+    wrapped = getattr(trainer, "_ddp_wrapped_model", None)
+    if wrapped is None:
+        yield
+        return
+    trainer._ddp_wrapped_model = None
+    try:
+        yield
+    finally:
+        trainer._ddp_wrapped_model = wrapped
+
+
 class UnlabeledStep:
     """
     The passes of a batch without labels, with what `KlMethod.consistency_term` uses of an
     `AdversarialStep`: it runs the clean pass itself (`trainer_outputs`), and
     `forward_outputs(delta, synchronize, ascent_only)` / `gradient(loss, wrt)` as there (under
-    AMP's autocast and, unless `synchronize`, DDP's `no_sync()`). The batch's labels and its
+    AMP's autocast, on the unwrapped model; `synchronize` is ignored). The batch's labels and its
     `metadata` are not given to the model (a tagger refuses training sentences without tags
     when it sees their file names).
     """
@@ -190,11 +225,8 @@ class UnlabeledStep:
     def _run(
         self, delta: Optional[torch.Tensor], synchronize: bool, ascent_only: bool
     ) -> Dict[str, Any]:
-        model = self.trainer._pytorch_model
-        no_sync = getattr(model, "no_sync", None)
+        model = self.trainer.model  # never the DDP wrapper (see the module docstring)
         with ExitStack() as stack:
-            if not synchronize and callable(no_sync):
-                stack.enter_context(no_sync())
             if ascent_only:
                 stack.enter_context(frozen_parameters(self.trainer.model))
             stack.enter_context(autocast(self.trainer))

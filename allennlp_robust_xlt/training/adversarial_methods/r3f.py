@@ -4,6 +4,7 @@ import torch
 
 from allennlp_robust_xlt.common.errors import ParameterError
 from allennlp_robust_xlt.nn.consistency import symmetric_kl
+from allennlp_robust_xlt.nn.spectral_head import SpectralHead
 from allennlp_robust_xlt.training.adversarial_methods.base import AdversarialMethod, COMPONENT
 from allennlp_robust_xlt.training.adversarial_methods.kl_method import (
     KlMethod,
@@ -34,13 +35,21 @@ class R3f(KlMethod):
     # Parameters
 
     epsilon : `float`, optional (default = `1e-5`)
-        The noise scale (fairseq's `--eps`; a multiple of the embedding unit with
-        `relative_to = "embedding_norm"`). Must be >= 0; `0` turns the method off.
+        The noise scale (fairseq's `--eps`; with `relative_to = "embedding_norm"`, a multiple
+        of the per-coordinate embedding unit, as for an L-inf ball). Must be >= 0; `0` turns
+        the method off. The training metric `perturbation_norm` is the noise's L-inf norm.
     noise_type : `str`, optional (default = `"uniform"`)
         `"uniform"` (in `[-epsilon, epsilon]`) or `"normal"` (standard deviation `epsilon`), as
         fairseq's `--noise-type`.
     kl_weight : `float`, optional (default = `1.0`)
         `lambda`, fairseq's `--r3f-lambda`. Must be >= 0; `0` turns the method off.
+    r4f : `bool`, optional (default = `false`)
+        R4F: spectral normalisation of the model's head, every linear layer outside its
+        transformer (fairseq's `--spectral-norm-classification-head`). Applied when training
+        starts, in a form whose checkpoints and archive hold the normalised weights under their
+        usual names, so the archive loads and predicts with the plain model
+        (`allennlp_robust_xlt/nn/spectral_head.py`). A model without such a layer (the dual
+        encoder) is refused.
     share_dropout_masks : `bool`, optional (default = `false`)
         The noisy pass uses the clean pass's dropout masks.
     relative_to : `str`, optional (default = `"absolute"`)
@@ -49,30 +58,57 @@ class R3f(KlMethod):
 
     unused_parameter_notes: ClassVar[Dict[str, str]] = {
         **KlMethod.unused_parameter_notes,
-        "norm": "r3f draws noise per coordinate; its scale is epsilon",
+        "norm": "r3f draws noise per coordinate (L-inf): its scale is epsilon",
     }
 
     def __init__(
         self,
         epsilon: Optional[float] = None,
         noise_type: str = DEFAULT_NOISE_TYPE,
+        r4f: bool = False,
         **kwargs: Any,
     ) -> None:
         epsilon = DEFAULT_EPSILON if epsilon is None else epsilon
         check_non_negative("epsilon", epsilon)
-        super().__init__(epsilon=epsilon, norm="l2", **kwargs)
+        super().__init__(epsilon=epsilon, norm="linf", **kwargs)
         if noise_type not in NOISE_TYPES:
             raise ParameterError(
                 COMPONENT, "noise_type", f"must be one of {list(NOISE_TYPES)}, got {noise_type!r}"
             )
         self.noise_type = noise_type
+        if not isinstance(r4f, bool):
+            raise ParameterError(COMPONENT, "r4f", f"must be true or false, got {r4f!r}")
+        self.r4f = r4f
+        self.spectral_head = SpectralHead()
 
     def settings(self) -> List[Tuple[str, Any]]:
-        return [
+        settings = [
             ("epsilon", self.epsilon),
             ("noise_type", self.noise_type),
             ("kl_weight", self.kl_weight),
         ]
+        return settings + ([("r4f", True)] if self.r4f else [])
+
+    def calibrate(self, model: torch.nn.Module) -> None:
+        """When training starts: also hooks the head's spectral normalisation (`r4f`)."""
+        super().calibrate(model)
+        if self.r4f and not self.spectral_head.attach(model):
+            raise ParameterError(
+                COMPONENT,
+                "r4f",
+                f"needs a linear head outside the transformer; {type(model).__name__} has none",
+            )
+
+    def state_dict(self) -> Dict[str, Any]:
+        state = super().state_dict()
+        if self.r4f:
+            state["r4f_vectors"] = self.spectral_head.state_dict()
+        return state
+
+    def load_state_dict(self, state: Dict[str, Any]) -> None:
+        super().load_state_dict(state)
+        if self.r4f and "r4f_vectors" in state:
+            self.spectral_head.load_state_dict(state["r4f_vectors"])
 
     def noise(self, embeddings: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         """`z`: float32 noise of the embeddings' shape, zero on padding."""

@@ -2,7 +2,8 @@
 Adversarial training on the input word embeddings as an AllenNLP `TrainerCallback`, with one
 registered `AdversarialMethod` per method (`training/adversarial_methods/`): `pgd` (Madry et al.
 2018), `fgm` (Miyato et al. 2017), `freelb` (Zhu et al. 2020), `free` (Shafahi et al. 2019) and
-`fast` (Wong et al. 2020), as used for robust cross-lingual transfer by Huang et al. (2021).
+`fast` (Wong et al. 2020), as used for robust cross-lingual transfer by Huang et al. (2021),
+and the consistency (KL) objectives `r3f`, `smart` and `vat` (`docs/consistency-objectives.md`).
 Each method's file holds its parameters, defaults, validation and step (the algorithm); this
 callback holds the hooks, the batch recorder, the AMP / DDP / gradient-accumulation plumbing, the
 warm-up, the training metrics and the state saved for `--recover`.
@@ -57,11 +58,12 @@ where each method defines `L_adv` and its passes (see each method's docstring).
 
 How `free` fits AllenNLP's trainer: the replays are real trainer steps. The batch recorder's
 data-loader proxy (`training/batch_recorder.py`) gives the trainer each group `m` times, and
-each trainer epoch the baseline's number of optimizer steps, dealt from passes over the data
-that go on across epochs (about the next `1/m` of a pass), so `num_epochs`, the learning-rate
-schedule and validation stay as configured and the data is seen about `num_epochs / m` times
-("training runs 1/m of the epochs"). The clean warm-up steps (`warmup_steps`) are not replayed:
-they see the baseline's data. Gradient
+each trainer epoch exactly the baseline's number of optimizer steps, dealt from passes over the
+data that go on across epochs (about the next `1/m` of a pass; a group's replays may straddle
+two epochs), so `num_epochs`, the learning-rate schedule and validation stay as configured and
+the data is seen about `num_epochs / m` times ("training runs 1/m of the epochs"): `free` costs
+about the baseline's per epoch, and about `m` times the baseline's per pass over the data. The
+clean warm-up steps (`warmup_steps`) are not replayed: they see the baseline's data. Gradient
 clipping, the scheduler, the AMP scaler, accumulation, DDP's all-reduce (the trainer's pass is
 a plain synchronized forward with one backward), checkpoints and `--recover` are AllenNLP's own;
 the perturbations and the random generators of the pass over the data in progress are saved in
@@ -206,10 +208,10 @@ class AdversarialTrainingCallback(TrainerCallback):
         for `linf`), measured when training starts and kept in the checkpoints
         (`nn/embedding_scale.py`), so that one setting means the same strength for encoders
         whose embeddings have different scales.
-    kl_weight, noise_type, noise_std, proximal_weight, teacher_momentum, xi, power_iterations
+    kl_weight, noise_type, r4f, noise_std, proximal_weight, teacher_momentum, xi, power_iterations
         The consistency (KL) methods' own parameters, `r3f`, `smart` and `vat` (see their files
         and `docs/consistency-objectives.md`): `kl_weight` (all three, default `1.0`), R3F's
-        `noise_type` (`"uniform"`), SMART's `noise_std` (`1e-5`), `proximal_weight` (`0`) and
+        `noise_type` (`"uniform"`) and `r4f` (`false`), SMART's `noise_std` (`1e-5`), `proximal_weight` (`0`) and
         `teacher_momentum` (`0.99`), VAT's `xi` (`0.1`) and `power_iterations` (`1`).
     """
 
@@ -234,6 +236,7 @@ class AdversarialTrainingCallback(TrainerCallback):
         teacher_momentum: Optional[float] = None,
         xi: Optional[float] = None,
         power_iterations: Optional[int] = None,
+        r4f: Optional[bool] = None,
     ) -> None:
         super().__init__(serialization_dir)
         flat = {
@@ -253,10 +256,17 @@ class AdversarialTrainingCallback(TrainerCallback):
             "teacher_momentum": teacher_momentum,
             "xi": xi,
             "power_iterations": power_iterations,
+            "r4f": r4f,
         }
         given = {name: value for name, value in flat.items() if value is not None}
-        if isinstance(method, AdversarialMethod):
-            name, parameters = method.name, None
+        if isinstance(method, AdversarialMethod):  # built in code: its parameters are set
+            if given:
+                raise ParameterError(
+                    NAME,
+                    next(iter(given)),
+                    "must be set on the method object when 'method' is one, not beside it",
+                )
+            name = method.name
         elif isinstance(method, dict) or hasattr(method, "as_dict"):
             parameters = dict(method.as_dict() if hasattr(method, "as_dict") else method)
             name = parameters.pop("type", None)
@@ -359,10 +369,12 @@ class AdversarialTrainingCallback(TrainerCallback):
         if not (call.training and torch.is_grad_enabled()) or self.warming_up:
             return None  # validation, prediction, warm-up
         start: Optional[torch.Tensor] = None
-        if self.adversarial_method.trainer_pass_perturbed:
-            tag = self._recorder.upcoming_tag()
+        method = self.adversarial_method
+        if method.trainer_pass_perturbed:
+            # The batch's position in its accumulation group, for a perturbation kept per position.
+            tag = self._recorder.upcoming_tag() if method.keeps_perturbation else None
             position = tag.position if tag is not None else 0
-            start = self.adversarial_method.trainer_pass_delta(call, position)
+            start = method.trainer_pass_delta(call, position)
             if start is not None:
                 start = start.requires_grad_()
                 self._start = (call.embeddings, start)

@@ -12,6 +12,11 @@ from allennlp_robust_xlt.nn.embedding_perturbation import (
     example_norms,
     sample_embedding_noise,
 )
+from allennlp_robust_xlt.nn.embedding_scale import (
+    RELATIVE_TO,
+    embedding_unit,
+    perturbation_ratio,
+)
 from allennlp_robust_xlt.training.perturbation_metrics import PerturbationMetrics
 
 if TYPE_CHECKING:
@@ -37,7 +42,8 @@ class RandomPerturbationCallback(TrainerCallback):
     The backward pass is the trainer's own (this callback does not implement `on_backward`), so
     gradient accumulation, AMP and distributed training work exactly as for the baseline, and
     the cost per step is the baseline's plus one draw of noise. The mean per-example L2 norm of
-    the noise is a training metric, `perturbation_norm` (see
+    the noise is a training metric, `perturbation_norm`, and so is its ratio to the L2 norm of
+    the example's clean word embeddings (over its real tokens), `perturbation_ratio` (see
     `training/perturbation_metrics.py`); the training loss is the loss at the noise.
 
     ```json
@@ -60,6 +66,12 @@ class RandomPerturbationCallback(TrainerCallback):
         Seed of the noise generator (plus the worker's rank in distributed training). Its state
         is saved in AllenNLP's checkpoints, so a run resumed with `--recover` draws the same
         noise as an uninterrupted one.
+    relative_to : `str`, optional (default = `"absolute"`)
+        `"absolute"`: `scale` is a length in the embedding space. `"embedding_norm"`: `scale` is
+        a multiple of the encoder's embedding unit (`nn/embedding_scale.py`): the mean L2 norm of
+        its vocabulary's word-embedding rows for `uniform_ball`'s radius, that divided by the
+        square root of the hidden size for `gaussian`'s per-coordinate standard deviation.
+        Measured when training starts and kept in the checkpoints.
     """
 
     def __init__(
@@ -68,6 +80,7 @@ class RandomPerturbationCallback(TrainerCallback):
         distribution: str = "gaussian",
         scale: float = 0.01,
         seed: int = 0,
+        relative_to: str = "absolute",
     ) -> None:
         super().__init__(serialization_dir)
         if distribution not in NOISE_DISTRIBUTIONS:
@@ -78,8 +91,15 @@ class RandomPerturbationCallback(TrainerCallback):
             )
         if isinstance(scale, bool) or not isinstance(scale, (int, float)) or not scale >= 0:
             raise ParameterError(NAME, "scale", f"must be a non-negative number, got {scale!r}")
+        if relative_to not in RELATIVE_TO:
+            raise ParameterError(
+                NAME, "relative_to", f"must be one of {list(RELATIVE_TO)}, got {relative_to!r}"
+            )
         self.distribution = distribution
         self.scale = float(scale)
+        self.relative_to = relative_to
+        self.unit = 1.0  # the embedding unit of a relative scale, measured in on_start
+        self._calibrated = False
         self.seed = seed
         # Distributed workers draw different noise for their different batches.
         rank = (
@@ -89,18 +109,21 @@ class RandomPerturbationCallback(TrainerCallback):
         )
         self.generator = torch.Generator().manual_seed(seed + rank)
         self._active = ExitStack()
-        self.metrics = PerturbationMetrics(["perturbation_norm"])
+        self.metrics = PerturbationMetrics(["perturbation_norm", "perturbation_ratio"])
 
     def _noise(self, call: WordEmbeddingCall) -> Optional[torch.Tensor]:
         if not call.training or not torch.is_grad_enabled() or self.scale == 0:
             return None
         mask = call.mask.cpu()
         noise = sample_embedding_noise(
-            call.embeddings.shape, mask, self.distribution, self.scale, self.generator
+            call.embeddings.shape, mask, self.distribution, self.scale * self.unit, self.generator
         )
         rows = mask.any(dim=1)
         if bool(rows.any()):
             self.metrics.add("perturbation_norm", float(example_norms(noise, "l2")[rows].mean()))
+            ratio = perturbation_ratio(noise, call.embeddings.detach().cpu(), mask)
+            if ratio is not None:
+                self.metrics.add("perturbation_ratio", ratio)
         return noise.to(device=call.embeddings.device, dtype=call.embeddings.dtype)
 
     def on_start(
@@ -108,6 +131,11 @@ class RandomPerturbationCallback(TrainerCallback):
     ) -> None:
         super().on_start(trainer, is_primary=is_primary, **kwargs)
         self._active.close()
+        if self.relative_to != "absolute" and not self._calibrated:
+            self.unit = embedding_unit(
+                trainer.model, self.relative_to, self.distribution == "gaussian", NAME
+            )
+            self._calibrated = True
         perturbation = WordEmbeddingPerturbation(trainer._pytorch_model, component=NAME)
         self._active.enter_context(perturbation)
         self._active.enter_context(perturbation.adding(self._noise))
@@ -126,7 +154,14 @@ class RandomPerturbationCallback(TrainerCallback):
         self.metrics.uninstall()
 
     def state_dict(self) -> Dict[str, Any]:
-        return {"generator": self.generator.get_state()}
+        state: Dict[str, Any] = {"generator": self.generator.get_state()}
+        if self.relative_to != "absolute":
+            state["embedding_unit"] = self.unit
+        return state
 
     def load_state_dict(self, state_dict: Dict[str, Any]) -> None:
         self.generator.set_state(state_dict["generator"])
+        if self.relative_to != "absolute" and "embedding_unit" in state_dict:
+            # A resumed run keeps the unit measured on the encoder it started from.
+            self.unit = float(state_dict["embedding_unit"])
+            self._calibrated = True

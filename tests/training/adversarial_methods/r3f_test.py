@@ -4,6 +4,7 @@ import pytest
 import torch
 
 from allennlp_robust_xlt.common.errors import ParameterError
+from allennlp_robust_xlt.nn.embedding_scale import embedding_unit
 from allennlp_robust_xlt.training.callbacks.adversarial_training import AdversarialTrainingCallback
 from tests.training.adversarial_methods.kl_helpers import (
     assert_same_gradients,
@@ -76,6 +77,7 @@ def test_r3f_defaults_are_fairseqs(tmp_path: Path):
         ({"noise_type": "laplace"}, "noise_type"),
         ({"adversarial_weight": 0.5}, "adversarial_weight"),
         ({"norm": "linf"}, "norm"),
+        ({"r4f": "yes"}, "r4f"),
     ],
 )
 def test_bad_parameters_name_the_parameter(tmp_path: Path, settings, parameter):
@@ -83,3 +85,23 @@ def test_bad_parameters_name_the_parameter(tmp_path: Path, settings, parameter):
         AdversarialTrainingCallback(str(tmp_path), method="r3f", **settings)
     assert error.value.parameter == parameter
     assert "\n" not in str(error.value)
+
+
+def test_a_relative_scale_is_a_multiple_of_the_per_coordinate_embedding_unit(
+    tiny_xlmr: Path, tmp_path: Path
+):
+    settings = {"method": "r3f", "epsilon": 0.5, "relative_to": "embedding_norm"}
+    _, model, _, metrics = train_one_step("pair", tiny_xlmr, tmp_path, settings)
+    unit = embedding_unit(model, "embedding_norm", True, "test")
+    # Uniform noise: its largest coordinate is just below the scale.
+    assert 0.9 * 0.5 * unit < metrics["training_perturbation_norm"] <= 0.5 * unit
+    assert metrics["training_perturbation_ratio"] > 0
+
+
+def test_r4f_needs_a_linear_head(tiny_xlmr: Path, tmp_path: Path):
+    from tests.retrieval.models.dual_encoder_test import model_and_batch
+
+    model, _, _ = model_and_batch(tiny_xlmr, "cls")
+    method = AdversarialTrainingCallback(str(tmp_path), method="r3f", r4f=True).adversarial_method
+    with pytest.raises(ParameterError, match="parameter 'r4f' needs a linear head"):
+        method.calibrate(model)

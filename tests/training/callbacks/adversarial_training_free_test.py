@@ -34,13 +34,16 @@ def reference_free(
     alpha: float,
     norm: str,
     lr: float,
+    steps: Optional[int] = None,
 ) -> Dict[str, torch.Tensor]:
     """
     Shafahi et al.'s Algorithm 1 with SGD: one perturbation kept for the whole of training (row
     i of a batch continues row i of the previous one, on the tokens both have); each batch
     replayed `replays` times, each replay one backward for the parameter step and the FGSM-like
-    ascent step (normalized gradient for L2, sign for L-inf), then the projection.
+    ascent step (normalized gradient for L2, sign for L-inf), then the projection. Stops after
+    `steps` parameter steps in all, if given.
     """
+    taken = 0
     dim = word_embeddings(model).embedding_dim
     kept: Optional[torch.Tensor] = None
     for batch in batches:
@@ -55,6 +58,9 @@ def reference_free(
             else:
                 delta = delta.clamp(-epsilon, epsilon)
         for _ in range(replays):
+            if steps is not None and taken == steps:
+                break
+            taken += 1
             delta.requires_grad_(True)
             model.zero_grad()
             loss_at(model, batch, delta * mask).backward()
@@ -122,8 +128,9 @@ class TestFree(AllenNlpTestCase):
     )
     def test_training_matches_the_reference(self, tiny_transformer: Path, settings: Dict[str, Any]):
         """
-        16 pairs in batches of 8, 2 epochs: each epoch trains on the next half of the pass over
-        the data (one batch), replayed m times; the perturbation goes on from batch to batch.
+        16 pairs in batches of 8, 2 epochs of the baseline's 2 steps each: 4 steps in all, each
+        batch replayed m times in a row (with m = 3, the first batch 3 times, the second once);
+        the perturbation goes on from batch to batch.
         """
         instances = xnli_instances(tiny_transformer, 16)
         vocab = vocabulary(instances)
@@ -139,9 +146,9 @@ class TestFree(AllenNlpTestCase):
         initial = parameters(model)
         trainer.train()
         replays = callback.replays
-        assert counter.steps_per_epoch == {0: replays, 1: replays}
+        assert counter.steps_per_epoch == {0: 2, 1: 2}  # the baseline's
         expected = reference_free(
-            reference, batches, replays, callback.epsilon, callback.alpha, callback.norm, 0.3
+            reference, batches, replays, callback.epsilon, callback.alpha, callback.norm, 0.3, 4
         )
         actual = parameters(model)
         for name in expected:
@@ -178,6 +185,36 @@ class TestFree(AllenNlpTestCase):
         batches = [tuple(ids) for ids in seen]
         assert len(set(batches)) == 6  # the 3 epochs together cover the data once ...
         assert all(batches[i] == batches[i - i % 3] for i in range(18))  # ... each batch 3 times
+
+    def test_a_number_of_batches_not_divisible_by_m_keeps_the_baselines_steps(
+        self, tiny_xlmr: Path
+    ):
+        """6 batches, m = 4: each epoch 6 steps (not 8), each batch 4 times in a row."""
+        instances = xnli_instances(tiny_xlmr, 48)  # 6 batches of 8
+        vocab = vocabulary(instances)
+        seen: List[List[str]] = []
+
+        class Spy(TrainerCallback):
+            def on_batch(self, trainer, batch_inputs, *args, **kwargs):
+                if kwargs.get("is_training"):
+                    seen.append([m["id"] for m in batch_inputs[0]["metadata"]])
+
+        counter = StepCounter(str(self.TEST_DIR))
+        callback = AdversarialTrainingCallback(
+            str(self.TEST_DIR), method="free", epsilon=0.1, replays=4
+        )
+        make_trainer(
+            build_model(tiny_xlmr, vocab),
+            instances,
+            vocab,
+            [callback, counter, Spy(str(self.TEST_DIR))],
+            batch_size=8,
+            num_epochs=4,
+        ).train()
+        assert counter.steps_per_epoch == {0: 6, 1: 6, 2: 6, 3: 6}
+        batches = [tuple(ids) for ids in seen]
+        assert len(batches) == 24 and len(set(batches)) == 6  # one pass over the data ...
+        assert all(batches[i] == batches[i - i % 4] for i in range(24))  # ... each batch 4 times
 
     @pytest.mark.parametrize("random_init", [False, True])
     def test_two_accumulation_steps_of_8_equal_one_batch_of_16(
@@ -249,7 +286,8 @@ class TestFree(AllenNlpTestCase):
         callback = AdversarialTrainingCallback(
             str(self.TEST_DIR), method="free", epsilon=0.3, replays=2
         )
-        trainer = make_trainer(model, instances, vocab, [callback])
+        # One batch, two epochs of its one step: the batch's two replays.
+        trainer = make_trainer(model, instances, vocab, [callback], num_epochs=2)
         scaler = FakeGradScaler(float("inf"))
         trainer._scaler = scaler
         trainer.train()
