@@ -317,7 +317,8 @@ def main(argv: Optional[Sequence[str]] = None) -> Dict[str, Any]:
     )
     if args.neighbors is not None:
         os.environ["XLT_NEIGHBORS"] = str(args.neighbors.resolve())
-    return run(args.methods, args.seeds, sizes, grids, data, languages, output)
+    scale = embedding_norm(encoder)
+    return run(args.methods, args.seeds, sizes, grids, data, languages, output, scale)
 
 
 def run(
@@ -328,6 +329,7 @@ def run(
     data: Path,
     languages: List[str],
     output: Path,
+    scale: float,
 ) -> Dict[str, Any]:
     runs = output / "runs"
     chosen: Dict[str, Any] = {}
@@ -357,6 +359,7 @@ def run(
         "sizes": sizes.__dict__,
         "strengths": chosen,
         "attack": ATTACK,
+        "embedding_norm": scale,
         "seconds_per_seed": seed_times,
     }
     text = [
@@ -364,6 +367,9 @@ def run(
         "",
         f"Seeds {seeds}; strengths chosen on English dev F1 (seed {seeds[0]}): "
         + json.dumps(chosen),
+        "",
+        f"The encoder's mean word-embedding norm: {scale:.3f} (PGD's radius is per sentence;"
+        " RS-RP's scale per coordinate, a noise norm per word of scale x sqrt(hidden size)).",
         "",
         "## F1 (%), clean: mean ± 95% t-interval over the seeds",
         "",
@@ -379,6 +385,16 @@ def run(
     (output / "results.json").write_text(json.dumps(summary, indent=2), encoding="utf-8")
     print("\n".join(text))
     return summary
+
+
+def embedding_norm(model_dir: Path) -> float:
+    """The mean L2 norm of the encoder's word-embedding rows: its scale, to read strengths by."""
+    import torch
+    from transformers import AutoModel
+
+    with torch.no_grad():
+        weight = AutoModel.from_pretrained(str(model_dir)).get_input_embeddings().weight
+        return float(weight.norm(dim=1).mean())
 
 
 def hidden_size(model_dir: Path) -> int:

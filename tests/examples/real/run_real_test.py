@@ -11,6 +11,7 @@ import shutil
 import sys
 
 import pytest
+import torch
 from allennlp.common import Params
 
 from allennlp_robust_xlt.testing.tiny_transformers import convert_to_safetensors
@@ -131,6 +132,10 @@ def test_pipeline_with_a_tiny_stand_in_encoder(tiny_bert, tmp_path, monkeypatch)
     )  # fmt: skip
     output = tmp_path / "out"
     assert summary["languages"] == ["de"] and len(summary["seconds_per_seed"]) == 1
+    embeddings = torch.load(str(tiny_bert / "pytorch_model.bin"))[
+        "embeddings.word_embeddings.weight"
+    ]
+    assert summary["embedding_norm"] == pytest.approx(float(embeddings.norm(dim=1).mean()))
     for report in ("report", "attack"):
         metrics = json.loads((output / "runs" / "baseline-0" / report / "metrics.json").read_text())
         assert set(metrics["languages"]) == {"en", "de"}
