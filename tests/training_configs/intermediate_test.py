@@ -242,7 +242,7 @@ class TestJoint(AllenNlpTestCase):
             (
                 "siqa",
                 "siqa is a mc task, which has no multitask head yet; joint training takes a"
-                " task of the families pair_classification",
+                " task of the families classification pair_classification",
             ),
         ],
     )
