@@ -269,3 +269,28 @@ def test_mt5_is_loaded_as_its_encoder(encoder_models):
     assert type(encoder.transformer).__name__ == "MT5EncoderModel"
     assert encoder.default_pooling("bucc2018") == "mean"  # no [CLS]
     assert encoder.embed(["Der Hund schläft."], pooling="mean").shape == (3, 1, 32)
+
+
+def test_an_e5_archive_is_embedded_as_it_was_fine_tuned(
+    encoder_models, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+):
+    """No prefixes (its readers added none) and the mean its heads pooled by."""
+    from allennlp_robust_xlt.testing.cli import run_allennlp
+    from tests import CONFIGS_ROOT
+
+    monkeypatch.setenv("XLT_TRANSFORMER", str(encoder_models["e5"]))
+    monkeypatch.setenv("XLT_ENCODER", "intfloat/multilingual-e5-base")
+    run_allennlp(
+        "train",
+        str(CONFIGS_ROOT / "pawsx_baseline.jsonnet"),
+        "-s",
+        str(tmp_path / "run"),
+        "-o",
+        json.dumps({"trainer.num_epochs": 1, "data_loader.batch_sampler.batch_size": 16}),
+    )
+    encoder = load_sentence_encoder(tmp_path / "run" / "model.tar.gz")
+    assert encoder.encoder.key == "intfloat/multilingual-e5-base"
+    assert encoder.own_embedding() is None
+    assert encoder.default_pooling("bucc2018") == "mean"
+    with_role = encoder.embed(["Der Hund."], pooling="mean", role="query")
+    assert torch.equal(with_role, encoder.embed(["Der Hund."], pooling="mean"))
