@@ -10,19 +10,18 @@ from allennlp_robust_xlt.common.config_env import apply_config_env_defaults
 from allennlp_robust_xlt.common.cuda_check import install_cuda_check
 from allennlp_robust_xlt.common.errors import install_excepthook
 from allennlp_robust_xlt.common.run_cleanup import note_serialization_dir
-from allennlp_robust_xlt.common.safetensors_loading import install_safetensors_loading
 from allennlp_robust_xlt.common.transformers_compat import patch_deberta_v2
+from allennlp_robust_xlt.common.safetensors_loading import install_safetensors_loading
 
 apply_config_env_defaults()
 install_excepthook()
 note_serialization_dir()
 install_cuda_check()  # before our modules import AllenNLP's check_for_gpu
-install_safetensors_loading()  # model directories with model.safetensors only
 patch_deberta_v2()
+install_safetensors_loading()  # model directories with model.safetensors only
 
 from allennlp_robust_xlt.data import *  # noqa: E402,F401,F403
 from allennlp_robust_xlt.pair_classification import *  # noqa: E402,F401,F403
-from allennlp_robust_xlt.classification import *  # noqa: E402,F401,F403
 from allennlp_robust_xlt.mc import *  # noqa: E402,F401,F403
 from allennlp_robust_xlt.tagging import *  # noqa: E402,F401,F403
 from allennlp_robust_xlt.rc import *  # noqa: E402,F401,F403

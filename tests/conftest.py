@@ -73,7 +73,8 @@ ENCODER_STYLES = {
     "labse": ("LaBSE", ""),
     "e5": ("e5", "intfloat/multilingual-e5-base"),
 }
-"""The tiny models of the encoder table's other architectures (`encoder_models`)."""
+"""The tiny models of the encoder table's other architectures (`encoder_models`), each saved as
+`model.safetensors` alone."""
 
 
 @pytest.fixture(scope="session")
@@ -82,6 +83,9 @@ def encoder_models(tmp_path_factory: pytest.TempPathFactory) -> Dict[str, Path]:
     corpus = read_corpus(sorted(XTREME_DATA.glob("*/*.tsv")))
     root = tmp_path_factory.mktemp("encoder_models")
     return {
-        style: build_tiny_transformer(root / directory, style, corpus, name_or_path=name)
+        # As the hub ships them today: model.safetensors only.
+        style: build_tiny_transformer(
+            root / directory, style, corpus, name_or_path=name, safetensors=True
+        )
         for style, (directory, name) in ENCODER_STYLES.items()
     }

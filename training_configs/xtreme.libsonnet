@@ -529,7 +529,7 @@ local source_languages = [
           model_name: transformer,
           transformer_kwargs: encoder.transformer_kwargs,
           output_token_strings: false,
-        },
+        } + (if encoder.sub_module != '' then { sub_module: encoder.sub_module } else {}),
         heads: { [key]: family_of(key).head(key) for key in heads },
         arg_name_mapping: { backbone: { tokens: 'text' } },
       },

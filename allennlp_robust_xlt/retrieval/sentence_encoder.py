@@ -23,6 +23,7 @@ and of the alignment analyses.
   (`MT5EncoderModel`).
 """
 
+import dataclasses
 import json
 import logging
 import os
@@ -443,7 +444,8 @@ def _load_archive_encoder(path: Path, cuda_device: int) -> SentenceEncoder:
         tokenizer,
         str(path),
         cuda_device=cuda_device,
-        encoder=resolve_encoder(tokenizer_name),
+        # Embedded as it was fine-tuned: the heads' pooling, no pooler, no prefixes.
+        encoder=dataclasses.replace(resolve_encoder(tokenizer_name), sentence_embedding=None),
     )
 
 

@@ -82,8 +82,8 @@ def build_tiny_transformer(
     intermediate_size: int = 64,
     max_length: int = 256,
     seed: int = 0,
-    safetensors: bool = False,
     name_or_path: str = "",
+    safetensors: bool = False,
 ) -> Path:
     """
     Trains a tokenizer on `corpus`, initialises a random model of the given size with `seed`,
@@ -107,10 +107,10 @@ def build_tiny_transformer(
         max_length=max_length,
         seed=seed,
     )
-    if safetensors:
-        convert_to_safetensors(output_dir)
     if name_or_path:
         _record_name(output_dir, name_or_path)
+    if safetensors:
+        convert_to_safetensors(output_dir)
     return output_dir
 
 
@@ -420,10 +420,10 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
     parser.add_argument("--intermediate-size", type=int, default=64)
     parser.add_argument("--max-length", type=int, default=256)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--name-or-path", default="", help="a hub name to record in config.json")
     parser.add_argument(
         "--safetensors", action="store_true", help="write model.safetensors, not pytorch_model.bin"
     )
-    parser.add_argument("--name-or-path", default="", help="a hub name to record in config.json")
     args = parser.parse_args(argv)
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     path = build_tiny_transformer(
@@ -437,8 +437,8 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
         intermediate_size=args.intermediate_size,
         max_length=args.max_length,
         seed=args.seed,
-        safetensors=args.safetensors,
         name_or_path=args.name_or_path,
+        safetensors=args.safetensors,
     )
     print(f"{path} sha256={directory_digest(path)}")
 

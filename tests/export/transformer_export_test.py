@@ -13,6 +13,7 @@ from allennlp.models.archival import load_archive
 from allennlp.predictors import Predictor
 from transformers import (
     AutoModel,
+    AutoModelForMultipleChoice,
     AutoModelForQuestionAnswering,
     AutoModelForSequenceClassification,
     AutoModelForTokenClassification,
@@ -38,6 +39,7 @@ def archives(tmp_path_factory: pytest.TempPathFactory, tiny_xlmr: Path) -> Dict[
         "pair": ("xnli_baseline", SMALL),
         "tagging": ("panx_baseline", {**SMALL, "data_loader.batch_sampler.batch_size": 4}),
         "qa": ("squad_baseline", small_qa_overrides()),
+        "mc": ("xcopa_baseline", {**SMALL, "trainer.num_gradient_accumulation_steps": 1}),
     }
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("XLT_TRANSFORMER", str(tiny_xlmr))
@@ -136,6 +138,23 @@ def test_question_answering(archives: Dict[str, Path], tmp_path: Path):
     ):
         reference = torch.as_tensor(expected[name])[:, : mask.shape[1]]
         assert torch.allclose(logits[mask], reference[mask], atol=1e-5)
+
+
+def test_multiple_choice(archives: Dict[str, Path], tmp_path: Path):
+    result = export_transformer(archives["mc"], tmp_path / "hf")
+    assert result.model_class == "XLMRobertaForMultipleChoice"
+    hf_model = AutoModelForMultipleChoice.from_pretrained(str(tmp_path / "hf")).eval()
+    predictor = Predictor.from_archive(load_archive(str(archives["mc"])))
+    lines = (XTREME_DATA / "xcopa" / "test-it.jsonl").read_text(encoding="utf-8").splitlines()
+    for line in lines[:3]:
+        example = json.loads(line)
+        pairs = tensors(predictor, example, "alternatives")
+        with torch.no_grad():
+            logits = hf_model(
+                input_ids=pairs["token_ids"][None], attention_mask=pairs["mask"][None].long()
+            ).logits[0]
+        expected = predictor.predict_json(example)["probs"]
+        assert torch.softmax(logits, dim=-1).tolist() == pytest.approx(expected, abs=1e-5)
 
 
 def test_encoder_only_equals_the_archives_encoder(archives: Dict[str, Path], tmp_path: Path):

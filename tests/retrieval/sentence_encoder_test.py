@@ -233,3 +233,64 @@ def test_sub_words_are_those_of_xtremes_prepare_batch(tiny_transformer: Path):
         ]
         got = encoder.tokenize(lines, encoder.max_length(max_length))
         assert [list(ids) for ids in got] == expected
+
+
+def test_labse_embeds_by_its_pooler_l2_normalised(encoder_models):
+    encoder = load_sentence_encoder(encoder_models["labse"])
+    assert encoder.encoder.key == "setu4993/LaBSE" and encoder.has_pooler
+    assert encoder.default_pooling("tatoeba") == "pooler"
+    assert encoder.default_layer("tatoeba") == encoder.num_layers
+    sentences = ["Der Hund schläft.", "The cat sat on the mat."]
+    embedded = encoder.embed(sentences, pooling="pooler", role="query")
+    assert embedded.shape == (1, 2, 32)
+    ids = encoder.tokenizer(sentences, padding=True, return_tensors="pt")
+    with torch.no_grad():
+        pooled = encoder.transformer(**ids).pooler_output
+    expected = torch.nn.functional.normalize(pooled, dim=-1)
+    assert torch.allclose(embedded[0], expected, atol=1e-6)
+    with pytest.raises(ParameterError, match="must be the last layer"):
+        encoder.embed(sentences, layers=[1], pooling="pooler")
+
+
+def test_e5_prefixes_queries_and_passages(encoder_models):
+    encoder = load_sentence_encoder(encoder_models["e5"])
+    assert encoder.encoder.key == "intfloat/multilingual-e5-base"
+    assert encoder.default_pooling("bucc2018") == "mean"  # not XTREME's cls
+    last = [encoder.num_layers]
+    passage = encoder.embed(["Der Hund schläft."], last, "mean", role="passage")[0, 0]
+    query = encoder.embed(["Der Hund schläft."], last, "mean", role="query")[0, 0]
+    plain = encoder.embed(["passage: Der Hund schläft."], last, "mean")[0, 0]
+    assert torch.allclose(passage, torch.nn.functional.normalize(plain, dim=-1), atol=1e-6)
+    assert not torch.allclose(passage, query, atol=1e-3)
+
+
+def test_mt5_is_loaded_as_its_encoder(encoder_models):
+    encoder = load_sentence_encoder(encoder_models["mt5"])
+    assert type(encoder.transformer).__name__ == "MT5EncoderModel"
+    assert encoder.default_pooling("bucc2018") == "mean"  # no [CLS]
+    assert encoder.embed(["Der Hund schläft."], pooling="mean").shape == (3, 1, 32)
+
+
+def test_an_e5_archive_is_embedded_as_it_was_fine_tuned(
+    encoder_models, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+):
+    """No prefixes (its readers added none) and the mean its heads pooled by."""
+    from allennlp_robust_xlt.testing.cli import run_allennlp
+    from tests import CONFIGS_ROOT
+
+    monkeypatch.setenv("XLT_TRANSFORMER", str(encoder_models["e5"]))
+    monkeypatch.setenv("XLT_ENCODER", "intfloat/multilingual-e5-base")
+    run_allennlp(
+        "train",
+        str(CONFIGS_ROOT / "pawsx_baseline.jsonnet"),
+        "-s",
+        str(tmp_path / "run"),
+        "-o",
+        json.dumps({"trainer.num_epochs": 1, "data_loader.batch_sampler.batch_size": 16}),
+    )
+    encoder = load_sentence_encoder(tmp_path / "run" / "model.tar.gz")
+    assert encoder.encoder.key == "intfloat/multilingual-e5-base"
+    assert encoder.own_embedding() is None
+    assert encoder.default_pooling("bucc2018") == "mean"
+    with_role = encoder.embed(["Der Hund."], pooling="mean", role="query")
+    assert torch.equal(with_role, encoder.embed(["Der Hund."], pooling="mean"))

@@ -1,4 +1,5 @@
 from pathlib import Path
+from typing import Dict
 
 import pytest
 import torch
@@ -6,6 +7,7 @@ from allennlp.data.token_indexers import PretrainedTransformerIndexer
 from allennlp.data.tokenizers import PretrainedTransformerTokenizer
 from allennlp.data.vocabulary import Vocabulary
 from allennlp.modules.token_embedders import PretrainedTransformerEmbedder
+from safetensors.torch import load_file
 from transformers import AutoConfig
 
 from allennlp_robust_xlt.testing.tiny_transformers import build_tiny_transformer, directory_digest
@@ -67,3 +69,44 @@ def test_safetensors_option_writes_the_same_weights_as_model_safetensors(
     written = load_file(str(as_safetensors / "model.safetensors"))
     assert sorted(written) == sorted(expected)
     assert all(torch.equal(written[name], tensor) for name, tensor in expected.items())
+
+
+@pytest.mark.parametrize("style", ["mdeberta", "xlmr-xl", "mt5", "labse", "e5"])
+def test_encoder_styles_are_deterministic(tmp_path: Path, style: str):
+    first = build_tiny_transformer(tmp_path / "a", style, CORPUS, vocab_size=120)
+    second = build_tiny_transformer(tmp_path / "b", style, CORPUS, vocab_size=120)
+    assert directory_digest(first) == directory_digest(second)
+
+
+def test_encoder_styles_load_through_allennlp(encoder_models: Dict[str, Path]):
+    """Each architecture as the configs load it: tokenizer, indexer, embedder (mT5's encoder)."""
+    expected = {
+        # style: (model_type, first special token, last one, pooler weights saved)
+        "mdeberta": ("deberta-v2", "[CLS]", "[SEP]", False),
+        "xlmr-xl": ("xlm-roberta-xl", "<s>", "</s>", False),
+        "mt5": ("mt5", None, "</s>", False),
+        "labse": ("bert", "[CLS]", "[SEP]", True),
+        "e5": ("xlm-roberta", "<s>", "</s>", False),
+    }
+    for style, (model_type, start, end, pooler) in expected.items():
+        path = str(encoder_models[style])
+        config = AutoConfig.from_pretrained(path)
+        assert config.model_type == model_type
+        tokenizer = PretrainedTransformerTokenizer(path, add_special_tokens=False)
+        tokens = tokenizer.add_special_tokens(
+            tokenizer.tokenize("Der Hund schläft."), tokenizer.tokenize("The dog sleeps.")
+        )
+        assert [t.text for t in tokenizer.single_sequence_start_tokens] == (
+            [start] if start else []
+        )
+        assert tokens[-1].text == end
+        weights = load_file(str(encoder_models[style] / "model.safetensors"))
+        assert any(name.startswith("pooler.") for name in weights) == pooler
+        indexed = PretrainedTransformerIndexer(path).tokens_to_indices(tokens, Vocabulary())
+        embedder = PretrainedTransformerEmbedder(
+            path, sub_module="encoder" if style == "mt5" else None
+        )
+        output = embedder(
+            torch.tensor([indexed["token_ids"]]), torch.tensor([indexed["mask"]]).bool()
+        )
+        assert output.shape == (1, len(tokens), 32)
