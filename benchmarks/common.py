@@ -296,7 +296,7 @@ Steps = List[Tuple[float, float]]
 
 
 def interleaved_steps(
-    config: str, model: Path, data: Path, serialization_dir: Path, batch_size: int, between: Any
+    config: str, model: Path, data: Path, *, serialization_dir: Path, batch_size: int, between: Any
 ) -> Tuple[Steps, Steps]:
     """
     One epoch of `allennlp train` with `config` (a file of `training_configs/`) over `data`,

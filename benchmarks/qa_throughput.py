@@ -168,7 +168,12 @@ def run(steps: int = 12, warmup: int = 2, batch_size: int = 4) -> FigureResult:
         windows = {int(question["input_ids"].shape[0]) for question in questions}
         shapes = {tuple(question["input_ids"].shape) for question in questions}
         allennlp, plain_steps = interleaved_steps(
-            "squad_baseline.jsonnet", model, data, Path(scratch) / "run", batch_size, plain
+            "squad_baseline.jsonnet",
+            model,
+            data,
+            serialization_dir=Path(scratch) / "run",
+            batch_size=batch_size,
+            between=plain,
         )
     timing = StepRatio.of(allennlp, plain_steps, warmup)
     timing.add_row(result, "`allennlp train` squad_baseline, questions/s", batch_size, GOAL)

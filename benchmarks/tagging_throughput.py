@@ -142,7 +142,12 @@ def run(steps: int = 16, warmup: int = 2, batch_size: int = 16) -> FigureResult:
         )
         plain = plain_loop(model, data, batch_size)
         allennlp, plain_steps = interleaved_steps(
-            f"{TASK}_baseline.jsonnet", model, data, Path(scratch) / "run", batch_size, plain
+            f"{TASK}_baseline.jsonnet",
+            model,
+            data,
+            serialization_dir=Path(scratch) / "run",
+            batch_size=batch_size,
+            between=plain,
         )
     timing = StepRatio.of(allennlp, plain_steps, warmup)
     timing.add_row(result, "`allennlp train` udpos_baseline, instances/s", batch_size, GOAL)

@@ -95,7 +95,12 @@ def run(steps: int = 16, warmup: int = 2, batch_size: int = 16) -> FigureResult:
         data = long_pairs_file(Path(scratch) / "train-en.tsv", (steps + warmup) * batch_size)
         plain = plain_loop(model, data, batch_size)
         allennlp, plain_steps = interleaved_steps(
-            "xnli_baseline.jsonnet", model, data, Path(scratch) / "run", batch_size, plain
+            "xnli_baseline.jsonnet",
+            model,
+            data,
+            serialization_dir=Path(scratch) / "run",
+            batch_size=batch_size,
+            between=plain,
         )
     timing = StepRatio.of(allennlp, plain_steps, warmup)
     timing.add_row(result, "`allennlp train` xnli_baseline, instances/s", batch_size, GOAL)

@@ -206,9 +206,9 @@ def choose_languages(
         COMMAND,
         languages,
         TASK_LANGUAGE_TABLES[task],
-        lambda: languages_with_files(task, directory, split),
-        directory,
-        f"{TASK_TITLES[task]} files",
+        available=lambda: languages_with_files(task, directory, split),
+        directory=directory,
+        files=f"{TASK_TITLES[task]} files",
     )
 
 
