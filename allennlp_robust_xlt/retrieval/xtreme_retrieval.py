@@ -107,9 +107,8 @@ class RetrievalReport:
             ["language", "layer", "pooling", *self.metric_names],
             (
                 [result.language, self.layer, self.pooling]
-                + ["" if value is None else repr(value) for value in values]
+                + [_csv_number(result.metrics.get(name)) for name in self.metric_names]
                 for result in self.results
-                for values in [[result.metrics.get(name) for name in self.metric_names]]
             ),
         )
 
@@ -168,6 +167,10 @@ class RetrievalReport:
             path = f"predictions/{self.task}/{split}-{result.language}.{extension}"
             files[path] = "".join(f"{line}\n" for line in result.prediction_lines)
         return files
+
+
+def _csv_number(value: Optional[float]) -> str:
+    return "" if value is None else repr(value)
 
 
 def format_metric(name: str, value: Optional[float]) -> str:
