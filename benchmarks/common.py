@@ -296,7 +296,7 @@ Steps = List[Tuple[float, float]]
 
 
 def interleaved_steps(
-    config: str, model: Path, data: Path, serialization_dir: Path, batch_size: int, between: Any
+    config: str, model: Path, data: Path, *, serialization_dir: Path, batch_size: int, between: Any
 ) -> Tuple[Steps, Steps]:
     """
     One epoch of `allennlp train` with `config` (a file of `training_configs/`) over `data`,
@@ -352,6 +352,29 @@ class StepRatio:
             plain_cpu=statistics.median(mine[0] for _, mine in pairs),
         )
 
+    @classmethod
+    def measure(
+        cls,
+        config: str,
+        model: Path,
+        data: Path,
+        *,
+        plain: Any,
+        scratch: Path,
+        batch_size: int,
+        warmup: int,
+    ) -> "StepRatio":
+        """`interleaved_steps` with the plain loop's `plain()` step (in `scratch/run`), timed."""
+        allennlp, plain_steps = interleaved_steps(
+            config,
+            model,
+            data,
+            serialization_dir=scratch / "run",
+            batch_size=batch_size,
+            between=plain,
+        )
+        return cls.of(allennlp, plain_steps, warmup)
+
     @property
     def ratio(self) -> float:
         return statistics.median(self.ratios)
@@ -368,11 +391,13 @@ class StepRatio:
             "process CPU, step-interleaved",
         )
 
-    def note(self, warmup: int) -> str:
-        """The end of the figure's note: the medians' spread."""
+    def note(self, batch: str, warmup: int) -> str:
+        """The figure's note: the model, `batch` (what a batch holds), the medians' spread."""
         return (
-            f"median of {len(self.ratios)} step pairs after {warmup} warm-up steps (per-pair"
-            f" ratios {min(self.ratios):.2f}-{max(self.ratios):.2f}; wall-clock ratio"
+            f"Compute-bound model ({COMPUTE_BOUND['num_hidden_layers']} layers, hidden"
+            f" {COMPUTE_BOUND['hidden_size']}), batch {batch}, {THREADS} torch thread(s); median"
+            f" of {len(self.ratios)} step pairs after {warmup} warm-up steps (per-pair ratios"
+            f" {min(self.ratios):.2f}-{max(self.ratios):.2f}; wall-clock ratio"
             f" {self.wall_ratio:.2f})."
         )
 

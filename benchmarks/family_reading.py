@@ -177,48 +177,6 @@ def tagging_reader(model: str, batched: bool = True):  # type: ignore[no-untyped
     return XtremeUdposReader(token_indexers={"tokens": indexer(model)})
 
 
-class _QaOneAtATime:
-    """The QA reader's tokenization before it read in batches: one call per text."""
-
-    def __init__(self, reader: Any) -> None:
-        self.hf = reader._hf_tokenizer
-        self.max_query_length = reader._max_query_length
-
-    def questions(self, questions: List[str]) -> List[List[int]]:
-        return [
-            self.hf(q, add_special_tokens=False, truncation=True, max_length=self.max_query_length)[
-                "input_ids"
-            ]
-            for q in questions
-        ]
-
-    def context(self, context: str) -> Tuple[List[int], Any]:
-        import numpy as np
-
-        from allennlp_robust_xlt.rc.dataset_readers.xtreme_qa_reader import xtreme_words
-
-        words = xtreme_words(context)
-        if not words:
-            return [], np.zeros((0, 2), dtype=np.int64)
-        encoding = self.hf(
-            [context[start:end] for start, end in words],
-            add_special_tokens=False,
-            is_split_into_words=True,
-            return_offsets_mapping=True,
-            verbose=False,
-        )
-        word_starts = np.array([start for start, _ in words], dtype=np.int64)
-        word_ids = np.array(encoding.word_ids(), dtype=np.int64)
-        offsets = np.array(encoding["offset_mapping"], dtype=np.int64).reshape(-1, 2)
-        return list(encoding["input_ids"]), offsets + word_starts[word_ids][:, None]
-
-    def id_tokens(self, ids: List[int], type_id: Any) -> List[Any]:
-        from allennlp.data.tokenizers import Token
-
-        texts = self.hf.convert_ids_to_tokens(ids)
-        return [Token(text, text_id=index, type_id=type_id) for text, index in zip(texts, ids)]
-
-
 def qa_reader(model: str, batched: bool = True):  # type: ignore[no-untyped-def]
     """`xtreme_squad` at XTREME's settings; `batched=False`: one text at a time, as it was."""
     from allennlp_robust_xlt.rc.dataset_readers import XtremeSQuADReader
@@ -227,11 +185,9 @@ def qa_reader(model: str, batched: bool = True):  # type: ignore[no-untyped-def]
         model, max_length=QA_LENGTH, doc_stride=QA_STRIDE, max_query_length=QA_QUERY
     )
     if not batched:
-        old = _QaOneAtATime(reader)
-        reader.prefetch_examples = lambda examples: None
-        reader._question_subwords_batch = old.questions
-        reader._context_subwords = old.context
-        reader._batched = old
+        from allennlp_robust_xlt.testing.qa_one_at_a_time import read_one_at_a_time
+
+        read_one_at_a_time(reader)
     return reader
 
 

@@ -29,10 +29,8 @@ import torch
 
 from benchmarks.common import (
     COMPUTE_BOUND,
-    THREADS,
     FigureResult,
     figure_main,
-    interleaved_steps,
     step_options,
     StepRatio,
     fixture_sentences,
@@ -167,16 +165,22 @@ def run(steps: int = 12, warmup: int = 2, batch_size: int = 4) -> FigureResult:
         plain, questions = plain_loop(model, data, batch_size)
         windows = {int(question["input_ids"].shape[0]) for question in questions}
         shapes = {tuple(question["input_ids"].shape) for question in questions}
-        allennlp, plain_steps = interleaved_steps(
-            "squad_baseline.jsonnet", model, data, Path(scratch) / "run", batch_size, plain
+        timing = StepRatio.measure(
+            "squad_baseline.jsonnet",
+            model,
+            data,
+            plain=plain,
+            scratch=Path(scratch),
+            batch_size=batch_size,
+            warmup=warmup,
         )
-    timing = StepRatio.of(allennlp, plain_steps, warmup)
     timing.add_row(result, "`allennlp train` squad_baseline, questions/s", batch_size, GOAL)
     result.notes.append(
-        f"Compute-bound model ({COMPUTE_BOUND['num_hidden_layers']} layers, hidden"
-        f" {COMPUTE_BOUND['hidden_size']}), batch {batch_size} questions of"
-        f" {sorted(windows)} window(s) each (window shapes {sorted(shapes)}), {THREADS} torch"
-        f" thread(s); " + timing.note(warmup)
+        timing.note(
+            f"{batch_size} questions of {sorted(windows)} window(s) each"
+            f" (window shapes {sorted(shapes)})",
+            warmup,
+        )
     )
     return result
 

@@ -29,10 +29,8 @@ import torch
 from benchmarks.common import (
     COMPUTE_BOUND,
     SEQUENCE_LENGTH,
-    THREADS,
     FigureResult,
     figure_main,
-    interleaved_steps,
     plain_step,
     step_options,
     StepRatio,
@@ -141,15 +139,18 @@ def run(steps: int = 16, warmup: int = 2, batch_size: int = 16) -> FigureResult:
             Path(scratch) / "train-en.tsv", model, (steps + warmup) * batch_size
         )
         plain = plain_loop(model, data, batch_size)
-        allennlp, plain_steps = interleaved_steps(
-            f"{TASK}_baseline.jsonnet", model, data, Path(scratch) / "run", batch_size, plain
+        timing = StepRatio.measure(
+            f"{TASK}_baseline.jsonnet",
+            model,
+            data,
+            plain=plain,
+            scratch=Path(scratch),
+            batch_size=batch_size,
+            warmup=warmup,
         )
-    timing = StepRatio.of(allennlp, plain_steps, warmup)
     timing.add_row(result, "`allennlp train` udpos_baseline, instances/s", batch_size, GOAL)
     result.notes.append(
-        f"Compute-bound model ({COMPUTE_BOUND['num_hidden_layers']} layers, hidden"
-        f" {COMPUTE_BOUND['hidden_size']}), batch {batch_size} sentences x {SEQUENCE_LENGTH}"
-        f" sub-words, {THREADS} torch thread(s); " + timing.note(warmup)
+        timing.note(f"{batch_size} sentences x {SEQUENCE_LENGTH} sub-words", warmup)
     )
     return result
 

@@ -28,11 +28,9 @@ import torch
 from benchmarks.common import (
     COMPUTE_BOUND,
     SEQUENCE_LENGTH,
-    THREADS,
     XNLI_LABELS,
     FigureResult,
     figure_main,
-    interleaved_steps,
     plain_step,
     step_options,
     StepRatio,
@@ -94,16 +92,17 @@ def run(steps: int = 16, warmup: int = 2, batch_size: int = 16) -> FigureResult:
     with tempfile.TemporaryDirectory() as scratch:
         data = long_pairs_file(Path(scratch) / "train-en.tsv", (steps + warmup) * batch_size)
         plain = plain_loop(model, data, batch_size)
-        allennlp, plain_steps = interleaved_steps(
-            "xnli_baseline.jsonnet", model, data, Path(scratch) / "run", batch_size, plain
+        timing = StepRatio.measure(
+            "xnli_baseline.jsonnet",
+            model,
+            data,
+            plain=plain,
+            scratch=Path(scratch),
+            batch_size=batch_size,
+            warmup=warmup,
         )
-    timing = StepRatio.of(allennlp, plain_steps, warmup)
     timing.add_row(result, "`allennlp train` xnli_baseline, instances/s", batch_size, GOAL)
-    result.notes.append(
-        f"Compute-bound model ({COMPUTE_BOUND['num_hidden_layers']} layers, hidden"
-        f" {COMPUTE_BOUND['hidden_size']}), batch {batch_size} x {SEQUENCE_LENGTH} wordpieces,"
-        f" {THREADS} torch thread(s); " + timing.note(warmup)
-    )
+    result.notes.append(timing.note(f"{batch_size} x {SEQUENCE_LENGTH} wordpieces", warmup))
     return result
 
 

@@ -39,7 +39,7 @@ class XtremeAlignment(Subcommand):
     to `alignment.md`, the settings to `alignment.json`, and plots. `--attack '{"type":
     "embedding_attack", "epsilon": ..., ...}'` also measures every metric with the English side
     perturbed (PGD on its word embeddings, minimising its cosine to the translation at the
-    summary layer). Definitions: `allennlp_robust_xlt/analysis/alignment.py`.
+    summary layer). Definitions: `allennlp_robust_xlt/analysis/alignment/__init__.py`.
     """
 
     requires_plugins = True

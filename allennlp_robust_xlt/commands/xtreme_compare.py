@@ -43,7 +43,7 @@ class XtremeCompare(Subcommand):
     Writes (an existing non-empty output directory only with `--force`): `comparison.csv`,
     `families.csv`, `correlations.csv`, `distances.csv`, `comparison.md`, `gain_vs_distance.png`,
     `families.png` and, for generalized reports, `pair_gain_vs_distance.png`; prints the
-    summary. The module docstring of `allennlp_robust_xlt.analysis.compare` defines each number.
+    summary. The package docstring of `allennlp_robust_xlt.analysis.compare` defines each number.
     """
 
     requires_plugins = True

@@ -27,6 +27,7 @@ def select_languages(
     command: str,
     given: Optional[Sequence[str]],
     known: Sequence[str],
+    *,
     available: Callable[[], List[str]],
     directory: Path,
     files: str,

@@ -251,9 +251,9 @@ def choose_languages(
         COMMAND,
         languages,
         [*known, *own],
-        lambda: [code for code in known if (directory / task.file_name(split, code)).is_file()],
-        directory,
-        f"{task.name} {task.file_name(split, '{lang}')} files",
+        available=lambda: [c for c in known if (directory / task.file_name(split, c)).is_file()],
+        directory=directory,
+        files=f"{task.name} {task.file_name(split, '{lang}')} files",
     )
     for code in codes:
         path = directory / task.file_name(split, code)

@@ -31,7 +31,8 @@ from allennlp_robust_xlt.data.download import (
     default_planned_files,
     download_recipe,
 )
-from allennlp_robust_xlt.pair_classification.dataset_readers.pair_files import FileSource, PairRow
+from allennlp_robust_xlt.pair_classification.dataset_readers.pair_files import FileSource
+from allennlp_robust_xlt.pair_classification.dataset_readers.pair_layouts import PairRow
 from allennlp_robust_xlt.tasks import Task
 
 logger = logging.getLogger(__name__)

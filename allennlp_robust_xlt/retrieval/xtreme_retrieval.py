@@ -109,9 +109,8 @@ class RetrievalReport:
             ["language", "layer", "pooling", *self.metric_names],
             (
                 [result.language, self.layer, self.pooling]
-                + ["" if value is None else repr(value) for value in values]
+                + [_csv_number(result.metrics.get(name)) for name in self.metric_names]
                 for result in self.results
-                for values in [[result.metrics.get(name) for name in self.metric_names]]
             ),
         )
 
@@ -178,6 +177,10 @@ class RetrievalReport:
         return files
 
 
+def _csv_number(value: Optional[float]) -> str:
+    return "" if value is None else repr(value)
+
+
 def format_metric(name: str, value: Optional[float]) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "–"
@@ -214,9 +217,9 @@ def choose_languages(
         COMMAND,
         languages,
         TASK_LANGUAGE_TABLES[task],
-        lambda: languages_with_files(task, directory, split),
-        directory,
-        f"{TASK_TITLES[task]} files",
+        available=lambda: languages_with_files(task, directory, split),
+        directory=directory,
+        files=f"{TASK_TITLES[task]} files",
     )
 
 

@@ -10,7 +10,13 @@ from allennlp_robust_xlt.common.languages import is_known_language
 
 def select(given, available, tmp_path, **kwargs):
     return select_languages(
-        "cmd", given, ["de", "fr", "zh"], lambda: available, tmp_path, "XNLI test files", **kwargs
+        "cmd",
+        given,
+        ["de", "fr", "zh"],
+        available=lambda: available,
+        directory=tmp_path,
+        files="XNLI test files",
+        **kwargs,
     )
 
 

@@ -213,9 +213,9 @@ def choose_languages(
         COMMAND,
         languages,
         [code for code in task.all_languages if code != SOURCE_LANGUAGE],
-        lambda: languages_with_files(task, directory, split),
-        directory,
-        f"{task.name} files",
+        available=lambda: languages_with_files(task, directory, split),
+        directory=directory,
+        files=f"{task.name} files",
         accept=is_known_language,
     )
 

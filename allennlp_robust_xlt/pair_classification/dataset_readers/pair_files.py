@@ -1,481 +1,49 @@
 """
 Reading sentence-pair files line by line, with errors that name the file and the line.
 
-This module knows the file layouts; the dataset readers turn its `PairRow`s into instances.
-Reading is lazy (one line at a time) and split in two steps so that sharding happens before
-the (comparatively expensive) parsing and tokenization:
+The layouts of the files (and `PairRow`) are `pair_layouts.py`'s; the dataset readers turn the
+rows into instances. Reading is lazy (one line at a time) and split in two steps so that
+sharding happens before the (comparatively expensive) parsing and tokenization:
 
 1. a `PairSource` yields raw units: `(line_number, raw_bytes)` for one file, a pair of those for
    two parallel files; the reader shards these;
 2. `PairSource.parse(unit)` turns one unit into a `PairRow`.
 
-Layouts are found by one mechanism, the table `TSV_LAYOUTS` (see `detect_layout`): a file
-whose first line is the header of a layout in the table has that layout; a file whose *name*
-belongs to a layout with a header but whose first line is not that header is an error; any
-other `.tsv` has XTREME's header-less layout (3 columns, or 2 without labels), or that of XTREME's
-translate-train files if its first line has 5 columns (the English pair first: `PairRow`'s
-`source_first`/`source_second`); `.jsonl`/`.json` files are JSON lines.
-
-| layout | file names | header | sentence 1, sentence 2, label | language |
-|---|---|---|---|---|
-| XTREME | `{split}-{lang}.tsv` | none | columns 1, 2, 3 | file name |
-| XTREME translations | `{split}-{lang}.tsv`, `en-{lang}-translated.tsv` | none, 5 columns | 3, 4, 5 | file name |
-| XNLI-1.0 | `xnli.{dev,test}.tsv` | `language gold_label ...` | `sentence1`, `sentence2`, `gold_label` | column |
-| XNLI-MT-1.0 | `multinli.train.{lang}.tsv` | `premise hypo label` | `premise`, `hypo`, `label` | file name |
-| PAWS-X | `x-final/{lang}/{train,dev_2k,test_2k}.tsv` | `id sentence1 sentence2 label` | same names | directory |
-| JSON lines | `*.jsonl`, `*.json` | none | `premise`, `hypothesis` (or `sentence1/2`), `label` | key or name |
-
 The generalized cross-lingual setting: a path `{split}-{l1}-{l2}.{ext}` that is not a file,
 next to the parallel files `{split}-{l1}.{ext}` and `{split}-{l2}.{ext}`, reads the pairs whose
 first sentence comes from the `l1` file and second sentence from the `l2` file
-(`parallel_source`). The files must have the same number of lines and the same labels.
-
-Byte-order marks and CRLF line endings are accepted; invalid UTF-8 is an error on its line.
+(`ParallelSource`). The files must have the same number of lines and the same labels.
 """
 
-import copy
-import json
 import os
 import re
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterator, Optional, Pattern, Sequence, Tuple
-
+from typing import Iterator, Optional, Tuple, Union
 
 from allennlp_robust_xlt.common.errors import InputFileError
 from allennlp_robust_xlt.common.files import local_input
-from allennlp_robust_xlt.common.line_reading import RawLine, decode_line, numbered_lines
+from allennlp_robust_xlt.common.line_reading import RawLine, numbered_lines
 from allennlp_robust_xlt.common.languages import describe_known_codes, is_known_language
+from allennlp_robust_xlt.pair_classification.dataset_readers.pair_layouts import (
+    XTREME_FILE_NAME,
+    PairFileLayout,
+    PairRow,
+    TsvLayout,
+    detect_layout,
+)
 from allennlp_robust_xlt.tasks import Task
 
-# `{split}-{lang}.tsv` as written by XTREME's download scripts (lang may be a pair: `de-fr`).
-XTREME_FILE_NAME = re.compile(
-    r"^(?P<split>[a-z_0-9]+)-(?P<lang>[a-z]{2,3}(?:-[a-z]{2,3})?)\.(?P<ext>tsv|jsonl?)$"
-)
 # `{split}-{l1}-{l2}.{ext}`: the generalized cross-lingual setting.
 GENERALIZED_FILE_NAME = re.compile(
     r"^(?P<split>[a-z_0-9]+)-(?P<first>[a-z]{2,3})-(?P<second>[a-z]{2,3})\.(?P<ext>tsv|jsonl?)$"
 )
-JSON_EXTENSIONS = (".jsonl", ".json")
-
-
-@dataclass(frozen=True)
-class PairRow:
-    """One labelled (or unlabelled) sentence pair and where it came from."""
-
-    first: str
-    second: str
-    label: Optional[str]
-    first_language: Optional[str]
-    second_language: Optional[str]
-    path: str
-    line: int
-    source_first: Optional[str] = None
-    """The English original of `first`, in files of translations (XTREME's translate-train)."""
-    source_second: Optional[str] = None
 
 
 class NotParallelError(InputFileError):
     """Two files read as a generalized pair are not parallel (never skipped by `skip_invalid_lines`)."""
 
 
-def languages_from_file_name(path: str) -> Tuple[Optional[str], Optional[str]]:
-    """
-    `.../test-de.tsv` -> `("de", "de")`, `.../test-de-fr.tsv` -> `("de", "fr")`, `(None, None)`
-    when the name does not follow XTREME's layout or names a code that is not a known language
-    (so that `my-run.tsv` does not claim to be in the language `run`).
-    """
-    match = XTREME_FILE_NAME.match(Path(path).name)
-    if not match:
-        return None, None
-    codes = match.group("lang").split("-")
-    if not all(is_known_language(code) for code in codes):
-        return None, None
-    return codes[0], codes[-1]
-
-
-class PairFileLayout:
-    """How to parse the lines of one kind of file."""
-
-    def __init__(self, name: str, path: str, has_header: bool = False) -> None:
-        self.name = name
-        self.path = path
-        self.has_header = has_header
-
-    def parse(self, raw: bytes, line: int) -> PairRow:
-        raise NotImplementedError
-
-    def check_header(self, raw: bytes) -> None:
-        """Called with the first line of files that have a header."""
-
-
-class TsvLayout(PairFileLayout):
-    """
-    Tab-separated, quoting off (texts contain `"`): `first, second[, label]` by column position,
-    the language from a column or fixed for the file.
-    """
-
-    def __init__(
-        self,
-        name: str,
-        path: str,
-        first: int,
-        second: int,
-        label: Optional[int],
-        num_columns: int,
-        language_column: Optional[int] = None,
-        header: Optional[Sequence[str]] = None,
-        language: Optional[str] = None,
-        second_language: Optional[str] = None,
-        source_columns: Optional[Tuple[int, int]] = None,
-    ) -> None:
-        super().__init__(name, path, has_header=header is not None)
-        self.first = first
-        self.second = second
-        self.source_columns = source_columns
-        self.label = label
-        self.num_columns = num_columns
-        self.language_column = language_column
-        self.header = list(header) if header is not None else None
-        self.language = language
-        self.second_language = second_language if second_language is not None else language
-
-    def check_header(self, raw: bytes) -> None:
-        found = decode_line(raw, self.path, 1).split("\t")
-        if self.header is not None and found != self.header:
-            raise InputFileError(
-                self.path, 1, f"expected the {self.name} header {self.header}, found {found}"
-            )
-
-    def without_label(self) -> "TsvLayout":
-        """The same layout for an unlabelled file, which leaves the last (label) column out."""
-        if self.label != self.num_columns - 1 or self.has_header:
-            return self
-        layout = copy.copy(self)
-        layout.label = None
-        layout.num_columns = self.num_columns - 1
-        layout.unlabelled = True
-        return layout
-
-    unlabelled = False
-
-    def parse(self, raw: bytes, line: int) -> PairRow:
-        columns = decode_line(raw, self.path, line).split("\t")
-        expected = self.num_columns
-        if len(columns) != expected:
-            why = ", without labels as the file's first line" if self.unlabelled else ""
-            raise InputFileError(
-                self.path,
-                line,
-                f"expected {expected} tab-separated columns ({self.name} layout{why}), found"
-                f" {len(columns)}",
-            )
-        label = (
-            columns[self.label] if self.label is not None and self.label < len(columns) else None
-        )
-        if self.language_column is not None:
-            first_language = second_language = columns[self.language_column]
-        else:
-            first_language, second_language = self.language, self.second_language
-        sources = (
-            (columns[self.source_columns[0]], columns[self.source_columns[1]])
-            if self.source_columns is not None
-            else (None, None)
-        )
-        return PairRow(
-            first=columns[self.first],
-            second=columns[self.second],
-            label=label,
-            first_language=first_language,
-            second_language=second_language,
-            path=self.path,
-            line=line,
-            source_first=sources[0],
-            source_second=sources[1],
-        )
-
-
-class JsonLinesLayout(PairFileLayout):
-    """One JSON object per line with `premise`/`hypothesis` (or `sentence1`/`sentence2`)."""
-
-    KEY_PAIRS = (("premise", "hypothesis"), ("sentence1", "sentence2"))
-    LABEL_KEYS = ("label", "gold_label")
-
-    def __init__(
-        self, path: str, language: Optional[str] = None, second_language: Optional[str] = None
-    ) -> None:
-        super().__init__("JSON lines", path)
-        self.language = language
-        self.second_language = second_language if second_language is not None else language
-
-    def parse(self, raw: bytes, line: int) -> PairRow:
-        text = decode_line(raw, self.path, line)
-        try:
-            record = json.loads(text)
-        except json.JSONDecodeError as error:
-            raise InputFileError(
-                self.path, line, f"invalid JSON: {error.msg} at column {error.colno}"
-            ) from None
-        if not isinstance(record, dict):
-            raise InputFileError(
-                self.path, line, f"expected a JSON object, found {type(record).__name__}"
-            )
-        return self.row_from_json(record, self.path, line, self.language, self.second_language)
-
-    @classmethod
-    def row_from_json(
-        cls,
-        record: dict,
-        path: str,
-        line: Optional[int],
-        language: Optional[str] = None,
-        second_language: Optional[str] = None,
-    ) -> PairRow:
-        """
-        The pair of one JSON object. Its `language` (or `premise_language` and
-        `hypothesis_language`) keys win over the languages given (those of the file name).
-        """
-        for first_key, second_key in cls.KEY_PAIRS:
-            if first_key in record and second_key in record:
-                break
-        else:
-            raise InputFileError(
-                path,
-                line,
-                f"expected keys premise/hypothesis or sentence1/sentence2, found {sorted(record)}",
-            )
-        for key in (first_key, second_key):
-            if not isinstance(record[key], str):
-                raise InputFileError(
-                    path, line, f"'{key}' must be a string, found {type(record[key]).__name__}"
-                )
-        label = next((record[key] for key in cls.LABEL_KEYS if record.get(key) is not None), None)
-        if second_language is None:
-            second_language = language
-        if "language" in record:
-            language = second_language = record["language"]
-        return PairRow(
-            first=record[first_key],
-            second=record[second_key],
-            label=None if label is None else str(label),
-            first_language=record.get("premise_language", language),
-            second_language=record.get("hypothesis_language", second_language),
-            path=path,
-            line=line,  # type: ignore[arg-type]
-        )
-
-
-# -- the table of layouts --------------------------------------------------------------------
-
-
-def _language_from_directory(path: str) -> Tuple[Optional[str], Optional[str]]:
-    code = Path(path).parent.name
-    return (code, code) if is_known_language(code) else (None, None)
-
-
-def _language_from_pattern(
-    pattern: Pattern,
-) -> Callable[[str], Tuple[Optional[str], Optional[str]]]:
-    def language(path: str) -> Tuple[Optional[str], Optional[str]]:
-        match = pattern.match(Path(path).name)
-        code = match.group("lang") if match else None
-        return (code, code) if code is not None and is_known_language(code) else (None, None)
-
-    return language
-
-
-@dataclass(frozen=True)
-class TsvLayoutSpec:
-    """
-    One row of the layout table. `columns` are the column names in order: the release's header
-    for layouts that have one, our own names for header-less ones. `first`, `second`, `label`
-    and `language` name the columns that hold them; without a `language` column the languages
-    come from `language_of(path)`. A first line that holds the first column's name and all
-    the named columns is this layout's header; the positions are then taken from that line,
-    so extra or reordered columns in a release do not matter.
-    """
-
-    name: str
-    file_name: Pattern
-    columns: Tuple[str, ...]
-    has_header: bool
-    first: str
-    second: str
-    label: str
-    language: Optional[str]
-    language_of: Callable[[str], Tuple[Optional[str], Optional[str]]]
-    sources: Optional[Tuple[str, str]] = None
-    """The columns of the English originals, in files of translations."""
-
-    @property
-    def required_columns(self) -> Tuple[str, ...]:
-        names = (self.columns[0], self.first, self.second, self.label, self.language)
-        return tuple(dict.fromkeys(name for name in names if name is not None))
-
-    def is_header(self, found: Optional[Tuple[str, ...]]) -> bool:
-        return (
-            self.has_header
-            and found is not None
-            and all(name in found for name in self.required_columns)
-        )
-
-    def bind(self, path: str, header: Optional[Tuple[str, ...]] = None) -> TsvLayout:
-        """This layout for the file `path`; `header` is the file's header line, if it has one."""
-        columns = header if header is not None else self.columns
-        first_language, second_language = (None, None) if self.language else self.language_of(path)
-        return TsvLayout(
-            self.name,
-            path,
-            first=columns.index(self.first),
-            second=columns.index(self.second),
-            label=columns.index(self.label),
-            num_columns=len(columns),
-            language_column=columns.index(self.language) if self.language else None,
-            header=columns if self.has_header else None,
-            language=first_language,
-            second_language=second_language,
-            source_columns=(
-                (columns.index(self.sources[0]), columns.index(self.sources[1]))
-                if self.sources is not None
-                else None
-            ),
-        )
-
-
-XNLI_1_0_COLUMNS = (
-    "language", "gold_label", "sentence1_binary_parse", "sentence2_binary_parse", "sentence1_parse",
-    "sentence2_parse", "sentence1", "sentence2", "promptID", "pairID", "genre",
-    "label1", "label2", "label3", "label4", "label5",
-)  # fmt: skip
-XNLI_MT_FILE_NAME = re.compile(r"^multinli\.(?:train|dev|test)\.(?P<lang>[a-z]{2,3})\.tsv$")
-
-XTREME_LAYOUT = TsvLayoutSpec(
-    name="XTREME",
-    file_name=XTREME_FILE_NAME,
-    columns=("sentence1", "sentence2", "label"),
-    has_header=False,
-    first="sentence1",
-    second="sentence2",
-    label="label",
-    language=None,
-    language_of=languages_from_file_name,
-)
-
-# XTREME's machine translations of the English training sets (translate-train), e.g.
-# `xtreme_translations/XNLI/translate-train/en-de-translated.tsv`: the English pair, its
-# translation, the label; no header. Recognised by its five columns.
-TRANSLATIONS_FILE_NAME = re.compile(r"^en-(?P<lang>[a-z]{2,3})-translated\.tsv$")
-
-
-def _translation_languages(path: str) -> Tuple[Optional[str], Optional[str]]:
-    first, second = languages_from_file_name(path)
-    if first is None:
-        first, second = _language_from_pattern(TRANSLATIONS_FILE_NAME)(path)
-    return first, second
-
-
-XTREME_TRANSLATIONS_LAYOUT = TsvLayoutSpec(
-    name="XTREME translate-train",
-    file_name=TRANSLATIONS_FILE_NAME,
-    columns=("english_sentence1", "english_sentence2", "sentence1", "sentence2", "label"),
-    has_header=False,
-    first="sentence1",
-    second="sentence2",
-    label="label",
-    language=None,
-    language_of=_translation_languages,
-    sources=("english_sentence1", "english_sentence2"),
-)
-
-TSV_LAYOUTS: Tuple[TsvLayoutSpec, ...] = (
-    TsvLayoutSpec(
-        name="XNLI-1.0",
-        file_name=re.compile(r"^xnli\.(?:dev|test)\.tsv$"),
-        columns=XNLI_1_0_COLUMNS,
-        has_header=True,
-        first="sentence1",
-        second="sentence2",
-        label="gold_label",
-        language="language",
-        language_of=lambda path: (None, None),
-    ),
-    TsvLayoutSpec(
-        name="XNLI-MT-1.0",
-        file_name=XNLI_MT_FILE_NAME,
-        columns=("premise", "hypo", "label"),
-        has_header=True,
-        first="premise",
-        second="hypo",
-        label="label",
-        language=None,
-        language_of=_language_from_pattern(XNLI_MT_FILE_NAME),
-    ),
-    TsvLayoutSpec(
-        name="PAWS-X",
-        file_name=re.compile(r"^(?:train|dev_2k|test_2k|translated_train)\.tsv$"),
-        columns=("id", "sentence1", "sentence2", "label"),
-        has_header=True,
-        first="sentence1",
-        second="sentence2",
-        label="label",
-        language=None,
-        language_of=_language_from_directory,
-    ),
-    XTREME_LAYOUT,
-)
-"""Every tab-separated layout; the header-less XTREME layout is the fallback and comes last."""
-
-
-def detect_layout(path: str, first_line: Optional[bytes]) -> PairFileLayout:
-    """
-    The layout of the file `path` (the user's path, used in errors) whose first non-empty line
-    is `first_line`, by the table `TSV_LAYOUTS` (see the module docstring).
-    """
-    name = Path(path).name
-    if name.endswith(JSON_EXTENSIONS):
-        first_language, second_language = languages_from_file_name(path)
-        return JsonLinesLayout(path, language=first_language, second_language=second_language)
-    found: Optional[Tuple[str, ...]] = None
-    if first_line is not None:
-        try:
-            found = tuple(first_line.decode("utf-8").split("\t"))
-        except UnicodeDecodeError:
-            found = None
-    for spec in TSV_LAYOUTS:
-        if spec.is_header(found):
-            return spec.bind(path, found)
-    for spec in TSV_LAYOUTS:
-        if spec.has_header and spec.file_name.match(name):
-            if first_line is None:
-                raise InputFileError(path, None, f"file is empty (expected the {spec.name} header)")
-            shown = list(found) if found is not None else first_line
-            raise InputFileError(
-                path,
-                1,
-                f"the file name is that of the {spec.name} layout, but line 1 is not its header "
-                f"(columns {list(spec.required_columns)} expected, found {shown})",
-            )
-    if first_line is not None and first_line.count(b"\t") == 4:
-        return XTREME_TRANSLATIONS_LAYOUT.bind(path)
-    return XTREME_LAYOUT.bind(path)
-
-
-# -- sources: what the reader shards and parses -----------------------------------------------
-
-
-class PairSource:
-    """The units of one input path (after any header) and how to parse one of them."""
-
-    path: str
-
-    def units(self) -> Iterator[Any]:
-        raise NotImplementedError
-
-    def parse(self, unit: Any) -> PairRow:
-        raise NotImplementedError
-
-
-class FileSource(PairSource):
+class FileSource:
     """
     One file: units are its numbered raw lines, the header already checked and skipped.
     `path` is the name shown in errors and used to detect the layout; the lines are read from
@@ -489,7 +57,7 @@ class FileSource(PairSource):
         self.local_path = local_path or path
         self._lines = lines if lines is not None else numbered_lines(self.local_path, path)
         first = next(self._lines, None)
-        self.layout = detect_layout(path, first[1] if first is not None else None)
+        self.layout: PairFileLayout = detect_layout(path, first[1] if first is not None else None)
         if self.layout.has_header:
             if first is None:
                 raise InputFileError(
@@ -503,7 +71,7 @@ class FileSource(PairSource):
             self._first = first
             # A header-less TSV file is unlabelled (for prediction) when its first line has no
             # label column; then no line may have one, and the other way round.
-            if isinstance(self.layout, TsvLayout) and first is not None:
+            if isinstance(self.layout, TsvLayout):
                 if first[1].count(b"\t") == self.layout.num_columns - 2:
                     self.layout = self.layout.without_label()
 
@@ -517,7 +85,7 @@ class FileSource(PairSource):
         return self.layout.parse(raw, line)
 
 
-class ParallelSource(PairSource):
+class ParallelSource:
     """
     The generalized setting: two parallel files read in lockstep; each unit pairs line `i` of
     both, and a row takes its first sentence from the first file and its second sentence from
@@ -588,6 +156,10 @@ class ParallelSource(PairSource):
             path=first_row.path,
             line=first_row.line,
         )
+
+
+PairSource = Union[FileSource, ParallelSource]
+"""The units of one input path (after any header, `units()`) and how to parse one (`parse`)."""
 
 
 def _known_codes(task: Optional[Task]) -> str:

@@ -32,10 +32,10 @@ from allennlp_robust_xlt.common.languages import check_language_codes
 from allennlp_robust_xlt.tasks import TASKS, Task
 from allennlp_robust_xlt.pair_classification.dataset_readers.pair_files import (
     NotParallelError,
-    PairRow,
     PairSource,
     open_source,
 )
+from allennlp_robust_xlt.pair_classification.dataset_readers.pair_layouts import PairRow
 
 logger = logging.getLogger(__name__)
 
@@ -50,7 +50,7 @@ class XtremePairReader(DatasetReader):
     longest-first to `max_length` wordpieces), a `label` field (when the file has labels) and a
     `metadata` field with the languages of the two sentences and their raw texts.
 
-    File layouts (detected from the header and the file name, see `pair_files.py` beside this
+    File layouts (detected from the header and the file name, see `pair_layouts.py` beside this
     module): XTREME's `{split}-{lang}.tsv`, XNLI-1.0's all-language `xnli.{dev,test}.tsv`,
     XNLI-MT-1.0's `multinli.train.{lang}.tsv`, PAWS-X's `x-final/{lang}/{train,dev_2k,test_2k}.tsv`,
     and JSON lines.

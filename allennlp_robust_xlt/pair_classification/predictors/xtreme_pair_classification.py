@@ -6,7 +6,7 @@ from allennlp.predictors.predictor import Predictor
 
 from allennlp_robust_xlt.common.decisions import decision
 from allennlp_robust_xlt.common.errors import InputFileError
-from allennlp_robust_xlt.pair_classification.dataset_readers.pair_files import JsonLinesLayout
+from allennlp_robust_xlt.pair_classification.dataset_readers.pair_layouts import JsonLinesLayout
 
 
 @Predictor.register("xtreme_pair_classification")

@@ -257,7 +257,7 @@ class TestBadInputInEveryLayout(AllenNlpTestCase):
 
 def test_header_only_layout_table_is_consistent():
     """The layout table and detection, independent of any reader."""
-    from allennlp_robust_xlt.pair_classification.dataset_readers.pair_files import (
+    from allennlp_robust_xlt.pair_classification.dataset_readers.pair_layouts import (
         TSV_LAYOUTS,
         detect_layout,
     )

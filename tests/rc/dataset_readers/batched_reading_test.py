@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Any, Dict, List, Optional, Tuple
 from unittest import mock
 
-import numpy as np
 import pytest
 from allennlp.data import Batch, Instance, Vocabulary
 from allennlp.data.dataset_readers.dataset_reader import WorkerInfo
@@ -28,7 +27,7 @@ from allennlp_robust_xlt.rc.dataset_readers import (
     XtremeXQuADReader,
     xtreme_qa_reader,
 )
-from allennlp_robust_xlt.rc.dataset_readers.xtreme_qa_reader import xtreme_words
+from allennlp_robust_xlt.testing.qa_one_at_a_time import OneAtATime, read_one_at_a_time
 from tests import FIXTURES_ROOT, XTREME_DATA
 
 FIXTURES = [
@@ -43,54 +42,9 @@ SETTINGS = [
 ]
 
 
-class OneAtATime:
-    """The reader's tokenization as it was: one `transformers` call per question and context."""
-
-    def __init__(self, reader: XtremeQaReader) -> None:
-        self.hf = reader._hf_tokenizer
-        self.max_query_length = reader._max_query_length
-
-    def questions(self, questions: List[str]) -> List[List[int]]:
-        return [
-            self.hf(
-                question,
-                add_special_tokens=False,
-                truncation=True,
-                max_length=self.max_query_length,
-            )["input_ids"]
-            for question in questions
-        ]
-
-    def context(self, context: str) -> Tuple[List[int], np.ndarray]:
-        words = xtreme_words(context)
-        if not words:
-            return [], np.zeros((0, 2), dtype=np.int64)
-        encoding = self.hf(
-            [context[start:end] for start, end in words],
-            add_special_tokens=False,
-            is_split_into_words=True,
-            return_offsets_mapping=True,
-            verbose=False,
-        )
-        word_starts = np.array([start for start, _ in words], dtype=np.int64)
-        word_ids = np.array(encoding.word_ids(), dtype=np.int64)
-        offsets = np.array(encoding["offset_mapping"], dtype=np.int64).reshape(-1, 2)
-        return list(encoding["input_ids"]), offsets + word_starts[word_ids][:, None]
-
-    def id_tokens(self, ids: List[int], type_id: Optional[int]) -> List[Token]:
-        texts = self.hf.convert_ids_to_tokens(ids)
-        return [Token(text, text_id=index, type_id=type_id) for text, index in zip(texts, ids)]
-
-
 def make_reader(reader_class: type, model: Path, batched: bool = True, **kwargs) -> XtremeQaReader:
     reader = reader_class(str(model), **kwargs)
-    if not batched:
-        old = OneAtATime(reader)
-        reader.prefetch_examples = lambda examples: None  # type: ignore[assignment]
-        reader._question_subwords_batch = old.questions  # type: ignore[assignment]
-        reader._context_subwords = old.context  # type: ignore[assignment]
-        reader._batched = old  # type: ignore[assignment]
-    return reader
+    return reader if batched else read_one_at_a_time(reader)
 
 
 def described(tokens: List[Token]) -> List[Tuple]:
