@@ -19,7 +19,7 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from allennlp.common import Params
 from allennlp.common.util import prepare_environment
-from allennlp.data import DataLoader
+from allennlp.data import DataLoader, DatasetReader
 from allennlp.evaluation import Evaluator, SimpleEvaluator
 from allennlp.models.archival import Archive, load_archive
 
@@ -180,6 +180,7 @@ def report_from_archive(
     )
     chosen = TASKS[task] if task is not None else task_of_archive(archive)
     check_split(chosen, split)
+    archive = with_task_reader(archive, chosen)
     directory = chosen.task_directory(data_dir)
     for language_file in dict.fromkeys([Path(data_dir) / LANGUAGE_FILE, directory / LANGUAGE_FILE]):
         if language_file.is_file():
@@ -208,6 +209,23 @@ def report_from_archive(
     report = Report(chosen.key, split, metrics, source, per_language, pairs)
     report.source_languages = source_languages_of_archive(archive)
     return report
+
+
+def with_task_reader(archive: Archive, task: Task) -> Archive:
+    """
+    The archive, its validation reader of the task's type when the model was trained for another
+    task of the same family and labels (a PAN-X model evaluated on MasakhaNER, whose reader reads
+    its layout and its DATE as O); otherwise unchanged.
+    """
+    config = archive.config.as_dict(quiet=True)
+    params = config.get("validation_dataset_reader") or config.get("dataset_reader") or {}
+    trained = task_for_reader(params.get("type"))
+    if trained is None or trained.key == task.key or trained.reader == task.reader:
+        return archive
+    if (trained.family, trained.labels) != (task.family, task.labels):
+        return archive
+    reader = DatasetReader.from_params(Params({**params, "type": task.reader}))
+    return archive._replace(validation_dataset_reader=reader)
 
 
 def source_languages_of_archive(archive: Archive) -> Tuple[str, ...]:
