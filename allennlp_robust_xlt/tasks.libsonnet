@@ -4,7 +4,7 @@
 // the fields); the configs import it from `training_configs/xtreme.libsonnet`.
 //
 // Adding a task: one row here, and its code in a task-family package
-// (`pair_classification/`, `tagging/`, `rc/`, `mc/`, `retrieval/`).
+// (`pair_classification/`, `classification/`, `tagging/`, `rc/`, `mc/`, `retrieval/`).
 //
 // Sources: google-research/xtreme (evaluate.py's task and language lists, scripts/*.sh for the
 // training settings) and the reference protocol of Huang et al. (2021); see
