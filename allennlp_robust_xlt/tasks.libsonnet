@@ -4,7 +4,7 @@
 // the fields); the configs import it from `training_configs/xtreme.libsonnet`.
 //
 // Adding a task: one row here, and its code in a task-family package
-// (`pair_classification/`, `tagging/`, `rc/`, `mc/`, `retrieval/`).
+// (`pair_classification/`, `classification/`, `tagging/`, `rc/`, `mc/`, `retrieval/`).
 //
 // Sources: the benchmarks' papers, XTREME (Hu et al., ICML 2020, arXiv 2003.11080) and XTREME-R
 // (Ruder et al., EMNLP 2021, arXiv 2104.07412), and their code, google-research/xtreme

@@ -13,6 +13,8 @@ import logging
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence, Tuple
 
+from allennlp.common import Params
+from allennlp.data import DatasetReader
 from allennlp.models.archival import Archive, load_archive
 
 from allennlp_robust_xlt.analysis.per_example import PER_EXAMPLE_DIR
@@ -150,6 +152,7 @@ def report_from_archive(options: ReportOptions, archive: ArchiveOptions, example
     )
     chosen = TASKS[task] if task is not None else task_of_archive(loaded)
     check_split(chosen, split)
+    loaded = with_task_reader(loaded, chosen)
     directory = chosen.task_directory(data_dir)
     load_language_files(Path(data_dir), directory)
     codes = choose_languages(chosen, directory, split, options.languages)
@@ -176,6 +179,23 @@ def report_from_archive(options: ReportOptions, archive: ArchiveOptions, example
     report = Report(chosen.key, split, metrics, source, per_language, pairs)
     report.source_languages = source_languages_of_archive(loaded)
     return report
+
+
+def with_task_reader(archive: Archive, task: Task) -> Archive:
+    """
+    The archive, its validation reader of the task's type when the model was trained for another
+    task of the same family and labels (a PAN-X model evaluated on MasakhaNER, whose reader reads
+    its layout and its DATE as O); otherwise unchanged.
+    """
+    config = archive.config.as_dict(quiet=True)
+    params = config.get("validation_dataset_reader") or config.get("dataset_reader") or {}
+    trained = task_for_reader(params.get("type"))
+    if trained is None or trained.key == task.key or trained.reader == task.reader:
+        return archive
+    if (trained.family, trained.labels) != (task.family, task.labels):
+        return archive
+    reader = DatasetReader.from_params(Params({**params, "type": task.reader}))
+    return archive._replace(validation_dataset_reader=reader)
 
 
 def source_languages_of_archive(archive: Archive) -> Tuple[str, ...]:

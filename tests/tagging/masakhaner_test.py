@@ -104,3 +104,13 @@ def test_download_bad_input_is_one_line_and_writes_nothing(tmp_path: Path):
         download(output, release(tmp_path, replace={member: "Kofi B-PERSON\n"}))
     assert re.search(re.escape(f"{member}:1: unknown tag 'B-PERSON'"), str(raised.value))
     assert not output.exists() or not list(output.rglob("*.txt"))
+
+
+def test_a_pan_x_model_is_evaluated_with_the_masakhaner_reader(tagging_archives, tmp_path: Path):
+    """A panx_baseline archive (same family and labels) needs no override for --task masakhaner."""
+    report = tmp_path / "report"
+    run_allennlp("xtreme-report", str(tagging_archives["panx"]), str(XTREME_DATA), "--task",
+                 "masakhaner", "--output-dir", str(report))  # fmt: skip
+    data = json.loads((report / "metrics.json").read_text())
+    assert data["task"] == "masakhaner" and list(data["languages"]) == ["hau", "yor"]
+    assert data["source_languages"] == ["en"]
