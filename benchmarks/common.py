@@ -446,3 +446,15 @@ def plain_step(
         scheduler.step()
 
     return step
+
+
+def neighbor_table() -> Path:
+    """
+    The RS-DA neighbour table the benchmarks use: the local file `XLT_NEIGHBORS` names (e.g. a
+    copy of the reference's full counter-fitted table), else the counter-fitted subset shipped
+    with the tests (`tests/fixtures/neighbors/`).
+    """
+    local = os.environ.get("XLT_NEIGHBORS", "")
+    if local and Path(local).is_file():
+        return Path(local)
+    return PROJECT_ROOT / "tests" / "fixtures" / "neighbors" / "counterfitted_neighbors_subset.json"

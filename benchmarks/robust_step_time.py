@@ -6,7 +6,8 @@ Methods: FGM, PGD with K=1 and K=3, FreeLB with K=3, Fast AT (the `adversarial_t
 callback with its defaults otherwise: PGD, FreeLB and Fast start at random and train on the
 adversarial loss only; FGM starts at zero and keeps half the clean loss), RS-RP (the
 `random_perturbation` callback) and RS-DA (the `randomized_smoothing` reader, 3 copies as for XNLI, the reference's
-counter-fitted neighbour table when `../shared/data/counterfitted_neighbors.json` exists).
+counter-fitted neighbour table of `XLT_NEIGHBORS` when it names a local file, else the subset
+shipped with the tests: `benchmarks.common.neighbor_table`).
 
 The consistency (KL) methods of `docs/consistency-objectives.md` with their defaults: R3F, SMART
 (K=1, without and with its proximal term's teacher) and VAT.
@@ -42,13 +43,13 @@ import torch
 from benchmarks.common import (
     CACHE,
     COMPUTE_BOUND,
-    PROJECT_ROOT,
     SEQUENCE_LENGTH,
     THREADS,
     FigureResult,
     figure_main,
     local_model,
     long_pairs_file,
+    neighbor_table,
     pair_classifier,
 )
 from benchmarks.trainer_clock import BatchClock
@@ -76,8 +77,6 @@ BATCH_SIZE = 16
 RS_DA_COPIES = 3
 STEP_TOLERANCE = 1.10
 INSTANCE_GOAL = 1.05
-SHARED_NEIGHBORS = PROJECT_ROOT.parent / "shared" / "data" / "counterfitted_neighbors.json"
-FIXTURE_NEIGHBORS = PROJECT_ROOT / "tests" / "fixtures" / "neighbors" / "english_neighbors.json"
 
 
 class Method:
@@ -146,7 +145,7 @@ def run(rounds: int = 5, batches: int = 1) -> FigureResult:
     model_dir = str(local_model("compute-bound-xlmr", **COMPUTE_BOUND))
     count = BATCH_SIZE * batches
     data = long_pairs_file(CACHE / "robust_step_time" / f"train-{count}-en.tsv", count)
-    neighbors = SHARED_NEIGHBORS if SHARED_NEIGHBORS.exists() else FIXTURE_NEIGHBORS
+    neighbors = neighbor_table()
 
     def base_reader() -> XtremeXnliReader:
         return XtremeXnliReader(
