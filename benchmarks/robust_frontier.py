@@ -28,7 +28,7 @@ per-word norm of about `EPSILON`.
 
     python -m benchmarks.robust_frontier [--quick] [--tasks pawsx udpos] [--seeds 0 1 2]
         [--methods baseline pgd3 ...] [--epochs-scale 0.5] [--world-size 1] [--test-size 200]
-        [--jobs 2] [--output-dir DIR]
+        [--jobs 2] [--output-dir DIR] [--report-only]
 
 Writes `results.json`, `results.md` and `frontier.png` into the output directory (default
 `.cache/benchmarks/robust_frontier`, `--quick`: `..._quick`). Not part of `make bench`.
@@ -180,8 +180,13 @@ class Frontier:
         for key, value in chosen.callback.items():
             result[f"trainer.callbacks.0.{key}"] = value
         if chosen.suffix in ("adv", "r3f", "smart", "smart_unlabeled"):
+            # the demo's clean warm-up in optimizer steps (a quarter of its epochs), whatever
+            # `--epochs-scale`, at most half of the run: shorter, the adversary keeps the
+            # encoder (trained from random weights) at chance
+            demo_epochs = self.demo.SIZES[task].epochs if not self.args.quick else epochs
+            share = min(0.5, self.demo.WARMUP_SHARE * demo_epochs / epochs)
             steps = math.ceil(self.train_sizes[task] / batch) * epochs
-            result["trainer.callbacks.0.warmup_steps"] = int(self.demo.WARMUP_SHARE * steps)
+            result["trainer.callbacks.0.warmup_steps"] = int(share * steps)
         result.update(chosen.other)
         if chosen.suffix == "rs_da":  # epochs / copies: the baseline's optimizer steps
             result["trainer.num_epochs"] = max(1, epochs // chosen.other["dataset_reader.copies"])
@@ -325,6 +330,9 @@ class Frontier:
             "cost": cpu / base["cpu"][0],
             "english_dev": 100 * dev,
             "clean_target": 100 * statistics.mean(scores[c][metric] for c in targets),
+            # a constant predictor cannot be attacked: equal clean and attacked scores
+            "collapsed": statistics.mean(scores[c][metric] for c in targets)
+            == statistics.mean(scores[c][f"attacked_{metric}"] for c in targets),
             "attacked_target": 100
             * statistics.mean(scores[c][f"attacked_{metric}"] for c in targets),
         }
@@ -351,7 +359,11 @@ class Frontier:
                 elif name.startswith("avg:"):
                     last = min(AVERAGE_LAST, self.epochs(task))
                     label = f"average of the last {last} checkpoints of {name[4:]}"
+                collapsed = sum(s["collapsed"] for s in seeds)
+                if collapsed:
+                    label += f" (collapsed to a constant: {collapsed} seed(s))"
                 rows.append({"method": row, "run": name, "label": label, "seeds": seeds})
+                rows[-1]["collapsed_seeds"] = collapsed
                 for key in ("cost", "english_dev", "clean_target", "attacked_target"):
                     rows[-1][key] = interval([s[key] for s in seeds])
             result[task] = rows
@@ -375,14 +387,18 @@ def cell(value: Dict[str, Any], digits: int = 1) -> str:
 
 
 def goal(rows: List[Dict[str, Any]]) -> List[str]:
-    """Methods at <= 1.3x the baseline's cost, attacked within 1 point of PGD-3, clean >= PGD-3."""
+    """
+    Methods at <= 1.3x the baseline's cost, attacked within 1 point of PGD-3, clean >= PGD-3;
+    none when PGD-3 is missing or collapsed, never a collapsed method.
+    """
     pgd3 = next((r for r in rows if r["method"] == "pgd3"), None)
-    if pgd3 is None:
+    if pgd3 is None or pgd3.get("collapsed_seeds"):
         return []
     return [
         r["method"]
         for r in rows
         if r["method"] != "pgd3"
+        and not r.get("collapsed_seeds")
         and r["cost"]["mean"] <= GOAL_COST
         and r["attacked_target"]["mean"] >= pgd3["attacked_target"]["mean"] - 1.0
         and r["clean_target"]["mean"] >= pgd3["clean_target"]["mean"]
@@ -445,6 +461,11 @@ def main(argv: Optional[List[str]] = None) -> Dict[str, Any]:
         "--test-size", type=int, default=None, help="test inputs per language (demo: 400, 300)"
     )
     parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument(
+        "--report-only",
+        action="store_true",
+        help="run nothing: the tables and plot of the runs done so far (runs.json)",
+    )
     parser.add_argument("--output-dir", type=Path, default=None)
     args = parser.parse_args(argv)
     args.seeds = args.seeds or ([0] if args.quick else [0, 1, 2])
@@ -466,7 +487,8 @@ def main(argv: Optional[List[str]] = None) -> Dict[str, Any]:
     config = demo.prepare_world(world, demo.world_config(0, **sizes))
     frontier = Frontier(args, demo, world, config)
     started = time.time()
-    frontier.run()
+    if not args.report_only:
+        frontier.run()
     results = frontier.rows()
     summary = {
         "date": time.strftime("%Y-%m-%d"),

@@ -40,6 +40,12 @@ def test_goal_compares_with_pgd3() -> None:
     ]
     assert goal(rows) == ["free2"]
     assert "Goal met by: free2." in markdown({"pawsx": rows})
+    # a collapsed (constant) model meets nothing, and a collapsed PGD-3 is no reference
+    rows[2]["collapsed_seeds"] = 1
+    assert goal(rows) == []
+    rows[2]["collapsed_seeds"] = 0
+    rows[1]["collapsed_seeds"] = 1
+    assert goal(rows) == []
 
 
 def test_quick_mode_writes_sane_outputs(tmp_path: Path) -> None:
@@ -78,4 +84,4 @@ def test_quick_mode_writes_sane_outputs(tmp_path: Path) -> None:
     assert lines and all(len(line.split("\t")) == 2 for line in lines)
     assert not any(line + "\t0" in test_lines or line + "\t1" in test_lines for line in lines)
     assert (output / "frontier.png").stat().st_size > 0
-    assert "| PGD-3 | 1 |" in (output / "results.md").read_text()
+    assert "| PGD-3" in (output / "results.md").read_text()
