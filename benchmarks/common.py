@@ -18,6 +18,7 @@ import json
 import os
 import resource
 import statistics
+import subprocess
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -458,3 +459,39 @@ def neighbor_table() -> Path:
     if local and Path(local).is_file():
         return Path(local)
     return PROJECT_ROOT / "tests" / "fixtures" / "neighbors" / "counterfitted_neighbors_subset.json"
+
+
+# -- subprocess runs on the synthetic world (free_frontier, robust_frontier) -------------------
+
+
+def child_environment(benchmark: Path) -> Dict[str, str]:
+    """The environment of a training / report subprocess on a synthetic world (one thread)."""
+    description = json.loads((benchmark / "languages.json").read_text())
+    environment = dict(os.environ)
+    environment.update(
+        {
+            "XLT_TRANSFORMER": str(benchmark / "encoder"),
+            "XLT_TRANSFORMER_DIM": str(description["config"]["hidden_size"]),
+            "XLT_DATA_DIR": str(benchmark),
+            "XLT_NEIGHBORS": str(benchmark / "neighbors.json"),
+            "OMP_NUM_THREADS": "1",
+            "MKL_NUM_THREADS": "1",
+            "PYTHONPATH": str(PROJECT_ROOT),
+        }
+    )
+    return environment
+
+
+def start(command: List[str], log: Path, environment: Dict[str, str]) -> subprocess.Popen:
+    """Starts `command` from the project root, its output into `log`."""
+    handle = open(log, "w", encoding="utf-8")
+    return subprocess.Popen(
+        command, cwd=PROJECT_ROOT, env=environment, stdout=handle, stderr=subprocess.STDOUT
+    )
+
+
+def wait_cpu(process: subprocess.Popen) -> float:
+    """Waits for the process; its user + system CPU seconds."""
+    _, status, usage = os.wait4(process.pid, 0)
+    process.returncode = os.waitstatus_to_exitcode(status)
+    return usage.ru_utime + usage.ru_stime

@@ -23,7 +23,6 @@ takes about 20 to 40 minutes on 2 cores).
 
 import argparse
 import json
-import os
 import statistics
 import subprocess
 import sys
@@ -31,7 +30,7 @@ import time
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Tuple
 
-from benchmarks.common import CACHE, CONFIGS, PROJECT_ROOT
+from benchmarks.common import CACHE, CONFIGS, child_environment, start, wait_cpu
 
 # The sizes of the first demo (now `TRAINING_OVERRIDES` of data/synthetic_xlt.py) and its PGD
 # setting.
@@ -78,37 +77,6 @@ def run_settings(name: str) -> Tuple[str, Dict[str, Any]]:
     else:
         raise ValueError(f"unknown run {name!r}")
     return "pawsx_adv.jsonnet", callback
-
-
-def child_environment(benchmark: Path) -> Dict[str, str]:
-    description = json.loads((benchmark / "languages.json").read_text())
-    environment = dict(os.environ)
-    environment.update(
-        {
-            "XLT_TRANSFORMER": str(benchmark / "encoder"),
-            "XLT_TRANSFORMER_DIM": str(description["config"]["hidden_size"]),
-            "XLT_DATA_DIR": str(benchmark),
-            "XLT_NEIGHBORS": str(benchmark / "neighbors.json"),
-            "OMP_NUM_THREADS": "1",
-            "MKL_NUM_THREADS": "1",
-            "PYTHONPATH": str(PROJECT_ROOT),
-        }
-    )
-    return environment
-
-
-def start(command: List[str], log: Path, environment: Dict[str, str]) -> subprocess.Popen:
-    handle = open(log, "w", encoding="utf-8")
-    return subprocess.Popen(
-        command, cwd=PROJECT_ROOT, env=environment, stdout=handle, stderr=subprocess.STDOUT
-    )
-
-
-def wait_cpu(process: subprocess.Popen) -> float:
-    """Waits for the process; its user + system CPU seconds."""
-    _, status, usage = os.wait4(process.pid, 0)
-    process.returncode = os.waitstatus_to_exitcode(status)
-    return usage.ru_utime + usage.ru_stime
 
 
 def train_and_evaluate(
