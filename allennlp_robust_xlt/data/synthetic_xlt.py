@@ -43,7 +43,9 @@ world where that misalignment is known and set by hand:
 `encoder/`, `languages.json` (the config, code -> misalignment), `distances.csv` (the known
 misalignment per language, `language,distance_name,value[,note]`, which `xtreme-compare
 --distances` reads; `DISTANCE_NAMES`), `languages.tsv` (names and families for reports) and
-`families.csv` (`language,family,genus`, for `xtreme-compare --families`). Target languages use
+`families.csv` (`language,family,genus`, for `xtreme-compare --families`); with `unlabeled_size`,
+`unlabeled/{pawsx,udpos}/{lang}.tsv`, label-free target-language inputs drawn apart from the
+labelled splits (for the configs' `XLT_UNLABELED_DATA`). Target languages use
 ISO 639's codes for local use (`qaa`, `qab`, ...). Everything is determined by the seed.
 
 This is a simulation of the mechanism, not a reproduction of the paper's XNLI/PAWS-X numbers.
@@ -114,6 +116,9 @@ class SyntheticXltConfig:
     tagging_train_size: int = 0
     tagging_dev_size: int = 200
     tagging_test_size: int = 300
+    # Unlabelled inputs per target language (`unlabeled/{pawsx,udpos}/{lang}.tsv`, the tasks'
+    # stripped-test layouts), drawn apart from every labelled split; 0: not written.
+    unlabeled_size: int = 0
 
     def target_codes(self) -> List[str]:
         return [f"qa{letter}" for letter in string.ascii_lowercase[: len(self.misalignments)]]
@@ -405,6 +410,26 @@ def _write_pairs(
             out.write("\t".join([*translated, str(label)]) + "\n")
 
 
+def _write_unlabeled(directory: Path, world: "SyntheticXlt", config: SyntheticXltConfig) -> None:
+    """Label-free inputs of every target language: new draws, not translations of labelled ones."""
+    (directory / "pawsx").mkdir(parents=True, exist_ok=True)
+    for index, language in enumerate(world.targets):
+        pairs = world.pairs(config.unlabeled_size, 100 + index)
+        with open(directory / "pawsx" / f"{language}.tsv", "w", encoding="utf-8") as out:
+            for first, second, _ in pairs:
+                out.write(
+                    "\t".join(" ".join(world.translate(w, language)) for w in (first, second))
+                )
+                out.write("\n")
+        if config.tagging_train_size:
+            (directory / "udpos").mkdir(parents=True, exist_ok=True)
+            sentences = world.tagged_sentences(config.unlabeled_size, 200 + index)
+            with open(directory / "udpos" / f"{language}.tsv", "w", encoding="utf-8") as out:
+                for words, _ in sentences:
+                    out.write("".join(f"{word}\n" for word in world.translate(words, language)))
+                    out.write("\n")
+
+
 def write_benchmark(output_dir: Path, config: SyntheticXltConfig) -> SyntheticXlt:
     """Writes the benchmark to `output_dir` (which must not hold one already) and returns it."""
     world = SyntheticXlt(config)
@@ -442,6 +467,8 @@ def write_benchmark(output_dir: Path, config: SyntheticXltConfig) -> SyntheticXl
         tagged_test = world.tagged_sentences(config.tagging_test_size, 13)
         for language in world.languages:
             _write_tagged(tagging_dir / f"test-{language}.tsv", tagged_test, world, language)
+    if config.unlabeled_size:
+        _write_unlabeled(output_dir / "unlabeled", world, config)
     (output_dir / "languages.json").write_text(json.dumps(description, indent=2), encoding="utf-8")
     with open(output_dir / "distances.csv", "w", encoding="utf-8") as out:
         out.write("language,distance_name,value,note\n")

@@ -254,6 +254,34 @@ class TestSyntheticBenchmark(AllenNlpTestCase):
             assert label == same
             assert [default.group_of[w] for w in a + b] == [world.group_of[w] for w in c + d]
 
+    def test_unlabeled_inputs_are_new_label_free_draws_per_target_language(self):
+        from allennlp_robust_xlt.data.unlabeled_inputs import read_unlabeled, unlabeled_files
+        from allennlp_robust_xlt.pair_classification.dataset_readers.xtreme_pawsx import (
+            XtremePawsxReader,
+        )
+
+        config = replace(SMALL, tagging_train_size=20, unlabeled_size=12)
+        world = write_benchmark(self.TEST_DIR, config)
+        for task in ("pawsx", "udpos"):
+            directory = self.TEST_DIR / "unlabeled" / task
+            assert sorted(p.name for p in directory.iterdir()) == [
+                f"{c}.tsv" for c in world.targets
+            ]
+        pairs = (self.TEST_DIR / "unlabeled/pawsx/qab.tsv").read_text().splitlines()
+        assert len(pairs) == 12 and all(len(line.split("\t")) == 2 for line in pairs)
+        target_words = set(world.targets["qab"].values())
+        assert {w for line in pairs for w in line.split()} <= target_words
+        labelled = set((self.TEST_DIR / "pawsx/test-qab.tsv").read_text().splitlines())
+        assert not {line + "\t0" for line in pairs} & labelled
+        assert not {line + "\t1" for line in pairs} & labelled
+        tagged = (self.TEST_DIR / "unlabeled/udpos/qac.tsv").read_text().split("\n\n")
+        assert len([s for s in tagged if s.strip()]) == 12
+        assert all("\t" not in line for line in "".join(tagged).splitlines())
+        # The label-free objectives' reader takes them (it refuses files with labels).
+        files = unlabeled_files(str(self.TEST_DIR / "unlabeled/pawsx"), ".tsv")
+        instances = read_unlabeled(XtremePawsxReader(), files)
+        assert len(instances) == 12 * len(world.targets)
+
     def test_inconsistent_languages_are_refused_naming_the_parameter(self):
         with pytest.raises(ParameterError, match="parents.*qab: parent 'qac'"):
             SyntheticXlt(replace(SMALL, parents=("en", "qac", "en")))
