@@ -39,7 +39,6 @@ This is a simulation of the mechanism, not a reproduction of the paper's XNLI/PA
 """
 
 import argparse
-import contextlib
 import json
 import logging
 import math
@@ -47,9 +46,9 @@ import os
 import statistics
 import sys
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Sequence
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 CONFIGS = PROJECT_ROOT / "training_configs"
@@ -118,19 +117,27 @@ LEARNING_RATE = 1e-3
 # and an adversary keeps a model that has learnt nothing yet at chance; see docs/robust-training.md).
 WARMUP_SHARE = 0.25
 RS_DA_COPIES = 4  # for epochs / 4: the same number of optimizer steps as the other methods
-PGD_EPSILON = 0.05
+PGD_EPSILON = 0.05  # the default when STRENGTHS has no choice
+AVERAGE_LAST = 3  # checkpoint averaging: the baseline run's last epochs
+# English dev's choice of each method's strength per task (`tune_demo.py` writes it).
+STRENGTHS = Path(__file__).resolve().with_name("strengths.json")
 # Twice the PGD radius: the attack the adversarially trained model was not trained against.
 ATTACK = {"type": "embedding_attack", "norm": "l2", "epsilon": 0.1, "steps": 5}
 
 
 @dataclass(frozen=True)
 class Method:
-    """A method: its config suffix (`{task}_{suffix}.jsonnet`) and its setting."""
+    """
+    A method: its config suffix (`{task}_{suffix}.jsonnet`), its fixed callback settings, and the
+    study of `tune_demo.py` whose English-dev choice sets its strength (`tuned`, see STRENGTHS).
+    """
 
     label: str
     suffix: str
     setting: str = ""
     callback: Dict[str, Any] = field(default_factory=dict)
+    tuned: str = ""
+    warmup: bool = False
 
 
 METHODS: Dict[str, Method] = {
@@ -138,122 +145,305 @@ METHODS: Dict[str, Method] = {
     "adv": Method(
         "adversarial (PGD)",
         "adv",
-        f"PGD-3, epsilon {PGD_EPSILON} (L2 per example), alpha epsilon/2, after a clean warm-up",
+        "PGD-3, L2 radius per example by English dev, alpha radius/2, after a clean warm-up",
         {"method": "pgd", "epsilon": PGD_EPSILON, "alpha": PGD_EPSILON / 2},
+        tuned="pgd",
+        warmup=True,
     ),
     "rs_rp": Method(
         "RS-RP",
         "rs_rp",
-        f"Gaussian noise of norm {SYNONYM_DISTANCE} per word (scale * sqrt(hidden size))",
+        "Gaussian noise on the word embeddings, its scale by English dev",
         {"scale": SYNONYM_DISTANCE / math.sqrt(EMBEDDING_DIM)},
+        tuned="rs_rp",
     ),
     "rs_da": Method(
         "RS-DA", "rs_da", f"{RS_DA_COPIES} synonym-substituted copies for a quarter of the epochs"
     ),
+    "r3f": Method(
+        "R3F",
+        "r3f",
+        "uniform noise and a symmetric KL term, noise scale and KL weight by English dev",
+        tuned="r3f",
+        warmup=True,
+    ),
+    "smart": Method(
+        "SMART",
+        "smart",
+        "one L-inf ascent step on the symmetric KL and the Bregman proximal term, radius and KL"
+        " weight by English dev",
+        tuned="smart",
+        warmup=True,
+    ),
+    "smart_unlabeled": Method(
+        "SMART + unlabelled target text",
+        "smart_unlabeled",
+        "SMART's chosen setting, its KL term also on unlabelled target-language inputs (the"
+        " world's `unlabeled/`: new draws, not the test inputs)",
+        tuned="smart",
+        warmup=True,
+    ),
+    "averaging": Method(
+        "checkpoint averaging",
+        "baseline",
+        f"the average of the baseline run's last {AVERAGE_LAST} epoch checkpoints"
+        " (`average-checkpoints`): no training of its own",
+    ),
 }
+# Methods that train nothing: computed from the baseline run of the same task and seed.
+DERIVED = {"averaging": "baseline"}
+# Rough training cost per method, x the baseline's: the demo starts the longest jobs first.
+COST = {"smart_unlabeled": 2.0, "smart": 1.6, "adv": 1.6, "r3f": 1.3, "baseline": 1.1}
 
 
-def overrides(
-    task: str, method: str, seed: int, train_size: int, epochs: Optional[int] = None
-) -> Dict[str, Any]:
-    """The `-o` of `allennlp train` for one task, method and seed (`epochs`: SIZES' by default)."""
+def load_strengths(path: Path = STRENGTHS) -> Dict[str, Any]:
+    """`tune_demo.py`'s choices: task -> study -> {"chosen": {parameter: value}, "trials": [...]}."""
+    if not path.exists():
+        return {}
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def chosen_strength(task: str, method: str, strengths: Dict[str, Any]) -> Dict[str, Any]:
+    """The callback settings English dev chose for a method on a task (empty: its defaults)."""
+    study = METHODS[method].tuned
+    chosen = strengths.get(task, {}).get(study, {}).get("chosen") if study else None
+    if not chosen:
+        return {}
+    if study == "pgd":
+        return {"epsilon": chosen["epsilon"], "alpha": chosen["epsilon"] * chosen["alpha_fraction"]}
+    if (
+        study == "smart"
+    ):  # one step reaches the L-inf boundary (training_configs/tuning/smart.jsonnet)
+        return {
+            "epsilon": chosen["epsilon"],
+            "alpha": chosen["epsilon"],
+            "kl_weight": chosen["kl_weight"],
+        }
+    return dict(chosen)
+
+
+def warmup_steps(task: str, train_size: int, epochs: int) -> int:
+    """The clean warm-up of the methods that perturb by gradient or KL: a quarter of training."""
+    return int(WARMUP_SHARE * epochs * math.ceil(train_size / SIZES[task].batch_size))
+
+
+def base_overrides(task: str, seed: int, epochs: int) -> Dict[str, Any]:
+    """What every run of a task shares: the world's training overrides, the size, the seed."""
     from allennlp_robust_xlt.data.synthetic_xlt import TRAINING_OVERRIDES
 
-    run = SIZES[task] if epochs is None else replace(SIZES[task], epochs=epochs)
     result: Dict[str, Any] = dict(TRAINING_OVERRIDES)
     result.update(
         {
-            "trainer.num_epochs": run.epochs,
+            "trainer.num_epochs": epochs,
             "trainer.optimizer.lr": LEARNING_RATE,
-            "data_loader.batch_sampler.batch_size": run.batch_size,
+            "data_loader.batch_sampler.batch_size": SIZES[task].batch_size,
             "random_seed": seed,
             "numpy_seed": seed,
             "pytorch_seed": seed,
         }
     )
-    chosen = METHODS[method]
-    for key, value in chosen.callback.items():
-        result[f"trainer.callbacks.0.{key}"] = value
-    if method == "adv":
-        steps_per_epoch = math.ceil(train_size / run.batch_size)
-        result["trainer.callbacks.0.warmup_steps"] = int(
-            WARMUP_SHARE * run.epochs * steps_per_epoch
-        )
-    if method == "rs_da":
-        result["dataset_reader.copies"] = RS_DA_COPIES
-        result["trainer.num_epochs"] = max(1, run.epochs // RS_DA_COPIES)
     return result
 
 
-def run_one(
+def overrides(
+    task: str,
+    method: str,
+    seed: int,
+    train_size: int,
+    epochs: Optional[int] = None,
+    strengths: Optional[Dict[str, Any]] = None,
+) -> Dict[str, Any]:
+    """
+    The `-o` of `allennlp train` for one task, method and seed (`epochs`: SIZES' by default;
+    `strengths`: `load_strengths()`'s by default).
+    """
+    epochs = SIZES[task].epochs if epochs is None else epochs
+    strengths = load_strengths() if strengths is None else strengths
+    chosen = METHODS[DERIVED.get(method, method)]
+    result = base_overrides(task, seed, epochs)
+    callback = {**chosen.callback, **chosen_strength(task, method, strengths)}
+    if chosen.warmup:
+        callback["warmup_steps"] = warmup_steps(task, train_size, epochs)
+    for key, value in callback.items():
+        result[f"trainer.callbacks.0.{key}"] = value
+    if method == "baseline":  # its last checkpoints are the averaging's
+        result["trainer.checkpointer.keep_most_recent_by_count"] = AVERAGE_LAST
+    if method == "rs_da":
+        result["dataset_reader.copies"] = RS_DA_COPIES
+        result["trainer.num_epochs"] = max(1, epochs // RS_DA_COPIES)
+    return result
+
+
+def plugin_command(*args: str) -> List[str]:
+    """An `allennlp` command line (AllenNLP's commands and the plugin's), without the program."""
+    return list(args)
+
+
+def reports(task: str, run_dir: Path, world: Path) -> List[List[str]]:
+    """`xtreme-report` of a run's archive on every language, clean and under the attack."""
+    languages = json.loads((world / "languages.json").read_text())["languages"]
+    common = [str(run_dir / "model.tar.gz"), str(world), "--task", task, "--force"]
+    return [
+        plugin_command(
+            "xtreme-report", *common, "--languages", *languages,
+            *(["--generalized"] if SIZES[task].generalized else []),
+            "--output-dir", str(run_dir / "report"),
+        ),
+        plugin_command(
+            "xtreme-report", *common, "--languages", *languages,
+            "--attack", json.dumps(ATTACK), "--output-dir", str(run_dir / "attack"),
+        ),
+    ]  # fmt: skip
+
+
+def job(
     task: str,
     method: str,
     seed: int,
     world: Path,
-    run_dir: Path,
+    runs: Path,
     train_size: int,
     epochs: Optional[int] = None,
-) -> Dict[str, Path]:
-    """Trains one method on one task; its clean and attacked `xtreme-report` directories."""
+    strengths: Optional[Dict[str, Any]] = None,
+) -> List[List[str]]:
+    """
+    The commands of one method on one task and seed, in order: `allennlp train` of the project's
+    config (the run directory belongs to the demo and is rewritten: `--force`), its reports; a
+    derived method (checkpoint averaging) averages the baseline run of the same seed instead.
+    """
+    run_dir = runs / f"{task}-{method}-seed{seed}"
+    if method in DERIVED:
+        source = runs / f"{task}-{DERIVED[method]}-seed{seed}"
+        last = min(AVERAGE_LAST, SIZES[task].epochs if epochs is None else epochs)
+        run_dir.mkdir(parents=True, exist_ok=True)
+        average = plugin_command(
+            "average-checkpoints", str(source), "--last", str(last),
+            "--output", str(run_dir / "model.tar.gz"), "--force",
+        )  # fmt: skip
+        return [average, *reports(task, run_dir, world)]
+    config = CONFIGS / f"{task}_{METHODS[method].suffix}.jsonnet"
+    train = plugin_command(
+        "train", str(config), "-s", str(run_dir), "--force",
+        "-o", json.dumps(overrides(task, method, seed, train_size, epochs, strengths)),
+    )  # fmt: skip
+    return [train, *reports(task, run_dir, world)]
+
+
+def child_environment(world: Path, task: str) -> Dict[str, str]:
+    """What a job adds to the environment: the task's unlabelled text (the *_unlabeled configs)."""
+    return {"XLT_UNLABELED_DATA": str(world / "unlabeled" / task)}
+
+
+def _execute(commands: List[List[str]], environment: Dict[str, str], log: Path) -> None:
+    """A job in a forked process: its output into `log`, one torch thread, exit 1 on a failure."""
+    import torch
+
     from allennlp_robust_xlt.testing.cli import run_allennlp
 
-    config = CONFIGS / f"{task}_{METHODS[method].suffix}.jsonnet"
-    # The run directory belongs to the demo: it is rewritten on each run (--force).
-    run_allennlp(
-        "train", str(config), "-s", str(run_dir), "--force",
-        "-o", json.dumps(overrides(task, method, seed, train_size, epochs)),
-    )  # fmt: skip
-    languages = json.loads((world / "languages.json").read_text())["languages"]
-    reports = {"clean": run_dir / "report", "attack": run_dir / "attack"}
-    common = [str(run_dir / "model.tar.gz"), str(world), "--task", task, "--force"]
-    run_allennlp(
-        "xtreme-report", *common, "--languages", *languages,
-        *(["--generalized"] if SIZES[task].generalized else []),
-        "--output-dir", str(reports["clean"]),
-    )  # fmt: skip
-    run_allennlp(
-        "xtreme-report", *common, "--languages", *languages,
-        "--attack", json.dumps(ATTACK), "--output-dir", str(reports["attack"]),
-    )  # fmt: skip
-    return reports
+    torch.set_num_threads(1)
+    os.environ.update(environment)
+    with open(log, "w", encoding="utf-8") as out:
+        os.dup2(out.fileno(), 1)
+        os.dup2(out.fileno(), 2)
+        try:
+            for command in commands:
+                run_allennlp(*command)
+        except BaseException:  # noqa: B902 -- the log has it; the parent names the log
+            import traceback
+
+            traceback.print_exc()
+            sys.stdout.flush()
+            os._exit(1)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
 
 
-def alignment(world: Path, runs: Dict[str, List[Path]], output: Path, seeds: List[int]) -> Path:
+def run_jobs(
+    jobs: List[Tuple[str, List[List[str]], Dict[str, str], Path]], parallel: int
+) -> Dict[str, float]:
+    """
+    Runs each job's `allennlp` commands in order, each job in a process forked from this one (which
+    has imported AllenNLP once), `parallel` jobs at once; a job's wall time by name. A failure
+    stops the demo with one line naming the job and its log (where the traceback is).
+    """
+    import multiprocessing
+    from concurrent.futures import ThreadPoolExecutor
+
+    context = multiprocessing.get_context("fork")
+
+    def execute(name: str, commands: List[List[str]], environment: Dict[str, str], log: Path):
+        started = time.time()
+        log.parent.mkdir(parents=True, exist_ok=True)
+        process = context.Process(target=_execute, args=(commands, environment, log))
+        process.start()
+        process.join()
+        if process.exitcode != 0:
+            return name, None, log
+        print(f"demo: {name}: {time.time() - started:.0f}s", flush=True)
+        return name, time.time() - started, log
+
+    times: Dict[str, float] = {}
+    failed: List[str] = []
+    with ThreadPoolExecutor(max_workers=max(1, parallel)) as pool:
+        for name, seconds, log in pool.map(lambda j: execute(*j), jobs):
+            if seconds is None:
+                failed.append(f"{name} (see {log})")
+            else:
+                times[name] = seconds
+    if failed:
+        raise SystemExit("demo: failed: " + "; ".join(failed))
+    return times
+
+
+def alignment_args(world: Path, runs: Dict[str, List[Path]], output: Path, seeds: List[int]):
     """
     `xtreme-alignment` of the synthetic encoder before (`pretrained`: the world's `encoder/`) and
     after each method's training (`METHOD#SEED`: the runs' archives, the names `xtreme-compare
     --alignment` averages per method), on the pair task's parallel test sentences (every task's
-    encoder reads the same words), every layer; returns the output directory.
+    encoder reads the same words), every layer.
     """
-    from allennlp_robust_xlt.testing.cli import run_allennlp
-
     models = [f"pretrained={world / 'encoder'}"]
     for method, report_dirs in runs.items():
         for seed, report_dir in zip(seeds, report_dirs):
             models.append(f"{method}#{seed}={report_dir.parent / 'model.tar.gz'}")
     languages = json.loads((world / "languages.json").read_text())["languages"]
     languages = [code for code in languages if code != "en"]  # each is compared with English
-    run_allennlp(
+    return [
         "xtreme-alignment", *models, str(world), "--task", "pawsx", "--split", "test",
         "--languages", *languages, "--output-dir", str(output), "--force",
-    )  # fmt: skip
+    ]  # fmt: skip
+
+
+def alignment(world: Path, runs: Dict[str, List[Path]], output: Path, seeds: List[int]) -> Path:
+    """`alignment_args` run in this process; returns the output directory."""
+    from allennlp_robust_xlt.testing.cli import run_allennlp
+
+    run_allennlp(*alignment_args(world, runs, output, seeds))
     return output
 
 
-def compare_task(
-    task: str, world: Path, runs: Dict[str, List[Path]], output: Path, alignment: Optional[Path]
-) -> Path:
+def compare_args(
+    world: Path, runs: Dict[str, List[Path]], output: Path, alignment: Optional[Path]
+) -> List[str]:
     """`xtreme-compare` of one task's clean reports with the world's distances and families."""
-    from allennlp_robust_xlt.testing.cli import run_allennlp
-
-    run_allennlp(
+    return [
         "xtreme-compare", "--runs",
         *(f"{method}={','.join(str(d) for d in dirs)}" for method, dirs in runs.items()),
         "--reference", "baseline", "--distances", str(world / "distances.csv"),
         "--families", str(world / "families.csv"), "--lang2vec", "none",
         *(["--alignment", str(alignment)] if alignment is not None else []),
-        "--output-dir", str(output), "--force", "--bootstrap", "500", "--permutations", "500",
-    )  # fmt: skip
+        "--output-dir", str(output), "--force", "--bootstrap", "1000", "--permutations", "1000",
+    ]  # fmt: skip
+
+
+def compare_task(
+    task: str, world: Path, runs: Dict[str, List[Path]], output: Path, alignment: Optional[Path]
+) -> Path:
+    """`compare_args` run in this process; returns the output directory."""
+    from allennlp_robust_xlt.testing.cli import run_allennlp
+
+    run_allennlp(*compare_args(world, runs, output, alignment))
     return output
 
 
@@ -277,11 +467,20 @@ def main(argv: Optional[Sequence[str]] = None) -> Dict[str, Any]:
     parser.add_argument("--methods", nargs="+", choices=list(METHODS), default=list(METHODS))
     parser.add_argument("--tasks", nargs="+", choices=list(SIZES), default=list(SIZES))
     parser.add_argument("--world-seed", type=int, default=0)
-    parser.add_argument("--threads", type=int, default=1, help="torch threads")
     parser.add_argument(
+        "--jobs", type=int, default=2, help="trainings at once, one torch thread each (2 cores: 2)"
+    )
+    parser.add_argument("--threads", type=int, default=1, help="torch threads of this process")
+    world_kind = parser.add_mutually_exclusive_group()
+    world_kind.add_argument(
         "--heads-only",
         action="store_true",
-        help="a world whose texts use only each synonym group's head (text_synonyms=False)",
+        help="(the default) texts use only each synonym group's head (text_synonyms=False)",
+    )
+    world_kind.add_argument(
+        "--all-synonyms",
+        action="store_true",
+        help="the earlier world: texts draw every member of a synonym group (text_synonyms=True)",
     )
     parser.add_argument(
         "--quick",
@@ -295,24 +494,32 @@ def main(argv: Optional[Sequence[str]] = None) -> Dict[str, Any]:
     for name in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "HF_DATASETS_OFFLINE"):
         os.environ.setdefault(name, "1")
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-    logging.disable(logging.INFO)  # AllenNLP's logs and progress bars go to demo_output/demo.log
+    logging.disable(logging.INFO)  # AllenNLP's logs and progress bars go to the runs' logs
 
     import torch
+
+    import allennlp_robust_xlt  # noqa: F401 -- imported once here, before the jobs fork
+    from allennlp_robust_xlt.testing import cli  # noqa: F401
 
     torch.set_num_threads(args.threads)
     started = time.time()
     output_dir = args.output_dir.resolve()
     output_dir.mkdir(parents=True, exist_ok=True)
-    sizes: Dict[str, Any] = dict(QUICK_WORLD) if args.quick else {}
-    if args.heads_only:
-        sizes["text_synonyms"] = False
-    suffix = ("-quick" if args.quick else "") + ("-heads" if args.heads_only else "")
-    world = output_dir / f"world-{args.world_seed}{suffix}"
-    config = prepare_world(world, world_config(args.world_seed, **sizes))
+    world, config = demo_world(output_dir, args.world_seed, args.quick, not args.all_synonyms)
+    config = prepare_world(world, config)
     epochs = 1 if args.quick else None
     return run_demo(
-        args.tasks, args.methods, args.seeds, world, config, output_dir, started, epochs
+        args.tasks, args.methods, args.seeds, world, config, output_dir, started, epochs, args.jobs
     )
+
+
+def demo_world(output_dir: Path, seed: int, quick: bool, heads_only: bool = True):
+    """The world's directory and config: heads-only texts unless asked, unlabelled inputs."""
+    sizes: Dict[str, Any] = dict(QUICK_WORLD) if quick else {}
+    sizes["text_synonyms"] = not heads_only
+    sizes["unlabeled_size"] = sizes.get("dev_size", 500)
+    suffix = ("-quick" if quick else "") + ("-heads" if heads_only else "")
+    return output_dir / f"world-{seed}{suffix}", world_config(seed, **sizes)
 
 
 def load_real_runner() -> Any:
@@ -328,10 +535,22 @@ def load_real_runner() -> Any:
 
 
 def prepare_world(world: Path, config) -> Any:
-    """Writes the world if absent and points the configs at it; returns its config."""
+    """
+    Writes the world if absent (or rewrites it if it was written with another config: the
+    directory belongs to the demo) and points the configs at it; returns its config.
+    """
+    import shutil
+    from dataclasses import asdict
+
     from allennlp_robust_xlt.data.synthetic_xlt import write_benchmark
 
-    if not (world / "languages.json").exists():
+    description = world / "languages.json"
+    if description.exists():
+        written = json.loads(description.read_text())["config"]
+        if written != json.loads(json.dumps(asdict(config))):
+            print(f"demo: {world} was written with other settings; writing it anew")
+            shutil.rmtree(world)
+    if not description.exists():
         print(f"demo: writing the synthetic world to {world}")
         write_benchmark(world, config)
     os.environ.update(
@@ -354,45 +573,63 @@ def run_demo(
     output_dir: Path,
     started: float,
     epochs: Optional[int] = None,
+    parallel: int = 2,
 ) -> Dict[str, Any]:
-    """Trains, evaluates and compares; writes and prints the summary."""
+    """Trains, evaluates and compares (`parallel` processes at once); writes the summary."""
     reports: Dict[str, Dict[str, Dict[str, List[Path]]]] = {
         task: {kind: {m: [] for m in methods} for kind in ("clean", "attack")} for task in tasks
     }
     train_sizes = {"pawsx": config.train_size, "udpos": config.tagging_train_size}
-    log_path = output_dir / "demo.log"
-    with open(log_path, "w", encoding="utf-8") as log:
-        for seed in seeds:
-            for task in tasks:
-                for method in methods:
-                    method_started = time.time()
-                    run_dir = output_dir / "runs" / f"{task}-{method}-seed{seed}"
-                    with contextlib.redirect_stderr(log), contextlib.redirect_stdout(log):
-                        done = run_one(
-                            task, method, seed, world, run_dir, train_sizes[task], epochs
-                        )
-                    for kind, directory in done.items():
-                        reports[task][kind][method].append(directory)
-                    print(
-                        f"demo: {task}, {METHODS[method].label}, seed {seed}:"
-                        f" {time.time() - method_started:.0f}s"
-                    )
-        comparisons: Dict[str, Path] = {}
+    runs, strengths = output_dir / "runs", load_strengths()
+    jobs = []
+    for seed in seeds:
         for task in tasks:
-            with contextlib.redirect_stderr(log), contextlib.redirect_stdout(log):
-                aligned = alignment(
-                    world, reports[task]["clean"], output_dir / f"alignment-{task}", seeds
+            for method in sorted(methods, key=lambda m: COST.get(m, 1.0), reverse=True):
+                if method in DERIVED:
+                    continue
+                commands = job(
+                    task, method, seed, world, runs, train_sizes[task], epochs, strengths
                 )
-                comparisons[task] = compare_task(
-                    task, world, reports[task]["clean"], output_dir / f"compare-{task}", aligned
-                )
+                for derived, source in DERIVED.items():
+                    if source == method and derived in methods:
+                        commands += job(task, derived, seed, world, runs, 0, epochs, strengths)
+                name = f"{task}, {METHODS[method].label}, seed {seed}"
+                log = runs / f"{task}-{method}-seed{seed}.log"
+                jobs.append((name, commands, child_environment(world, task), log))
+    times = run_jobs(jobs, parallel)
+    for seed in seeds:
+        for task in tasks:
+            for method in methods:
+                run_dir = runs / f"{task}-{method}-seed{seed}"
+                reports[task]["clean"][method].append(run_dir / "report")
+                reports[task]["attack"][method].append(run_dir / "attack")
+    comparisons: Dict[str, Path] = {}
+    analyses = []
+    for task in tasks:
+        aligned = output_dir / f"alignment-{task}"
+        comparisons[task] = output_dir / f"compare-{task}"
+        commands = [
+            plugin_command(*alignment_args(world, reports[task]["clean"], aligned, seeds)),
+            plugin_command(
+                *compare_args(world, reports[task]["clean"], comparisons[task], aligned)
+            ),
+        ]
+        analyses.append(
+            (f"{task}: alignment and comparison", commands, child_environment(world, task),
+             output_dir / f"analysis-{task}.log")
+        )  # fmt: skip
+    times.update(run_jobs(analyses, parallel))
     summary = summarize(world, reports, comparisons, output_dir, seeds)
+    elapsed = time.time() - started
+    (output_dir / "timing.json").write_text(
+        json.dumps({"total_seconds": elapsed, "parallel": parallel, "jobs": times}, indent=1)
+    )
     print("\n" + summary)
     print(
-        f"\ndemo: done in {time.time() - started:.0f}s. Results: {output_dir / 'results.md'};"
-        f" runs under {output_dir / 'runs'}; log: {log_path}"
+        f"\ndemo: done in {elapsed:.0f}s. Results: {output_dir / 'results.md'};"
+        f" runs and their logs under {runs}"
     )
-    return {"reports": reports, "comparisons": comparisons}
+    return {"reports": reports, "comparisons": comparisons, "seconds": elapsed}
 
 
 # -- the summary ------------------------------------------------------------------------------
