@@ -13,7 +13,8 @@ encoder's own tokenizer, on the same kept pairs:
   also occur in its own English sentence;
 * `overlap_corpus`: the share that occur anywhere on the language's English side;
 * `overlap_symbols`: the share that are shared and made of digits and punctuation only (the part
-  of `overlap` no language owns);
+  of `overlap` no language owns), and `overlap_words` the rest of `overlap` (shared pieces with
+  a letter: names, cognates, loanwords, chance spellings);
 * `unk`: the share of `[UNK]` (an `[UNK]` is never counted as shared);
 
 95% Wilson intervals of the retrieval accuracies (over the sentences), and Spearman's rank
@@ -33,7 +34,7 @@ DATA = Path(__file__).resolve().parent / "data" / "udhr"
 MODEL_NAME = "encoder"
 WILSON_Z = 1.959964
 CORRELATED = ("p_at_1", "p_at_1_reverse", "cos_gap")
-PREDICTORS = ("overlap", "overlap_corpus", "unk")
+PREDICTORS = ("overlap", "overlap_words", "overlap_corpus", "unk")
 
 
 def wilson(successes: float, n: int, z: float = WILSON_Z) -> Tuple[float, float]:
@@ -72,9 +73,11 @@ def subword_overlap(
             symbols += piece in own_set and is_symbol(piece)
     if total == 0:
         nan = float("nan")
-        return {"overlap": nan, "overlap_corpus": nan, "overlap_symbols": nan, "unk": nan}
+        names = ("overlap", "overlap_words", "overlap_corpus", "overlap_symbols", "unk")
+        return {**{name: nan for name in names}, "subwords": 0}
     return {
         "overlap": shared / total,
+        "overlap_words": (shared - symbols) / total,
         "overlap_corpus": shared_corpus / total,
         "overlap_symbols": symbols / total,
         "unk": unknown / total,
@@ -165,10 +168,9 @@ def run_alignment(
                 tokenizer.unk_token,
             )
         )
-        entry["best_layer_p_at_1"] = max(
-            (r for r in result.rows if r["language"] == parallel.language),
-            key=lambda r: (r["p_at_1"], -r["layer"]),
-        )["layer"]
+        layers = [r for r in result.rows if r["language"] == parallel.language]
+        entry["p_at_1_by_layer"] = [r["p_at_1"] for r in sorted(layers, key=lambda r: r["layer"])]
+        entry["best_layer_p_at_1"] = max(layers, key=lambda r: (r["p_at_1"], -r["layer"]))["layer"]
         per_language[parallel.language] = entry
     codes = list(per_language)
     correlations = {
@@ -214,7 +216,7 @@ def markdown(summary: Dict[str, Any]) -> str:
         " (see `examples/real/udhr_alignment.py`).",
         "",
         "| language | n | P@1 en→xx | P@1 xx→en | cos gap | cos parallel | overlap |"
-        " overlap (corpus) | of which digits/punct. | [UNK] | best layer (P@1) |",
+        " of which words | overlap (corpus) | [UNK] | best layer (P@1) |",
         "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for code, entry in summary["languages"].items():
@@ -223,7 +225,7 @@ def markdown(summary: Dict[str, Any]) -> str:
             low, high = entry[f"{metric}_ci95"]
             cells.append(f"{_pct(entry[metric])} [{_pct(low)}, {_pct(high)}]")
         cells += [_number(entry["cos_gap"], 3), _number(entry["cos_parallel"], 3)]
-        cells += [_pct(entry[key]) for key in ("overlap", "overlap_corpus", "overlap_symbols")]
+        cells += [_pct(entry[key]) for key in ("overlap", "overlap_words", "overlap_corpus")]
         unk = entry["unk"]
         cells += ["–" if unk is None else f"{100 * unk:.1f}", str(entry["best_layer_p_at_1"])]
         lines.append("| " + " | ".join(cells) + " |")

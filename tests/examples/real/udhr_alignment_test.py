@@ -40,10 +40,12 @@ def test_overlap_counts_the_translations_sub_words_found_on_the_english_side():
     foreign = ["le cat ! .", "un [UNK] dog 12 the"]
     found = measure.subword_overlap(str.split, english, foreign, "[UNK]")
     # 9 sub-words. In their own English sentence: cat . / dog 12 -> 4 (the is in the other one);
-    # anywhere on the English side: also "the" -> 5; digits or punctuation among the 4: . 12;
+    # anywhere on the English side: also "the" -> 5; digits or punctuation among the 4: . 12,
+    # the words cat dog;
     # [UNK]: 1 (never shared, even if English had one).
     assert found == {
         "overlap": 4 / 9,
+        "overlap_words": 2 / 9,
         "overlap_corpus": 5 / 9,
         "overlap_symbols": 2 / 9,
         "unk": 1 / 9,
@@ -85,6 +87,9 @@ def test_measurement_with_a_tiny_stand_in_encoder(tiny_bert, tmp_path):
             assert low <= entry[metric] <= high
         assert entry["cos_gap"] == pytest.approx(entry["cos_parallel"] - entry["cos_random"])
         assert 0 <= entry["overlap_symbols"] <= entry["overlap"] <= entry["overlap_corpus"] <= 1
+        assert entry["overlap_words"] == pytest.approx(entry["overlap"] - entry["overlap_symbols"])
+        assert len(entry["p_at_1_by_layer"]) == layers + 1
+        assert entry["p_at_1_by_layer"][layers] == entry["p_at_1"]
     assert set(summary["correlations"]) == {
         f"{x}~{y}" for x in measure.PREDICTORS for y in measure.CORRELATED
     }
