@@ -54,8 +54,10 @@ lint: $(STAMP)
 	$(BIN)/black --check .
 	$(BIN)/flake8
 
-# The demo is an example outside the package (examples/demo/). DEMO_ARGS="--seeds 0 1 2" reports
-# mean and standard deviation over three training seeds; "--quick" checks the pipeline in a minute.
+# The demo is an example outside the package (examples/demo/): every robust method on the synthetic
+# world (one seed, 2 trainings at once), then the real encoder on real parallel text (--no-real
+# skips it). DEMO_ARGS="--seeds 0 1 2" reports 95% intervals over three training seeds; "--quick"
+# checks the pipeline in about a minute. Timed in docs/demo.md.
 demo: $(STAMP)
 	$(BIN)/python examples/demo/run_demo.py $(DEMO_ARGS)
 

