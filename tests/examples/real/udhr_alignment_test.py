@@ -27,6 +27,7 @@ def load(name):
 
 
 measure = load("udhr_alignment")
+real = load("run_real")
 
 
 @pytest.fixture(autouse=True)
@@ -103,7 +104,7 @@ def test_measurement_with_a_tiny_stand_in_encoder(tiny_bert, tmp_path):
 def test_the_real_encoder_is_aligned_where_sub_words_are_shared(tmp_path):
     """all-MiniLM-L6-v2 (English only): retrieval on the UDHR follows the sub-word overlap."""
     logging.disable(logging.INFO)
-    summary = measure.run_alignment(tmp_path / "out", threads=1)
+    summary = real.run_alignment(tmp_path / "out", threads=1)
     languages = summary["languages"]
     assert len(languages) == 14
     assert languages["fr"]["p_at_1"] > languages["tr"]["p_at_1"]
