@@ -56,7 +56,7 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, Union
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 CONFIGS = PROJECT_ROOT / "training_configs"
@@ -342,7 +342,11 @@ def child_environment(world: Path, task: str) -> Dict[str, str]:
     return {"XLT_UNLABELED_DATA": str(world / "unlabeled" / task)}
 
 
-def _execute(commands: List[List[str]], environment: Dict[str, str], log: Path) -> None:
+# A job's work: `allennlp` command lines run in order, or a function of this script's own.
+Work = Union[List[List[str]], Callable[[], Any]]
+
+
+def _execute(commands: Work, environment: Dict[str, str], log: Path) -> None:
     """A job in a forked process: its output into `log`, one torch thread, exit 1 on a failure."""
     import torch
 
@@ -357,8 +361,9 @@ def _execute(commands: List[List[str]], environment: Dict[str, str], log: Path) 
         try:
             if callable(commands):  # a job of this script's own (the real part)
                 commands()
-            for command in [] if callable(commands) else commands:
-                run_allennlp(*command)
+            else:
+                for command in commands:
+                    run_allennlp(*command)
         except BaseException:  # noqa: B902 -- the log has it; the parent names the log
             import traceback
 
@@ -369,20 +374,19 @@ def _execute(commands: List[List[str]], environment: Dict[str, str], log: Path) 
     os._exit(0)
 
 
-def run_jobs(
-    jobs: List[Tuple[str, List[List[str]], Dict[str, str], Path]], parallel: int
-) -> Dict[str, float]:
+def run_jobs(jobs: List[Tuple[str, Work, Dict[str, str], Path]], parallel: int) -> Dict[str, float]:
     """
-    Runs each job's `allennlp` commands in order, each job in a process forked from this one (which
-    has imported AllenNLP once), `parallel` jobs at once; a job's wall time by name. A failure
-    stops the demo with one line naming the job and its log (where the traceback is).
+    Runs each job (name, work, environment, log) in a process forked from this one (which has
+    imported AllenNLP once), `parallel` jobs at once; a job's wall time by name. Once all have
+    run, a failure stops the demo with one line naming each failed job and its log (where the
+    traceback is).
     """
     import multiprocessing
     from concurrent.futures import ThreadPoolExecutor
 
     context = multiprocessing.get_context("fork")
 
-    def execute(name: str, commands: List[List[str]], environment: Dict[str, str], log: Path):
+    def execute(name: str, commands: Work, environment: Dict[str, str], log: Path):
         started = time.time()
         log.parent.mkdir(parents=True, exist_ok=True)
         process = context.Process(target=_execute, args=(commands, environment, log))
@@ -525,7 +529,7 @@ def main(argv: Optional[Sequence[str]] = None) -> Dict[str, Any]:
     epochs = 1 if args.quick else None
     return run_demo(
         args.tasks, args.methods, args.seeds, world, config, output_dir, started, epochs,
-        args.jobs, real=not args.no_real,
+        args.jobs, real=not args.no_real, stand_in=args.quick,
     )  # fmt: skip
 
 
@@ -617,10 +621,11 @@ def run_demo(
     epochs: Optional[int] = None,
     parallel: int = 2,
     real: bool = False,
+    stand_in: bool = False,
 ) -> Dict[str, Any]:
     """
     Trains, evaluates and compares (`parallel` processes at once); writes the summary. `real`:
-    the real part too, beside the analyses (`real_part`).
+    the real part too, beside the analyses (`real_part`; `stand_in`: with the tiny encoder).
     """
     reports: Dict[str, Dict[str, Dict[str, List[Path]]]] = {
         task: {kind: {m: [] for m in methods} for kind in ("clean", "attack")} for task in tasks
@@ -665,9 +670,8 @@ def run_demo(
              output_dir / f"analysis-{task}.log")
         )  # fmt: skip
     if real:
-        quick = epochs is not None
         analyses.insert(
-            0, ("real part", lambda: real_part(output_dir, quick), {}, output_dir / "real.log")
+            0, ("real part", lambda: real_part(output_dir, stand_in), {}, output_dir / "real.log")
         )
     times.update(run_jobs(analyses, parallel))
     summary = summarize(world, reports, comparisons, output_dir, seeds)
