@@ -372,13 +372,12 @@ class Frontier:
 
 def interval(values: List[float]) -> Dict[str, Any]:
     """Mean and 95% t-interval half-width over seeds (None with one seed)."""
-    from scipy import stats
+    from allennlp_robust_xlt.analysis.statistics import t_half_width
 
     mean = statistics.mean(values)
     if len(values) < 2:
         return {"mean": mean, "half_width": None, "n": len(values)}
-    half = stats.t.ppf(0.975, len(values) - 1) * statistics.stdev(values) / math.sqrt(len(values))
-    return {"mean": mean, "half_width": float(half), "n": len(values)}
+    return {"mean": mean, "half_width": t_half_width(values), "n": len(values)}
 
 
 def cell(value: Dict[str, Any], digits: int = 1) -> str:

@@ -9,6 +9,7 @@ deterministic: the same inputs and seed give the same numbers on every run and m
   Spearman's permutation p permutes ranks (the same as permuting the values); ties take average
   ranks as `scipy.stats.spearmanr` does.
 - `holm(p_values)`: Holm's step-down adjustment (family-wise error) across tests.
+- `t_half_width(values)`: the half-width of Student's t interval of a mean (e.g. over seeds).
 - `percentile_interval(replicates)`: the percentile bootstrap interval of a set of replicates;
   `resample_counts` and `resample_indices` draw the bootstrap samples (over test examples or
   over seeds) from `rng_for(seed, *keys)`, a generator that depends only on the seed and the
@@ -127,6 +128,16 @@ def fisher_z_interval(
         return math.nan, math.nan
     interval = stats.pearsonr(x_array, y_array).confidence_interval(confidence_level=confidence)
     return float(interval.low), float(interval.high)
+
+
+def t_half_width(values: Sequence[float], confidence: float = CONFIDENCE) -> float:
+    """The half-width of Student's t interval of the mean of `values` (NaN for fewer than 2)."""
+    if len(values) < 2:
+        return math.nan
+    spread = float(numpy.std(numpy.asarray(values, dtype=float), ddof=1))
+    return (
+        float(stats.t.ppf((1 + confidence) / 2, len(values) - 1)) * spread / math.sqrt(len(values))
+    )
 
 
 def percentile_interval(

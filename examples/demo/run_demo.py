@@ -219,14 +219,9 @@ def chosen_strength(task: str, method: str, strengths: Dict[str, Any]) -> Dict[s
         return {}
     if study == "pgd":
         return {"epsilon": chosen["epsilon"], "alpha": chosen["epsilon"] * chosen["alpha_fraction"]}
-    if (
-        study == "smart"
-    ):  # one step reaches the L-inf boundary (training_configs/tuning/smart.jsonnet)
-        return {
-            "epsilon": chosen["epsilon"],
-            "alpha": chosen["epsilon"],
-            "kl_weight": chosen["kl_weight"],
-        }
+    if study == "smart":  # one step reaches the L-inf boundary (tuning/smart.jsonnet)
+        smart = {"epsilon": chosen["epsilon"], "alpha": chosen["epsilon"]}
+        return {**smart, "kl_weight": chosen["kl_weight"]}
     return dict(chosen)
 
 
@@ -282,25 +277,20 @@ def overrides(
     return result
 
 
-def plugin_command(*args: str) -> List[str]:
-    """An `allennlp` command line (AllenNLP's commands and the plugin's), without the program."""
-    return list(args)
-
-
 def reports(task: str, run_dir: Path, world: Path) -> List[List[str]]:
     """`xtreme-report` of a run's archive on every language, clean and under the attack."""
     languages = json.loads((world / "languages.json").read_text())["languages"]
     common = [str(run_dir / "model.tar.gz"), str(world), "--task", task, "--force"]
     return [
-        plugin_command(
+        [
             "xtreme-report", *common, "--languages", *languages,
             *(["--generalized"] if SIZES[task].generalized else []),
             "--output-dir", str(run_dir / "report"),
-        ),
-        plugin_command(
+        ],
+        [
             "xtreme-report", *common, "--languages", *languages,
             "--attack", json.dumps(ATTACK), "--output-dir", str(run_dir / "attack"),
-        ),
+        ],
     ]  # fmt: skip
 
 
@@ -324,16 +314,16 @@ def job(
         source = runs / f"{task}-{DERIVED[method]}-seed{seed}"
         last = min(AVERAGE_LAST, SIZES[task].epochs if epochs is None else epochs)
         run_dir.mkdir(parents=True, exist_ok=True)
-        average = plugin_command(
+        average = [
             "average-checkpoints", str(source), "--last", str(last),
             "--output", str(run_dir / "model.tar.gz"), "--force",
-        )  # fmt: skip
+        ]  # fmt: skip
         return [average, *reports(task, run_dir, world)]
     config = CONFIGS / f"{task}_{METHODS[method].suffix}.jsonnet"
-    train = plugin_command(
+    train = [
         "train", str(config), "-s", str(run_dir), "--force",
         "-o", json.dumps(overrides(task, method, seed, train_size, epochs, strengths)),
-    )  # fmt: skip
+    ]  # fmt: skip
     return [train, *reports(task, run_dir, world)]
 
 
@@ -410,7 +400,9 @@ def run_jobs(jobs: List[Tuple[str, Work, Dict[str, str], Path]], parallel: int) 
     return times
 
 
-def alignment_args(world: Path, runs: Dict[str, List[Path]], output: Path, seeds: List[int]):
+def alignment_args(
+    world: Path, runs: Dict[str, List[Path]], output: Path, seeds: List[int]
+) -> List[str]:
     """
     `xtreme-alignment` of the synthetic encoder before (`pretrained`: the world's `encoder/`) and
     after each method's training (`METHOD#SEED`: the runs' archives, the names `xtreme-compare
@@ -427,14 +419,6 @@ def alignment_args(world: Path, runs: Dict[str, List[Path]], output: Path, seeds
         "xtreme-alignment", *models, str(world), "--task", "pawsx", "--split", "test",
         "--languages", *languages, "--output-dir", str(output), "--force",
     ]  # fmt: skip
-
-
-def alignment(world: Path, runs: Dict[str, List[Path]], output: Path, seeds: List[int]) -> Path:
-    """`alignment_args` run in this process; returns the output directory."""
-    from allennlp_robust_xlt.testing.cli import run_allennlp
-
-    run_allennlp(*alignment_args(world, runs, output, seeds))
-    return output
 
 
 def compare_args(
@@ -660,10 +644,8 @@ def run_demo(
         aligned = output_dir / f"alignment-{task}"
         comparisons[task] = output_dir / f"compare-{task}"
         commands = [
-            plugin_command(*alignment_args(world, reports[task]["clean"], aligned, seeds)),
-            plugin_command(
-                *compare_args(world, reports[task]["clean"], comparisons[task], aligned)
-            ),
+            alignment_args(world, reports[task]["clean"], aligned, seeds),
+            compare_args(world, reports[task]["clean"], comparisons[task], aligned),
         ]
         analyses.append(
             (f"{task}: alignment and comparison", commands, child_environment(world, task),
@@ -743,14 +725,10 @@ def gain_interval(method: List[float], base: List[float]) -> Tuple[float, float,
     A gain (points) and its 95% t-interval over the seeds, paired by seed (method minus baseline
     of the same seed); the interval is NaN with one seed.
     """
-    from scipy import stats
+    from allennlp_robust_xlt.analysis.statistics import t_half_width
 
     differences = [100 * (a - b) for a, b in zip(method, base)]
-    mean = statistics.mean(differences)
-    if len(differences) < 2:
-        return mean, math.nan, math.nan
-    half = stats.t.ppf(0.975, len(differences) - 1) * statistics.stdev(differences)
-    half /= math.sqrt(len(differences))
+    mean, half = statistics.mean(differences), t_half_width(differences)
     return mean, mean - half, mean + half
 
 
@@ -1089,15 +1067,6 @@ def summarize(
 PLOTS = ("{task}_accuracy_vs_misalignment.png", "{task}_gain_vs_share.png")
 
 
-def _t_half(values: List[float]) -> float:
-    """Half-width of the 95% t-interval of the mean (0 with one value)."""
-    from scipy import stats
-
-    if len(values) < 2:
-        return 0.0
-    return stats.t.ppf(0.975, len(values) - 1) * statistics.stdev(values) / math.sqrt(len(values))
-
-
 def plot_task(
     task: str,
     scores: Dict[str, Dict[str, List[float]]],
@@ -1113,6 +1082,8 @@ def plot_task(
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    from allennlp_robust_xlt.analysis.statistics import t_half_width
+
     metric = SIZES[task].metric
     seeds = len(next(iter(scores.values()))["en"])
     bars = f"; bars: 95% CI over {seeds} seeds" if seeds > 1 else " (one seed: no error bars)"
@@ -1124,7 +1095,7 @@ def plot_task(
         axes.errorbar(
             [languages[c]["misalignment"] + shift for c in codes],
             [100 * statistics.mean(per_key[c]) for c in codes],
-            yerr=[100 * _t_half(per_key[c]) for c in codes],
+            yerr=[0.0 if len(per_key[c]) < 2 else 100 * t_half_width(per_key[c]) for c in codes],
             marker="o",
             capsize=2,
             label=METHODS[method].label,

@@ -38,7 +38,6 @@ import hashlib
 import importlib.util
 import json
 import logging
-import math
 import os
 import statistics
 import time
@@ -239,9 +238,9 @@ def interval(values: List[float]) -> str:
     """Mean and 95% t-interval half-width over seeds, in points."""
     if len(values) == 1:
         return f"{100 * values[0]:.1f}"
-    t_975 = {2: 12.706, 3: 4.303, 4: 3.182, 5: 2.776}.get(len(values), 2.0)
-    half = t_975 * statistics.stdev(values) / math.sqrt(len(values))
-    return f"{100 * statistics.mean(values):.1f} ± {100 * half:.1f}"
+    from allennlp_robust_xlt.analysis.statistics import t_half_width
+
+    return f"{100 * statistics.mean(values):.1f} ± {100 * t_half_width(values):.1f}"
 
 
 def score_table(reports: Dict[str, List[Path]], languages: List[str]) -> str:

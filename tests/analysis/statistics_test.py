@@ -150,3 +150,13 @@ def test_correlate_is_deterministic_and_says_when_undefined():
     assert statistics.correlate([1.0, 2.0], [2.0, 1.0]).note.startswith("n = 2")
     with pytest.raises(ValueError):
         statistics.correlate([1.0, math.nan, 2.0], [1.0, 2.0, 3.0])
+
+
+def test_t_half_width_is_students_interval_of_the_mean():
+    values = [1.0, 3.0]  # sd sqrt(2), n 2: t(0.975, 1) = 12.706
+    assert statistics.t_half_width(values) == pytest.approx(12.7062047, rel=1e-6)
+    values = [0.2, 0.5, 0.4, 0.9]
+    expected = stats.t.ppf(0.975, 3) * numpy.std(values, ddof=1) / 2
+    assert statistics.t_half_width(values) == pytest.approx(expected)
+    assert statistics.t_half_width(values, confidence=0.9) < expected
+    assert math.isnan(statistics.t_half_width([0.3]))
