@@ -32,19 +32,18 @@ from typing import Any, Dict, Optional, Sequence, Tuple
 DATA = Path(__file__).resolve().parent / "data" / "udhr"
 """The shipped UDHR pairs (Tatoeba layout)."""
 MODEL_NAME = "encoder"
-WILSON_Z = 1.959964
 CORRELATED = ("p_at_1", "p_at_1_reverse", "cos_gap")
 PREDICTORS = ("overlap", "overlap_words", "overlap_corpus", "unk")
 
 
-def wilson(successes: float, n: int, z: float = WILSON_Z) -> Tuple[float, float]:
-    """The Wilson score interval of a proportion (successes of n)."""
+def wilson(successes: int, n: int) -> Tuple[float, float]:
+    """The 95% Wilson score interval of a proportion (successes of n), scipy's."""
+    from scipy.stats import binomtest
+
     if n == 0:
         return (float("nan"), float("nan"))
-    p = successes / n
-    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
-    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
-    return (max(0.0, centre - half), min(1.0, centre + half))
+    interval = binomtest(int(successes), n).proportion_ci(confidence_level=0.95, method="wilson")
+    return (float(interval.low), float(interval.high))
 
 
 def is_symbol(piece: str) -> bool:
