@@ -27,7 +27,7 @@ import os
 import sys
 import time
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Sequence
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import run_demo  # noqa: E402 -- the demo's world, sizes and overrides
@@ -60,10 +60,12 @@ def points(grid: Dict[str, List[float]]) -> List[Dict[str, float]]:
 
 
 def study_job(
-    task: str, study: str, grid: Dict[str, List[float]], world: Path, output: Path, epochs: int,
-    train_size: int,
-):  # fmt: skip
-    """The `allennlp tune` command line of one study and the environment it runs in."""
+    task: str, study: str, grid: Dict[str, List[float]], output: Path, epochs: int, train_size: int
+) -> Tuple[List[str], Dict[str, str], Path]:
+    """
+    The `allennlp tune` command line of one study, the environment it adds (the world's comes
+    from `run_demo.prepare_world`) and its directory.
+    """
     directory = output / f"tune-{task}-{study}"
     directory.mkdir(parents=True, exist_ok=True)
     sampler = directory / "grid.json"
@@ -143,7 +145,7 @@ def main(argv: Optional[Sequence[str]] = None) -> Dict[str, Any]:
         epochs = 1 if args.quick else run_demo.SIZES[task].epochs
         for study in sorted(args.studies, key=lambda s: -math.prod(map(len, grids[s].values()))):
             command, environment, directory = study_job(
-                task, study, grids[study], world, output, epochs, train_sizes[task]
+                task, study, grids[study], output, epochs, train_sizes[task]
             )
             if (directory / "study.db").exists():
                 (directory / "study.db").unlink()  # the demo's own directory: a new study

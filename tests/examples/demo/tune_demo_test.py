@@ -50,7 +50,7 @@ def test_every_grid_point_lies_in_the_projects_search_space(study):
 @pytest.mark.parametrize("task", list(demo.SIZES))
 def test_a_study_trains_the_tuning_config_with_the_demos_settings(task, tmp_path, monkeypatch):
     command, environment, directory = tuner.study_job(
-        task, "smart", tuner.GRIDS["smart"], tmp_path, tmp_path, 12, 1000
+        task, "smart", tuner.GRIDS["smart"], tmp_path, 12, 1000
     )
     assert command[:3] == [
         "tune",
